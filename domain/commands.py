@@ -1,0 +1,186 @@
+"""What callers send to a case: the start of a case and one command per action.
+
+Each command names its actor; the API sets it from the authenticated user, so the workflow
+records who acted, in which role, and on whose behalf.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.case import Application, CaseView
+from domain.efficiency import EfficiencyCase, PanelOutcome, Proposal, RegulationRef
+from domain.lifecycle import Action, CaseKind, CaseState, ChecklistItem
+from domain.officer import Rank
+from domain.people import Actor
+from domain.policy import SchemePolicy
+
+# A reason someone must give: never blank, never a novel.
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+OptionalReason = Annotated[str | None, Field(default=None, max_length=2000)]
+
+
+class StartCase(BaseModel):
+    """Everything a new case workflow needs; the policy travels whole so the case keeps it."""
+
+    case_id: str
+    officer_id: str
+    rank: Rank
+    kind: CaseKind = CaseKind.VOLUNTARY_EXIT
+    application: Application = Application()
+    policy: SchemePolicy
+    created_by: Actor
+    # Efficiency retirement only: the record in force on the day and the proposal.
+    regulation: RegulationRef | None = None
+    proposal: Proposal | None = None
+
+    def submitted_view(self, now: datetime) -> CaseView:
+        """The case as it stands the moment it is submitted, before any event is recorded."""
+        return CaseView(
+            case_id=self.case_id,
+            kind=self.kind,
+            state=CaseState.SUBMITTED,
+            policy_version=self.policy.version,
+            officer_id=self.officer_id,
+            rank=self.rank,
+            created_by=self.created_by,
+            created_at=now,
+            updated_at=now,
+            version=0,
+            application=self.application,
+            efficiency=EfficiencyCase(regulation=self.regulation, proposal=self.proposal)
+            if self.regulation is not None and self.proposal is not None
+            else None,
+        )
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actor: Actor
+
+
+class ReviewDecision(StrEnum):
+    PROCEED = "proceed"
+    REJECT = "reject"
+    REQUEST_INFO = "request_info"
+
+
+class Review(Command):
+    decision: ReviewDecision
+    reason: OptionalReason = None
+
+
+class ProvideInfo(Command):
+    note: Reason
+
+
+class AdjustCompensation(Command):
+    amount: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    reason: Reason
+
+
+class Approve(Command):
+    reason: OptionalReason = None
+
+
+class Reject(Command):
+    reason: Reason
+
+
+class AcceptOffer(Command):
+    leaving_date: date | None = None
+
+
+class DeclineOffer(Command):
+    reason: OptionalReason = None
+
+
+class Withdraw(Command):
+    reason: Reason
+
+
+class ChangeLeavingDate(Command):
+    leaving_date: date
+    reason: Reason
+
+
+class CompleteChecklistItem(Command):
+    item: ChecklistItem
+
+
+class Suspend(Command):
+    reason: Reason
+
+
+class Resume(Command):
+    reason: Reason
+
+
+class Reassign(Command):
+    assignee_user_id: str = Field(min_length=1, max_length=64)
+    reason: OptionalReason = None
+
+
+class DecideOutcome(StrEnum):
+    SERVE_NOTICE = "serve_notice"
+    WITHDRAW = "withdraw"
+
+
+class Decide(Command):
+    decision: DecideOutcome
+    reason: Reason
+
+
+class MakeRepresentations(Command):
+    representations: str = Field(min_length=1, max_length=20000)
+
+
+class PanelDecide(Command):
+    decision: PanelOutcome
+    reason: Reason
+    review_date: date | None = Field(default=None, description="Required when deferring.")
+
+
+class ApplyVoluntary(Command):
+    leaving_date: date | None = None
+    statement: OptionalReason = None
+
+
+class Halt(Command):
+    reason: Reason
+
+
+COMMANDS: dict[Action, type[Command]] = {
+    Action.REVIEW: Review,
+    Action.PROVIDE_INFO: ProvideInfo,
+    Action.ADJUST_COMPENSATION: AdjustCompensation,
+    Action.APPROVE: Approve,
+    Action.REJECT: Reject,
+    Action.ACCEPT_OFFER: AcceptOffer,
+    Action.DECLINE_OFFER: DeclineOffer,
+    Action.WITHDRAW: Withdraw,
+    Action.CHANGE_LEAVING_DATE: ChangeLeavingDate,
+    Action.COMPLETE_CHECKLIST_ITEM: CompleteChecklistItem,
+    Action.SUSPEND: Suspend,
+    Action.RESUME: Resume,
+    Action.REASSIGN: Reassign,
+    Action.DECIDE: Decide,
+    Action.MAKE_REPRESENTATIONS: MakeRepresentations,
+    Action.PANEL_DECISION: PanelDecide,
+    Action.APPLY_VOLUNTARY: ApplyVoluntary,
+    Action.HALT: Halt,
+}
+
+
+class Refusal(StrEnum):
+    """Why a command was refused; the API maps these onto HTTP statuses."""
+
+    INVALID_STATE = "InvalidState"  # 409: not allowed in the case's current state
+    FORBIDDEN = "Forbidden"  # 403: wrong role or tier, or a four-eyes breach
+    INVALID_INPUT = "InvalidInput"  # 422: the body breaks a rule (a date outside notice rules)

@@ -1,0 +1,52 @@
+"""The officer as the roster describes them. Everything here but the id is personal data."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Rank(StrEnum):
+    CONSTABLE = "constable"
+    SERGEANT = "sergeant"
+    INSPECTOR = "inspector"
+    CHIEF_INSPECTOR = "chief_inspector"
+    SUPERINTENDENT = "superintendent"
+    CHIEF_SUPERINTENDENT = "chief_superintendent"
+    COMMANDER = "commander"
+
+
+class PensionScheme(StrEnum):
+    P1987 = "1987"
+    P2006 = "2006"
+    P2015 = "2015"
+
+
+class Officer(BaseModel):
+    """One roster row. ``sex``, ``ethnicity`` and ``disability`` are equality monitoring only:
+    no rule reads them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    officer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    rank: Rank
+    date_of_birth: date
+    service_start: date
+    annual_pay: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    pension_scheme: PensionScheme
+    misconduct_pending: bool = False
+    sex: str | None = None
+    ethnicity: str | None = None
+    disability: str | None = None
+
+    @field_validator("service_start")
+    @classmethod
+    def _service_after_birth(cls, value: date, info) -> date:  # type: ignore[no-untyped-def]
+        born = info.data.get("date_of_birth")
+        if born is not None and value <= born:
+            raise ValueError("service_start must be after date_of_birth")
+        return value

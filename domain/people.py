@@ -1,0 +1,56 @@
+"""Who acts on a case: roles, approval tiers and the actor recorded on every action."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    CASEWORKER = "caseworker"
+    HR_MANAGER = "hr_manager"
+    APPROVER = "approver"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class Tier(StrEnum):
+    """Approval tiers, in the order a case passes through them."""
+
+    HR = "hr"
+    FINANCE = "finance"
+    EXECUTIVE = "executive"
+
+
+STAFF_ROLES = frozenset({Role.CASEWORKER, Role.HR_MANAGER, Role.APPROVER, Role.AUDITOR, Role.ADMIN})
+
+
+class Actor(BaseModel):
+    """The person (or the system) behind an action, as authenticated by the caller.
+
+    ``on_behalf_of`` is the officer id when a caseworker acts for an officer.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    role: Role
+    tier: Tier | None = None
+    officer_id: str | None = None
+    on_behalf_of: str | None = None
+
+    @model_validator(mode="after")
+    def _role_fields(self) -> Actor:
+        if self.role is Role.APPROVER and self.tier is None:
+            raise ValueError("an approver needs a tier")
+        if self.role is not Role.APPROVER and self.tier is not None:
+            raise ValueError("only approvers have a tier")
+        if self.role is Role.OFFICER and not self.officer_id:
+            raise ValueError("an officer actor needs an officer_id")
+        return self
+
+
+SYSTEM_ACTOR = Actor(user_id="system", role=Role.SYSTEM)
