@@ -1,0 +1,89 @@
+"""Delivers the notification outbox: e-mail through SMTP when one is configured, else a log line.
+
+Notices are written by the same transaction as the transition that caused them, so none is
+lost; each is claimed with SKIP LOCKED, so several workers never send one twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import smtplib
+from email.message import EmailMessage
+
+import asyncpg
+import structlog
+
+from exitcases.settings import Settings
+from store.outbox import PendingNotification, claim_pending, mark_failed, mark_sent
+
+log = structlog.get_logger(__name__)
+
+BATCH = 50
+
+
+class Notifier:
+    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+        self._pool = pool
+        self._settings = settings
+
+    async def deliver_once(self) -> int:
+        """Deliver one batch; return how many were delivered."""
+        delivered = 0
+        async with self._pool.acquire() as connection, connection.transaction():
+            for notification in await claim_pending(connection, BATCH):
+                try:
+                    await self._send(notification)
+                except (OSError, smtplib.SMTPException) as error:
+                    log.warning(
+                        "notification not delivered",
+                        case_id=notification.case_id,
+                        notification_id=notification.notification_id,
+                        error=type(error).__name__,
+                    )
+                    await mark_failed(
+                        connection, notification.notification_id, type(error).__name__
+                    )
+                    continue
+                await mark_sent(connection, notification.notification_id)
+                delivered += 1
+        return delivered
+
+    async def _send(self, notification: PendingNotification) -> None:
+        if not self._settings.smtp_host or not notification.addresses:
+            # Addresses are personal data: the log names the case and how many, not whom.
+            log.info(
+                "notification",
+                case_id=notification.case_id,
+                subject=notification.subject,
+                recipients=len(notification.addresses),
+                delivered_by="log",
+            )
+            return
+        message = EmailMessage()
+        message["From"] = self._settings.smtp_sender
+        message["To"] = ", ".join(notification.addresses)
+        message["Subject"] = notification.subject
+        message.set_content(notification.body)
+        await asyncio.to_thread(self._smtp_send, message)
+        log.info(
+            "notification",
+            case_id=notification.case_id,
+            recipients=len(notification.addresses),
+            delivered_by="smtp",
+        )
+
+    def _smtp_send(self, message: EmailMessage) -> None:
+        assert self._settings.smtp_host is not None
+        with smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port, timeout=10) as smtp:
+            smtp.send_message(message)
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                if await self.deliver_once() == BATCH:
+                    continue
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("notifier cannot reach the database", error=type(error).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._settings.notifier_poll_seconds)

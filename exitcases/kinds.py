@@ -1,0 +1,91 @@
+"""The kinds of case the service runs, registered in one place.
+
+Each registration says which workflow runs the case, which actions its states allow, who may
+start one, and the gate that must be open on the day it starts. The worker, the API's
+authorisation and ``open_case`` all read this table; removing a registration removes the
+kind everywhere and leaves the others as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+from domain import efficiency, lifecycle
+from domain.efficiency import RegulationRef
+from domain.lifecycle import Action, CaseKind, CaseState
+from domain.people import Role
+from store.regulations import regulation_in_force
+from workflows.efficiency_retirement import EfficiencyRetirementWorkflow
+from workflows.voluntary_exit import VoluntaryExitWorkflow
+
+
+class KindNotAvailable(Exception):
+    """No case of this kind may start today; the message says why, naming the date."""
+
+
+@dataclass(frozen=True)
+class Permit:
+    """What an open gate hands to the new case: the regulation it runs under, if any."""
+
+    regulation: RegulationRef | None = None
+
+
+Gate = Callable[[asyncpg.Pool, date], Awaitable[Permit]]
+
+
+@dataclass(frozen=True)
+class KindRegistration:
+    kind: CaseKind
+    workflow: type
+    allowed_actions: Callable[[CaseState], frozenset[Action]]
+    starters: frozenset[Role]
+    gate: Gate
+
+
+async def _always_open(pool: asyncpg.Pool, day: date) -> Permit:
+    return Permit()
+
+
+async def _regulation_in_force(pool: asyncpg.Pool, day: date) -> Permit:
+    record = await regulation_in_force(pool, day)
+    if record is None:
+        raise KindNotAvailable(
+            f"no regulation in force on {day.isoformat()} permits efficiency retirement"
+        )
+    return Permit(
+        regulation=RegulationRef(
+            legal_reference=record.legal_reference,
+            version=record.version,
+            parameters=record.parameters,
+        )
+    )
+
+
+KINDS: dict[CaseKind, KindRegistration] = {
+    registration.kind: registration
+    for registration in (
+        KindRegistration(
+            kind=CaseKind.VOLUNTARY_EXIT,
+            workflow=VoluntaryExitWorkflow,
+            allowed_actions=lifecycle.allowed_actions,
+            starters=frozenset({Role.OFFICER, Role.CASEWORKER}),
+            gate=_always_open,
+        ),
+        KindRegistration(
+            kind=CaseKind.EFFICIENCY_RETIREMENT,
+            workflow=EfficiencyRetirementWorkflow,
+            allowed_actions=efficiency.allowed_actions,
+            starters=frozenset({Role.HR_MANAGER}),
+            gate=_regulation_in_force,
+        ),
+    )
+}
+
+
+def state_actions(kind: CaseKind, state: CaseState) -> frozenset[Action]:
+    registration = KINDS.get(kind)
+    return registration.allowed_actions(state) if registration else frozenset()

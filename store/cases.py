@@ -1,0 +1,184 @@
+"""The case read model: written by activities, read by the API and the CLI.
+
+Every write is idempotent: an activity may run twice, and events may arrive out of order, so
+the view only moves forward (by ``version``) and each audit event and notice lands once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from activities.models import AuditEntry, CaseEvent
+from domain.case import CaseView
+from domain.lifecycle import TERMINAL_STATES, CaseKind
+from domain.people import Actor
+
+Executor = asyncpg.Pool | asyncpg.Connection
+
+# The to_state of an audited refusal to start: the case never existed.
+NOT_STARTED = "not_started"
+
+
+def _due_at(view: CaseView) -> Any:
+    due = [t.due_at for t in view.tasks if t.due_at is not None]
+    return min(due) if due else None
+
+
+async def _upsert_view(connection: asyncpg.Connection, view: CaseView) -> bool:
+    """Write the view unless a newer one is already there; return whether it was written."""
+    written = await connection.fetchval(
+        """INSERT INTO cases (case_id, kind, officer_id, rank, state, is_open, policy_version,
+                              version, created_at, updated_at, due_at, leaving_date, view)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           ON CONFLICT (case_id) DO UPDATE SET
+               state = EXCLUDED.state, is_open = EXCLUDED.is_open, version = EXCLUDED.version,
+               updated_at = EXCLUDED.updated_at, due_at = EXCLUDED.due_at,
+               leaving_date = EXCLUDED.leaving_date, view = EXCLUDED.view
+           WHERE cases.version <= EXCLUDED.version
+           RETURNING true""",
+        view.case_id,
+        view.kind.value,
+        view.officer_id,
+        view.rank.value,
+        view.state.value,
+        view.state not in TERMINAL_STATES,
+        view.policy_version,
+        view.version,
+        view.created_at,
+        view.updated_at,
+        _due_at(view),
+        view.leaving_date,
+        view.model_dump(mode="json"),
+    )
+    return bool(written)
+
+
+async def _replace_tasks(connection: asyncpg.Connection, view: CaseView) -> None:
+    await connection.execute("DELETE FROM tasks WHERE case_id = $1", view.case_id)
+    await connection.executemany(
+        """INSERT INTO tasks (case_id, kind, assignee_role, assignee_tier, assignee_user_id,
+                              opened_at, remind_at, due_at, reminded, escalated)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+        [
+            (
+                view.case_id,
+                t.kind,
+                t.assignee_role.value,
+                t.assignee_tier.value if t.assignee_tier else None,
+                t.assignee_user_id,
+                t.opened_at,
+                t.remind_at,
+                t.due_at,
+                t.reminded,
+                t.escalated,
+            )
+            for t in view.tasks
+        ],
+    )
+
+
+async def insert_submitted(connection: asyncpg.Connection, view: CaseView) -> None:
+    """The row a new case has before its workflow records anything (version 0)."""
+    await _upsert_view(connection, view)
+
+
+async def _insert_audit(connection: asyncpg.Connection, case_id: str, audit: AuditEntry) -> bool:
+    """Append one audit event; False when (case, seq) is already there (a retry)."""
+    inserted = await connection.fetchval(
+        """INSERT INTO audit_events (case_id, seq, action, actor_user_id, actor_role,
+                                     on_behalf_of, from_state, to_state, reason, details,
+                                     occurred_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (case_id, seq) DO NOTHING
+           RETURNING true""",
+        case_id,
+        audit.seq,
+        audit.action,
+        audit.actor.user_id,
+        audit.actor.role.value,
+        audit.actor.on_behalf_of,
+        audit.from_state.value if audit.from_state else None,
+        audit.to_state.value if audit.to_state else NOT_STARTED,
+        audit.reason,
+        audit.details,
+        audit.occurred_at,
+    )
+    return bool(inserted)
+
+
+async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:
+    """Record one transition: audit event, notices and (if newer) the view and its tasks.
+
+    Returns False when the audit event was already recorded (a retried activity).
+    """
+    audit = event.audit
+    case_id = event.view.case_id
+    async with pool.acquire() as connection, connection.transaction():
+        inserted = await _insert_audit(connection, case_id, audit)
+        if await _upsert_view(connection, event.view):
+            await _replace_tasks(connection, event.view)
+        await connection.executemany(
+            """INSERT INTO notifications (key, case_id, recipient_role, recipient_tier,
+                                          recipient_user_id, recipient_officer_id, template,
+                                          subject, body)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               ON CONFLICT (key) DO NOTHING""",
+            [
+                (
+                    f"{case_id}:{audit.seq}:{n}",
+                    case_id,
+                    notice.recipient.role.value if notice.recipient.role else None,
+                    notice.recipient.tier.value if notice.recipient.tier else None,
+                    notice.recipient.user_id,
+                    notice.recipient.officer_id,
+                    notice.template,
+                    notice.subject,
+                    notice.body,
+                )
+                for n, notice in enumerate(event.notices)
+            ],
+        )
+    return bool(inserted)
+
+
+async def get_case_view(executor: Executor, case_id: str) -> CaseView | None:
+    row = await executor.fetchrow("SELECT view FROM cases WHERE case_id = $1", case_id)
+    return CaseView.model_validate(row["view"]) if row else None
+
+
+async def other_open_case(executor: Executor, officer_id: str, case_id: str) -> str | None:
+    """The id of another open case of the officer, if there is one."""
+    return await executor.fetchval(
+        "SELECT case_id FROM cases WHERE officer_id = $1 AND is_open AND case_id <> $2 LIMIT 1",
+        officer_id,
+        case_id,
+    )
+
+
+async def record_refused_start(
+    pool: asyncpg.Pool,
+    *,
+    case_id: str,
+    kind: CaseKind,
+    officer_id: str,
+    actor: Actor,
+    reason: str,
+    occurred_at: datetime,
+) -> None:
+    """Audit a case that was not allowed to start. It gets an id of its own, so the refusal
+    stands in the log like any case's first event, but no case row and no workflow."""
+    audit = AuditEntry(
+        seq=1,
+        action="start_refused",
+        actor=actor,
+        from_state=None,
+        to_state=None,
+        reason=reason,
+        details={"kind": kind.value, "officer_id": officer_id},
+        occurred_at=occurred_at,
+    )
+    async with pool.acquire() as connection, connection.transaction():
+        await _insert_audit(connection, case_id, audit)

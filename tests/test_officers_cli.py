@@ -1,0 +1,119 @@
+"""`exitcases officers import` and `exitcases compensation quote`, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import asyncpg
+
+from tests.conftest import BIN
+
+HEADER = (
+    "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,misconduct_pending"
+)
+
+
+def exitcases(
+    database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    env = os.environ | {"EXITCASES_DATABASE_URL": database_url, "EXITCASES_LOG_FORMAT": "json"}
+    return subprocess.run(
+        [str(BIN / "exitcases"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_import_is_all_or_nothing_and_reimport_updates(
+    database_url: str, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        f"{HEADER}\n"
+        "CLI1,Jo Bloggs,superintendent,1975-03-02,1999-09-01,78500.00,2006,false\n"
+        "CLI2,Sam Jones,chief_inspector,1980-01-31,2003-02-01,65000,2015,false\n"
+        "CLI3,Kim Lee,sergeant,1980-13-01,2003-02-01,-1,2015,false\n"
+    )
+    bad = exitcases(database_url, "officers", "import", str(roster))
+    assert bad.returncode == 2
+    assert "line 4: date_of_birth" in bad.stderr and "line 4: annual_pay" in bad.stderr
+    assert "Kim" not in bad.stderr
+    count = "SELECT count(*) FROM officers WHERE officer_id LIKE 'CLI%'"
+    assert await pool.fetchval(count) == 0
+
+    good = "\n".join(roster.read_text().splitlines()[:3])
+    ok = exitcases(database_url, "officers", "import", "-", stdin=good)
+    assert ok.returncode == 0, ok.stderr
+    assert "2 created, 0 updated" in ok.stdout
+    again = exitcases(database_url, "officers", "import", "-", stdin=good.replace("78500", "79000"))
+    assert "0 created, 2 updated" in again.stdout
+    pay = await pool.fetchval("SELECT annual_pay FROM officers WHERE officer_id = 'CLI1'")
+    assert str(pay) == "79000.00"
+
+
+def test_quote_by_hand_prints_the_working_as_json(database_url: str) -> None:
+    quote = exitcases(
+        database_url,
+        "compensation",
+        "quote",
+        "--rank",
+        "superintendent",
+        "--annual-pay",
+        "52000.00",
+        "--date-of-birth",
+        "1976-01-01",
+        "--service-start",
+        "2006-09-30",
+        "--pension-scheme",
+        "2015",
+        "--on",
+        "2026-09-30",
+    )
+    assert quote.returncode == 0, quote.stderr
+    result = json.loads(quote.stdout)
+    assert result["amount"] == "60041.10" and result["tariff"] == "60041.10"
+    assert result["cap"] == "78000.00" and result["payable"] is True
+    assert result["pension_age_reached"] is False and result["years"] == "20.013699"
+
+
+async def test_quote_for_a_roster_officer_under_full_service(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    roster = f"{HEADER}\nCLI9,Old Hand,superintendent,1960-01-01,1990-01-01,90000,1987,false\n"
+    assert exitcases(database_url, "officers", "import", "-", stdin=roster).returncode == 0
+    quote = exitcases(
+        database_url, "compensation", "quote", "--officer-id", "CLI9", "--on", "2026-06-01"
+    )
+    assert quote.returncode == 0, quote.stderr
+    result = json.loads(quote.stdout)
+    assert result["payable"] is False and result["amount"] == "0.00"
+
+
+def test_quote_refuses_unclear_requests(database_url: str) -> None:
+    neither = exitcases(database_url, "compensation", "quote")
+    assert neither.returncode == 2 and "either --officer-id" in neither.stderr
+    unknown = exitcases(database_url, "compensation", "quote", "--officer-id", "NOPE")
+    assert unknown.returncode == 2 and "not on the roster" in unknown.stderr
+    bad_pay = exitcases(
+        database_url,
+        "compensation",
+        "quote",
+        "--rank",
+        "superintendent",
+        "--annual-pay",
+        "lots",
+        "--date-of-birth",
+        "1976-01-01",
+        "--service-start",
+        "2006-09-30",
+        "--pension-scheme",
+        "2015",
+    )
+    assert bad_pay.returncode == 2 and "--annual-pay" in bad_pay.stderr

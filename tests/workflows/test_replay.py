@@ -1,0 +1,33 @@
+"""Saved histories of real runs replay against today's workflow code.
+
+A change that would break cases already running fails here. Refresh the files with
+``EXITCASES_RECORD_HISTORIES=1 ./test tests/workflows`` only for a deliberate, versioned change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from tests.conftest import TEST_CONVERTER
+from worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_are_kept() -> None:
+    names = {p.stem for p in HISTORIES}
+    voluntary = {"completed", "rejected_by_hr", "offer_lapsed", "suspended"}
+    efficiency = {"efficiency_completed", "efficiency_switched_to_voluntary"}
+    assert voluntary | efficiency <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_history_replays(path: Path) -> None:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=TEST_CONVERTER)
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None

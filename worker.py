@@ -1,0 +1,70 @@
+"""The worker: runs the case workflows and their activities, and delivers notifications.
+
+Run as many as you like, on as many hosts: Temporal shares the work among them, and the
+notifier's claims (SELECT ... FOR UPDATE SKIP LOCKED) never deliver one notice twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import suppress
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.cases import CaseActivities
+from activities.linking import CaseOpener
+from activities.notifier import Notifier
+from exitcases.kinds import KINDS
+from exitcases.runtime import connect_temporal, database_url
+from exitcases.settings import Settings
+from store.pool import create_pool
+
+log = structlog.get_logger(__name__)
+
+WORKFLOWS = [registration.workflow for registration in KINDS.values()]
+
+
+def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    activities = CaseActivities(pool)
+    opener = CaseOpener(client, pool, settings)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            activities.record_event,
+            activities.load_officer,
+            activities.has_other_open_case,
+            activities.hand_off_exit,
+            opener.open_voluntary_case,
+        ],
+    )
+
+
+async def _serve(settings: Settings) -> None:
+    pool = await create_pool(database_url(settings))
+    client = await connect_temporal(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    notifier = Notifier(pool, settings)
+    try:
+        async with build_worker(client, pool, settings):
+            notifying = asyncio.create_task(notifier.run_until(stop))
+            log.info("worker started", task_queue=settings.task_queue)
+            await stop.wait()
+            await notifying
+    finally:
+        await pool.close()
+    log.info("worker stopped")
+
+
+def run_worker(settings: Settings) -> int:
+    with suppress(KeyboardInterrupt):
+        asyncio.run(_serve(settings))
+    return 0

@@ -1,0 +1,1 @@
+"""Deterministic Temporal workflows: one durable workflow per case. No I/O here."""

@@ -1,0 +1,492 @@
+"""What every case workflow shares: the inbox of actions, recording, deadlines, suspension.
+
+A case workflow is a single writer. Update handlers only validate an action and queue it; the
+workflow's run method takes actions from the queue in the order the lifecycle expects them and
+records each transition. The Update returns once the run method has moved the case as far as it
+can, so the caller sees the case as it stands after its action (and the read model agrees).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.cases import CaseActivities
+    from activities.models import AuditEntry, CaseEvent, Notice, OfficerLookup, Recipient
+    from domain.calendar import add_working_days
+    from domain.case import CaseView, Task
+    from domain.clock import local_date, same_time_on
+    from domain.commands import COMMANDS, Command, Reassign, Refusal, Resume, Suspend, Withdraw
+    from domain.lifecycle import (
+        ACTION_ROLES,
+        WITHDRAWABLE_STATES,
+        Action,
+        CaseState,
+        allowed_actions,
+    )
+    from domain.officer import Officer
+    from domain.people import SYSTEM_ACTOR, Actor, Role
+    from domain.periods import add_period
+    from domain.policy import Deadline, ServiceLevel
+    from workflows import search_attributes
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Databases blip: keep retrying, but never faster than this, and back off to a minute.
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+
+
+class CaseOutcome(BaseModel):
+    case_id: str
+    state: CaseState
+
+
+class CaseClosed(Exception):
+    """Unwinds the lifecycle once the case reaches a final state."""
+
+
+@dataclass
+class Inbound:
+    """An accepted action waiting for the run method, and what became of it."""
+
+    action: Action
+    command: Command
+    done: bool = False
+    refusal: Refusal | None = None
+    detail: str = ""
+
+
+@dataclass
+class _Alarm:
+    at: datetime
+    fire: Callable[[], Any] = field(compare=False)
+
+
+def refuse(refusal: Refusal, detail: str) -> ApplicationError:
+    return ApplicationError(detail, type=refusal.value, non_retryable=True)
+
+
+class CaseWorkflow:
+    """Base of the case workflows. Subclasses write the lifecycle in their run method."""
+
+    _case: CaseView
+    _officer: Officer | None
+    _inbox: deque[Inbound]
+    _current: Inbound | None
+
+    def _init_machinery(self) -> None:
+        self._inbox = deque()
+        self._current = None
+
+    # -- reading the case -------------------------------------------------------------------
+
+    @workflow.query(name="case")
+    def case(self) -> CaseView:
+        return self._case
+
+    def _now(self) -> datetime:
+        return workflow.now()
+
+    def _today(self) -> date:
+        return local_date(self._now())
+
+    async def _load_officer(self) -> Officer | None:
+        """The officer as the roster has them now (personal data: kept in the workflow only)."""
+        self._officer = await workflow.execute_activity_method(
+            CaseActivities.load_officer,
+            OfficerLookup(case_id=self._case.case_id, officer_id=self._case.officer_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return self._officer
+
+    async def _has_other_open_case(self) -> bool:
+        return await workflow.execute_activity_method(
+            CaseActivities.has_other_open_case,
+            OfficerLookup(case_id=self._case.case_id, officer_id=self._case.officer_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    def _allowed_in(self, state: CaseState) -> frozenset[Action]:
+        """The lifecycle's table of actions by state; each kind of case has its own."""
+        return allowed_actions(state)
+
+    def allowed_now(self) -> frozenset[Action]:
+        state = self._case.state
+        actions = set(self._allowed_in(state))
+        if state is CaseState.SUSPENDED and self._case.suspended_from in WITHDRAWABLE_STATES:
+            actions.add(Action.WITHDRAW)
+        return frozenset(actions)
+
+    # -- actions arrive as Updates named after the action ------------------------------------
+
+    @workflow.update(dynamic=True)
+    async def act(self, name: str, args: Sequence[RawValue]) -> CaseView:
+        action, command = self._decode(name, args)
+        return await self._accept(action, command)
+
+    @act.validator
+    def _validate_act(self, name: str, args: Sequence[RawValue]) -> None:
+        self._validate(*self._decode(name, args))
+
+    def _decode(self, name: str, args: Sequence[RawValue]) -> tuple[Action, Command]:
+        try:
+            action = Action(name)
+        except ValueError:
+            raise refuse(Refusal.INVALID_INPUT, f"there is no action '{name}'") from None
+        if len(args) != 1:
+            raise refuse(Refusal.INVALID_INPUT, f"'{name}' takes exactly one argument")
+        try:
+            command = workflow.payload_converter().from_payload(args[0].payload, COMMANDS[action])
+        except Exception as error:  # the converter wraps pydantic's errors in its own
+            raise refuse(Refusal.INVALID_INPUT, f"'{name}' was sent a malformed body") from error
+        return action, command
+
+    # -- validation (runs before anything is written to history; must not change state) ----
+
+    def _validate(self, action: Action, command: Command) -> None:
+        """Everything that may refuse an action; subclasses add their action-specific rules."""
+        self._check(action, command)
+
+    def _check(self, action: Action, command: Command) -> None:
+        """Refuse an action that the state, the actor's role or the actor's link forbid."""
+        allowed = self.allowed_now()
+        if action not in allowed:
+            names = ", ".join(sorted(a.value for a in allowed)) or "none"
+            raise refuse(
+                Refusal.INVALID_STATE,
+                f"'{action.value}' is not allowed while the case is {self._case.state.value}; "
+                f"allowed now: {names}",
+            )
+        actor = command.actor
+        if actor.role not in ACTION_ROLES[action]:
+            roles = ", ".join(sorted(r.value for r in ACTION_ROLES[action]))
+            raise refuse(
+                Refusal.FORBIDDEN,
+                f"the {actor.role.value} role may not '{action.value}'; it needs: {roles}",
+            )
+        if actor.role is Role.OFFICER and actor.officer_id != self._case.officer_id:
+            raise refuse(Refusal.FORBIDDEN, "officers may act only on their own case")
+
+    # -- the inbox ----------------------------------------------------------------------------
+
+    async def _accept(self, action: Action, command: Command) -> CaseView:
+        """Queue a validated action and return the case once the run method has dealt with it."""
+        item = Inbound(action, command)
+        self._inbox.append(item)
+        await workflow.wait_condition(lambda: item.done)
+        if item.refusal is not None:
+            raise refuse(item.refusal, item.detail)
+        return self._case
+
+    def _finish_current(self) -> None:
+        if self._current is not None:
+            self._current.done = True
+            self._current = None
+
+    def _refuse_current(self, refusal: Refusal, detail: str) -> None:
+        assert self._current is not None
+        self._current.refusal, self._current.detail = refusal, detail
+        self._finish_current()
+
+    def _release_all(self) -> None:
+        """At the end, answer whatever is still queued: the case has closed under it."""
+        self._finish_current()
+        while self._inbox:
+            item = self._inbox.popleft()
+            item.refusal = Refusal.INVALID_STATE
+            item.detail = f"the case is {self._case.state.value}; no action is allowed"
+            item.done = True
+
+    async def _next_action(
+        self, expected: Iterable[Action], until: Callable[[], datetime | None] = lambda: None
+    ) -> Inbound | None:
+        """The next expected action, or None once ``until()`` has passed.
+
+        Meanwhile it answers the actions any stage allows (withdraw, suspend, reassign) and
+        fires reminders and escalations as they fall due.
+        """
+        expected = frozenset(expected)
+        while True:
+            self._finish_current()
+            if self._inbox:
+                self._current = item = self._inbox.popleft()
+                try:
+                    # Validated on arrival; an action queued behind it may have changed things.
+                    self._validate(item.action, item.command)
+                except ApplicationError as error:
+                    self._refuse_current(Refusal(error.type), error.message)
+                    continue
+                if item.action in expected:
+                    return item
+                await self._handle_anytime(item)
+                continue
+            deadline = until()
+            alarms = self._alarms()
+            moments = [a.at for a in alarms] + ([deadline] if deadline else [])
+            if moments:
+                wait = min(moments) - self._now()
+                if wait > timedelta(0):
+                    with contextlib.suppress(TimeoutError):
+                        await workflow.wait_condition(lambda: bool(self._inbox), timeout=wait)
+            else:
+                await workflow.wait_condition(lambda: bool(self._inbox))
+            if self._inbox:
+                continue
+            now = self._now()
+            for alarm in alarms:
+                if alarm.at <= now:
+                    await alarm.fire()
+            if deadline is not None and deadline <= now:
+                return None
+
+    async def _wait_until(self, until: Callable[[], datetime], expected: Iterable[Action]) -> None:
+        """Let time pass until ``until()``, handling ``expected`` actions with ``_on_action``."""
+        while (item := await self._next_action(expected, until)) is not None:
+            await self._on_action(item)
+
+    async def _on_action(self, item: Inbound) -> None:
+        """Subclasses handle actions that arrive while time passes (a changed leaving date)."""
+        raise NotImplementedError
+
+    async def _handle_anytime(self, item: Inbound) -> None:
+        if item.action is Action.WITHDRAW:
+            assert isinstance(item.command, Withdraw)
+            await self._close(
+                CaseState.WITHDRAWN,
+                Action.WITHDRAW.value,
+                item.command.actor,
+                reason=item.command.reason,
+            )
+        elif item.action is Action.SUSPEND:
+            assert isinstance(item.command, Suspend)
+            await self._suspend(item.command)
+        elif item.action is Action.REASSIGN:
+            assert isinstance(item.command, Reassign)
+            await self._reassign(item.command)
+        else:
+            # Validated when the state allowed it; the case has moved on since.
+            self._refuse_current(
+                Refusal.INVALID_STATE,
+                f"'{item.action.value}' is no longer allowed: the case is now "
+                f"{self._case.state.value}",
+            )
+
+    # -- recording ----------------------------------------------------------------------------
+
+    async def _record(
+        self,
+        action: str,
+        actor: Actor,
+        to_state: CaseState | None = None,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+        notices: Iterable[Notice] = (),
+    ) -> None:
+        """Move the case (or record an event in place) and write it through the activity."""
+        # The first event (the submission) comes from nowhere.
+        from_state = self._case.state if self._case.version else None
+        now = self._now()
+        if to_state is not None:
+            self._case.state = to_state
+        self._case.version += 1
+        self._case.updated_at = now
+        event = CaseEvent(
+            view=self._case.model_copy(deep=True),
+            audit=AuditEntry(
+                seq=self._case.version,
+                action=action,
+                actor=actor,
+                from_state=from_state,
+                to_state=self._case.state,
+                reason=reason,
+                details=details or {},
+                occurred_at=now,
+            ),
+            notices=list(notices),
+        )
+        due = [t.due_at for t in self._case.tasks if t.due_at is not None]
+        workflow.upsert_search_attributes(
+            [
+                search_attributes.CASE_STATE.value_set(self._case.state.value),
+                search_attributes.CASE_DUE_AT.value_set(min(due))
+                if due
+                else search_attributes.CASE_DUE_AT.value_unset(),
+            ]
+        )
+        await workflow.execute_activity_method(
+            CaseActivities.record_event,
+            event,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        workflow.logger.info(
+            "case moved",
+            extra={"case_id": self._case.case_id, "action": action, "state": self._case.state},
+        )
+
+    async def _close(
+        self,
+        state: CaseState,
+        action: str,
+        actor: Actor,
+        *,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+        then: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Record the closing transition, run ``then`` (a hand-over that needs the case closed
+        first), and end the lifecycle."""
+        self._case.tasks = []
+        self._case.outcome_reason = reason
+        await self._record(
+            action,
+            actor,
+            state,
+            reason=reason,
+            details=details,
+            notices=[
+                self._notice(
+                    Recipient(officer_id=self._case.officer_id),
+                    "case_closed",
+                    f"Your exit case has closed: {state.value.replace('_', ' ')}",
+                )
+            ],
+        )
+        if then is not None:
+            await then()
+        raise CaseClosed
+
+    # -- tasks, reminders and escalations -----------------------------------------------------
+
+    def _notice(self, recipient: Recipient, template: str, what: str) -> Notice:
+        case_id = self._case.case_id
+        return Notice(
+            recipient=recipient,
+            template=template,
+            subject=f"Exit case {case_id}: {what}",
+            body=f"{what}.\n\nCase {case_id}. Sign in to the exit case service for details.",
+        )
+
+    def _moment(self, opened: datetime, deadline: Deadline) -> datetime:
+        if deadline.after is not None:
+            return add_period(opened, deadline.after)
+        assert deadline.working_days is not None
+        day = add_working_days(local_date(opened), deadline.working_days)
+        return same_time_on(day, opened)
+
+    def _open_task(self, task: Task, sla: ServiceLevel | None = None) -> Task:
+        if sla is not None:
+            task.remind_at = self._moment(task.opened_at, sla.reminder)
+            task.due_at = self._moment(task.opened_at, sla.escalation)
+        self._case.tasks = [t for t in self._case.tasks if t.kind != task.kind] + [task]
+        return task
+
+    def _close_tasks(self) -> None:
+        self._case.tasks = []
+
+    def _assignee(self, task: Task) -> Recipient:
+        if task.assignee_user_id:
+            return Recipient(user_id=task.assignee_user_id)
+        if task.assignee_role is Role.OFFICER:
+            return Recipient(officer_id=self._case.officer_id)
+        return Recipient(role=task.assignee_role, tier=task.assignee_tier)
+
+    def _alarms(self) -> list[_Alarm]:
+        if self._case.state is CaseState.SUSPENDED:
+            return []
+        alarms: list[_Alarm] = []
+        for task in self._case.tasks:
+            if task.remind_at is not None and not task.reminded:
+                alarms.append(_Alarm(task.remind_at, lambda t=task: self._remind(t)))
+            if (
+                task.due_at is not None
+                and not task.escalated
+                and task.assignee_role is not Role.OFFICER
+            ):
+                alarms.append(_Alarm(task.due_at, lambda t=task: self._escalate(t)))
+        return alarms + self._stage_alarms()
+
+    def _stage_alarms(self) -> list[_Alarm]:
+        """Alarms a stage adds of its own (reminders before the leaving date)."""
+        return []
+
+    async def _remind(self, task: Task) -> None:
+        task.reminded = True
+        await self._record(
+            "reminder_sent",
+            SYSTEM_ACTOR,
+            details={"task": task.kind},
+            notices=[self._notice(self._assignee(task), "task_reminder", f"reminder: {task.kind}")],
+        )
+
+    async def _escalate(self, task: Task) -> None:
+        task.escalated = True
+        await self._record(
+            "escalated",
+            SYSTEM_ACTOR,
+            details={"task": task.kind},
+            notices=[
+                self._notice(
+                    Recipient(role=Role.HR_MANAGER), "task_escalated", f"overdue: {task.kind}"
+                )
+            ],
+        )
+
+    async def _reassign(self, command: Reassign) -> None:
+        for task in self._case.tasks:
+            if task.assignee_role is not Role.OFFICER:
+                task.assignee_user_id = command.assignee_user_id
+        await self._record(
+            Action.REASSIGN.value,
+            command.actor,
+            reason=command.reason,
+            details={"assignee_user_id": command.assignee_user_id},
+            notices=[
+                self._notice(
+                    Recipient(user_id=command.assignee_user_id), "task_assigned", "assigned to you"
+                )
+            ],
+        )
+
+    # -- suspension ---------------------------------------------------------------------------
+
+    async def _suspend(self, command: Suspend) -> None:
+        """Pause the case (misconduct proceedings); the clock stops until it resumes."""
+        suspended_at = self._now()
+        self._case.suspended_from = self._case.state
+        await self._record(
+            Action.SUSPEND.value, command.actor, CaseState.SUSPENDED, reason=command.reason
+        )
+        item = await self._next_action({Action.RESUME})
+        assert item is not None and isinstance(item.command, Resume)
+        paused = self._now() - suspended_at
+        self._shift_clock(paused)
+        resumed_to = self._case.suspended_from
+        self._case.suspended_from = None
+        await self._record(
+            Action.RESUME.value,
+            item.command.actor,
+            resumed_to,
+            reason=item.command.reason,
+            details={"paused_seconds": int(paused.total_seconds())},
+        )
+
+    def _shift_clock(self, paused: timedelta) -> None:
+        """Deadlines that were running move on by the time the case was suspended."""
+        for task in self._case.tasks:
+            task.remind_at = task.remind_at + paused if task.remind_at else None
+            task.due_at = task.due_at + paused if task.due_at else None

@@ -1,0 +1,167 @@
+"""The exit tail every kind of case ends with: the leaving date, exit processing, completion.
+
+Voluntary exit and efficiency retirement reach it by different roads; from the leaving date on
+they are the same case, so the steps live here once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.cases import CaseActivities
+    from activities.models import ExitInstruction, Recipient
+    from domain.case import ChecklistEntry, Task
+    from domain.clock import start_of_day
+    from domain.commands import ChangeLeavingDate, CompleteChecklistItem
+    from domain.lifecycle import AUTOMATIC_CHECKLIST_ITEMS, Action, CaseState, ChecklistItem
+    from domain.people import SYSTEM_ACTOR, Actor, Role
+    from domain.periods import subtract_period
+    from domain.policy import SchemePolicy
+
+from workflows.case_workflow import (
+    ACTIVITY_RETRY,
+    ACTIVITY_TIMEOUT,
+    CaseWorkflow,
+    Inbound,
+    _Alarm,
+)
+
+
+class ExitTail(CaseWorkflow):
+    """Subclasses set ``_policy`` (for the reminders) and say what is paid on exit."""
+
+    _policy: SchemePolicy
+    _leaving_reminders: list[tuple[str, datetime]]
+
+    def _init_machinery(self) -> None:
+        super()._init_machinery()
+        self._leaving_reminders = []
+
+    def _exit_payment(self) -> Decimal | None:
+        """Compensation the payroll instruction carries, if any."""
+        raise NotImplementedError
+
+    # -- leaving scheduled ----------------------------------------------------------------------
+
+    def _set_leaving_date(self, leaving_date: date) -> None:
+        """Set (or move) the date; the timer and the reminders before it re-arm from it."""
+        self._case.leaving_date = leaving_date
+        leaving_at = start_of_day(leaving_date)
+        now = self._now()
+        self._leaving_reminders = [
+            (period, at)
+            for period in self._policy.leaving_reminders_before
+            if (at := subtract_period(leaving_at, period)) > now
+        ]
+
+    async def _wait_for_leaving_date(self) -> None:
+        await self._wait_until(
+            lambda: start_of_day(self._case.leaving_date), {Action.CHANGE_LEAVING_DATE}
+        )
+        await self._record("leaving_date_reached", SYSTEM_ACTOR, CaseState.EXIT_PROCESSING)
+
+    def _stage_alarms(self) -> list[_Alarm]:
+        if self._case.state is not CaseState.LEAVING_SCHEDULED:
+            return []
+        return [
+            _Alarm(at, lambda p=period: self._remind_leaving(p))
+            for period, at in self._leaving_reminders
+        ]
+
+    async def _remind_leaving(self, period: str) -> None:
+        self._leaving_reminders = [(p, at) for p, at in self._leaving_reminders if p != period]
+        what = f"leaving date {self._case.leaving_date} is near"
+        await self._record(
+            "leaving_reminder_sent",
+            SYSTEM_ACTOR,
+            details={"before": period},
+            notices=[
+                self._notice(Recipient(officer_id=self._case.officer_id), "leaving_reminder", what),
+                self._notice(Recipient(role=Role.CASEWORKER), "leaving_reminder", what),
+            ],
+        )
+
+    async def _on_action(self, item: Inbound) -> None:
+        command = item.command
+        assert isinstance(command, ChangeLeavingDate)
+        previous = self._case.leaving_date
+        self._set_leaving_date(command.leaving_date)
+        if self._case.acceptance is not None:
+            self._case.acceptance.leaving_date = command.leaving_date
+        await self._record(
+            Action.CHANGE_LEAVING_DATE.value,
+            command.actor,
+            reason=command.reason,
+            details={
+                "from": previous.isoformat() if previous else None,
+                "to": command.leaving_date.isoformat(),
+            },
+            notices=[
+                self._notice(
+                    Recipient(officer_id=self._case.officer_id),
+                    "leaving_date_changed",
+                    "your leaving date has changed",
+                )
+            ],
+        )
+
+    # -- exit processing ------------------------------------------------------------------------
+
+    async def _process_exit(self) -> None:
+        for item in AUTOMATIC_CHECKLIST_ITEMS:
+            await self._hand_off(item)
+        self._open_task(
+            Task(kind="exit_checklist", assignee_role=Role.CASEWORKER, opened_at=self._now())
+        )
+        await self._record(
+            "exit_checklist_opened",
+            SYSTEM_ACTOR,
+            notices=[
+                self._notice(
+                    Recipient(role=Role.CASEWORKER), "exit_checklist", "exit checklist due"
+                )
+            ],
+        )
+        while not self._checklist_done():
+            next_item = await self._next_action({Action.COMPLETE_CHECKLIST_ITEM})
+            assert next_item is not None and isinstance(next_item.command, CompleteChecklistItem)
+            await self._tick(next_item.command.item, next_item.command.actor)
+
+    async def _hand_off(self, item: ChecklistItem) -> None:
+        """Payroll and pension instructions go through the outbox, recorded once per case."""
+        assert self._case.leaving_date is not None
+        payload = {
+            "officer_id": self._case.officer_id,
+            "leaving_date": self._case.leaving_date.isoformat(),
+        }
+        payment = self._exit_payment()
+        if item is ChecklistItem.PAYROLL_INSTRUCTION and payment is not None:
+            payload["compensation"] = f"{payment:.2f}"
+        await workflow.execute_activity_method(
+            CaseActivities.hand_off_exit,
+            ExitInstruction(
+                case_id=self._case.case_id,
+                kind="payroll" if item is ChecklistItem.PAYROLL_INSTRUCTION else "pension",
+                payload=payload,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        await self._tick(item, SYSTEM_ACTOR)
+
+    async def _tick(self, item: ChecklistItem, actor: Actor) -> None:
+        self._case.checklist.append(
+            ChecklistEntry(item=item, done_by=actor.user_id, done_at=self._now())
+        )
+        if self._checklist_done():
+            self._close_tasks()
+        await self._record(
+            Action.COMPLETE_CHECKLIST_ITEM.value, actor, details={"item": item.value}
+        )
+
+    def _checklist_done(self) -> bool:
+        return {e.item for e in self._case.checklist} >= set(ChecklistItem)

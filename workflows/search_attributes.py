@@ -1,0 +1,59 @@
+"""Search attributes for operators. None of them holds personal data."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+)
+
+CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
+CASE_STATE = SearchAttributeKey.for_keyword("CaseState")
+OFFICER_RANK = SearchAttributeKey.for_keyword("OfficerRank")
+CASE_DUE_AT = SearchAttributeKey.for_datetime("CaseDueAt")
+
+ALL = (CASE_KIND, CASE_STATE, OFFICER_RANK, CASE_DUE_AT)
+
+
+def _type_name(key: SearchAttributeKey) -> str:
+    return {
+        SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+        SearchAttributeIndexedValueType.DATETIME: "Datetime",
+    }[key.indexed_value_type]
+
+
+def dev_server_flags() -> list[str]:
+    """``temporal server start-dev`` flags that register every attribute above."""
+    flags: list[str] = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}={_type_name(key)}"]
+    return flags
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Register the attributes on a server started without them (the test server, a cluster)."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{_type_name(key).upper()}")
+                for key in ALL
+            },
+        )
+    )
+
+
+def initial(kind: str, rank: str, state: str) -> TypedSearchAttributes:
+    """Attributes a case starts with; the workflow keeps ``CaseState`` and ``CaseDueAt`` current."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(CASE_KIND, str(kind)),
+            SearchAttributePair(OFFICER_RANK, str(rank)),
+            SearchAttributePair(CASE_STATE, str(state)),
+        ]
+    )

@@ -1,0 +1,478 @@
+"""The voluntary-exit case, from application to completed exit (DESIGN.md, "Case lifecycle")."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import Notice, Recipient
+    from domain.approval import required_tiers
+    from domain.case import (
+        Acceptance,
+        Adjustment,
+        ApprovalDecision,
+        InfoRequest,
+        Offer,
+        Task,
+    )
+    from domain.clock import local_date
+    from domain.commands import (
+        AcceptOffer,
+        AdjustCompensation,
+        Approve,
+        ChangeLeavingDate,
+        Command,
+        CompleteChecklistItem,
+        DeclineOffer,
+        ProvideInfo,
+        Refusal,
+        Reject,
+        Review,
+        ReviewDecision,
+        StartCase,
+    )
+    from domain.compensation import calculate
+    from domain.eligibility import IneligibilityReason, assess_eligibility
+    from domain.lifecycle import (
+        MANUAL_CHECKLIST_ITEMS,
+        Action,
+        CaseState,
+    )
+    from domain.notice import calculation_date, leaving_date_problem
+    from domain.officer import Officer
+    from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
+    from domain.periods import add_period, subtract_period
+
+from workflows.case_workflow import (
+    CaseClosed,
+    CaseOutcome,
+    Inbound,
+    refuse,
+)
+from workflows.exit_tail import ExitTail
+
+
+@workflow.defn(name="VoluntaryExitWorkflow")
+class VoluntaryExitWorkflow(ExitTail):
+    @workflow.init
+    def __init__(self, start: StartCase) -> None:
+        self._policy = start.policy
+        self._case = start.submitted_view(workflow.now())
+        self._officer: Officer | None = None
+        self._init_machinery()
+
+    @workflow.run
+    async def run(self, start: StartCase) -> CaseOutcome:
+        try:
+            await self._submit()
+            await self._check_eligibility()
+            await self._hr_review()
+            final_approval = await self._approval()
+            await self._make_offer(final_approval)
+            await self._cooling_off()
+            await self._wait_for_leaving_date()
+            await self._process_exit()
+            await self._close(CaseState.COMPLETED, "exit_completed", SYSTEM_ACTOR)
+        except CaseClosed:
+            pass
+        self._release_all()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseOutcome(case_id=self._case.case_id, state=self._case.state)
+
+    # -- 1. submitted --------------------------------------------------------------------------
+
+    async def _submit(self) -> None:
+        await self._record(
+            "submit",
+            self._case.created_by,
+            CaseState.SUBMITTED,
+            details={"leaving_date": _iso(self._case.application.leaving_date)},
+        )
+
+    # -- 2. eligibility -----------------------------------------------------------------------
+
+    async def _check_eligibility(self) -> None:
+        officer = await self._load_officer()
+        other_open_case = await self._has_other_open_case()
+        if officer is None:
+            reasons = [
+                IneligibilityReason(code="not_on_roster", detail="officer not on the roster")
+            ]
+        else:
+            reasons = assess_eligibility(
+                officer,
+                applied_on=self._today(),
+                leaving_date=self._case.application.leaving_date,
+                policy=self._policy,
+                has_other_open_case=other_open_case,
+            )
+        if reasons:
+            self._case.ineligibility = reasons
+            await self._close(
+                CaseState.INELIGIBLE,
+                "eligibility_checked",
+                SYSTEM_ACTOR,
+                reason="; ".join(r.detail for r in reasons),
+                details={"reasons": [r.code for r in reasons]},
+            )
+        self._open_hr_review_task()
+        await self._record(
+            "eligibility_checked",
+            SYSTEM_ACTOR,
+            CaseState.HR_REVIEW,
+            notices=[
+                self._notice(Recipient(role=Role.CASEWORKER), "review_due", "new case to review")
+            ],
+        )
+
+    # -- 3. HR review (with requests for information) and 4. compensation --------------------
+
+    def _open_hr_review_task(self) -> None:
+        self._open_task(
+            Task(kind="hr_review", assignee_role=Role.CASEWORKER, opened_at=self._now()),
+            self._policy.hr_review_sla,
+        )
+
+    async def _hr_review(self) -> None:
+        while True:
+            item = await self._next_action({Action.REVIEW})
+            assert item is not None and isinstance(item.command, Review)
+            review = item.command
+            if review.decision is ReviewDecision.REJECT:
+                await self._close(
+                    CaseState.REJECTED, Action.REVIEW.value, review.actor, reason=review.reason
+                )
+            if review.decision is ReviewDecision.PROCEED:
+                self._case.reviewed_by = review.actor.user_id
+                await self._calculate_compensation(review)
+                return
+            await self._request_info(review)
+
+    async def _request_info(self, review: Review) -> None:
+        assert review.reason is not None
+        self._case.info_requests.append(
+            InfoRequest(question=review.reason, asked_by=review.actor.user_id, asked_at=self._now())
+        )
+        self._close_tasks()
+        self._open_task(
+            Task(kind="provide_info", assignee_role=Role.OFFICER, opened_at=self._now())
+        )
+        await self._record(
+            Action.REVIEW.value,
+            review.actor,
+            CaseState.INFO_REQUESTED,
+            reason=review.reason,
+            details={"decision": review.decision.value},
+            notices=[
+                self._notice(
+                    Recipient(officer_id=self._case.officer_id),
+                    "info_requested",
+                    "HR needs more information",
+                )
+            ],
+        )
+        item = await self._next_action({Action.PROVIDE_INFO})
+        assert item is not None and isinstance(item.command, ProvideInfo)
+        request = self._case.info_requests[-1]
+        request.answer = item.command.note
+        request.answered_by = item.command.actor.user_id
+        request.answered_at = self._now()
+        self._close_tasks()
+        self._open_hr_review_task()
+        await self._record(Action.PROVIDE_INFO.value, item.command.actor, CaseState.HR_REVIEW)
+
+    async def _calculate_compensation(self, review: Review) -> None:
+        """Calculated from the roster as it stands now, on the leaving date applied for."""
+        officer = await self._load_officer()
+        on = calculation_date(self._case.application.leaving_date, self._today(), self._policy)
+        if officer is None:
+            await self._close(
+                CaseState.INELIGIBLE,
+                Action.REVIEW.value,
+                review.actor,
+                reason="officer no longer on the roster",
+            )
+        assert officer is not None
+        calculation = calculate(officer, on, self._policy)
+        if not calculation.payable:
+            await self._close(
+                CaseState.INELIGIBLE,
+                Action.REVIEW.value,
+                review.actor,
+                reason="full pensionable service reached: no compensation is payable",
+            )
+        self._case.calculation = calculation
+        self._case.calculated_by = review.actor.user_id
+        self._route_approval()
+        await self._record(
+            Action.REVIEW.value,
+            review.actor,
+            CaseState.APPROVAL,
+            reason=review.reason,
+            details={
+                "decision": review.decision.value,
+                "amount": f"{calculation.amount:.2f}",
+                "calculation_date": on.isoformat(),
+                "required_tiers": [t.value for t in self._case.required_tiers],
+            },
+            notices=[self._tier_notice()],
+        )
+
+    # -- 5. approval ---------------------------------------------------------------------------
+
+    def _route_approval(self) -> None:
+        """Choose the tiers for the amount now on the table and start again from the first."""
+        calculation = self._case.calculation
+        amount = self._case.amount
+        assert calculation is not None and amount is not None and self._officer is not None
+        self._case.required_tiers = required_tiers(
+            amount=amount,
+            entitlement=Decimal(calculation.amount),
+            annual_pay=self._officer.annual_pay,
+            thresholds=self._policy.approval,
+        )
+        self._case.approvals = []
+        self._open_tier_task()
+
+    def _tier_due(self) -> Tier | None:
+        approved = {d.tier for d in self._case.approvals if d.approved}
+        return next((t for t in self._case.required_tiers if t not in approved), None)
+
+    def _open_tier_task(self) -> None:
+        self._close_tasks()
+        tier = self._tier_due()
+        if tier is not None:
+            self._open_task(
+                Task(
+                    kind=f"approval_{tier.value}",
+                    assignee_role=Role.APPROVER,
+                    assignee_tier=tier,
+                    opened_at=self._now(),
+                ),
+                self._policy.approval_tier_sla,
+            )
+
+    def _tier_notice(self) -> Notice:
+        tier = self._tier_due()
+        return self._notice(
+            Recipient(role=Role.APPROVER, tier=tier), "approval_due", f"{tier} approval needed"
+        )
+
+    async def _approval(self) -> Inbound:
+        """Tier by tier; returns the final approval, which makes the offer."""
+        while True:
+            item = await self._next_action(
+                {Action.APPROVE, Action.REJECT, Action.ADJUST_COMPENSATION}
+            )
+            assert item is not None
+            command = item.command
+            if isinstance(command, Reject):
+                self._decide(command.actor, approved=False, reason=command.reason)
+                await self._close(
+                    CaseState.REJECTED, Action.REJECT.value, command.actor, reason=command.reason
+                )
+            elif isinstance(command, AdjustCompensation):
+                await self._adjust(command)
+            else:
+                assert isinstance(command, Approve)
+                tier = self._decide(command.actor, approved=True, reason=command.reason)
+                if self._tier_due() is None:
+                    return item
+                self._open_tier_task()
+                await self._record(
+                    Action.APPROVE.value,
+                    command.actor,
+                    reason=command.reason,
+                    details={"tier": tier.value},
+                    notices=[self._tier_notice()],
+                )
+
+    def _decide(self, actor: Actor, *, approved: bool, reason: str | None) -> Tier:
+        assert actor.tier is not None
+        self._case.approvals.append(
+            ApprovalDecision(
+                tier=actor.tier,
+                user_id=actor.user_id,
+                approved=approved,
+                reason=reason,
+                at=self._now(),
+            )
+        )
+        return actor.tier
+
+    async def _adjust(self, command: AdjustCompensation) -> None:
+        """A caseworker's adjustment; anything above the calculation is special severance."""
+        self._case.adjustment = Adjustment(
+            amount=command.amount, reason=command.reason, by=command.actor.user_id, at=self._now()
+        )
+        self._route_approval()
+        await self._record(
+            Action.ADJUST_COMPENSATION.value,
+            command.actor,
+            reason=command.reason,
+            details={
+                "amount": f"{command.amount:.2f}",
+                "required_tiers": [t.value for t in self._case.required_tiers],
+            },
+            notices=[self._tier_notice()],
+        )
+
+    # -- 6. offer ------------------------------------------------------------------------------
+
+    async def _make_offer(self, final_approval: Inbound) -> None:
+        approve = final_approval.command
+        assert isinstance(approve, Approve) and approve.actor.tier is not None
+        amount, calculation = self._case.amount, self._case.calculation
+        assert amount is not None and calculation is not None
+        made_at = self._now()
+        lapses_at = add_period(made_at, self._policy.offer_consideration)
+        self._case.offer = Offer(
+            amount=amount,
+            leaving_date=calculation.calculation_date,
+            made_at=made_at,
+            lapses_at=lapses_at,
+        )
+        self._close_tasks()
+        self._open_task(
+            Task(
+                kind="respond_to_offer",
+                assignee_role=Role.OFFICER,
+                opened_at=made_at,
+                remind_at=subtract_period(lapses_at, self._policy.offer_reminder_before_lapse),
+                due_at=lapses_at,
+            )
+        )
+        await self._record(
+            Action.APPROVE.value,
+            approve.actor,
+            CaseState.OFFER_MADE,
+            reason=approve.reason,
+            details={"tier": approve.actor.tier.value, "amount": f"{amount:.2f}"},
+            notices=[
+                self._notice(
+                    Recipient(officer_id=self._case.officer_id), "offer_made", "an offer is ready"
+                )
+            ],
+        )
+        offer = self._case.offer
+        item = await self._next_action(
+            {Action.ACCEPT_OFFER, Action.DECLINE_OFFER}, until=lambda: offer.lapses_at
+        )
+        if item is None:
+            await self._close(CaseState.OFFER_LAPSED, "offer_lapsed", SYSTEM_ACTOR)
+        assert item is not None
+        if isinstance(item.command, DeclineOffer):
+            await self._close(
+                CaseState.OFFER_DECLINED,
+                Action.DECLINE_OFFER.value,
+                item.command.actor,
+                reason=item.command.reason,
+            )
+        assert isinstance(item.command, AcceptOffer)
+        await self._accept_offer(item.command)
+
+    # -- 7. accepted: cooling-off ------------------------------------------------------------
+
+    async def _accept_offer(self, command: AcceptOffer) -> None:
+        assert self._case.offer is not None
+        now = self._now()
+        leaving_date = command.leaving_date or self._case.offer.leaving_date
+        self._case.acceptance = Acceptance(
+            accepted_at=now,
+            cooling_off_ends_at=add_period(now, self._policy.cooling_off),
+            leaving_date=leaving_date,
+        )
+        self._set_leaving_date(leaving_date)
+        self._close_tasks()
+        await self._record(
+            Action.ACCEPT_OFFER.value,
+            command.actor,
+            CaseState.ACCEPTED,
+            details={"leaving_date": leaving_date.isoformat()},
+            notices=[
+                self._notice(Recipient(role=Role.CASEWORKER), "offer_accepted", "offer accepted")
+            ],
+        )
+
+    async def _cooling_off(self) -> None:
+        acceptance = self._case.acceptance
+        assert acceptance is not None
+        await self._wait_until(lambda: acceptance.cooling_off_ends_at, {Action.CHANGE_LEAVING_DATE})
+        await self._record("cooling_off_ended", SYSTEM_ACTOR, CaseState.LEAVING_SCHEDULED)
+
+    # -- 8. leaving scheduled and 9. exit processing: the shared exit tail --------------------
+
+    def _exit_payment(self) -> Decimal | None:
+        assert self._case.offer is not None
+        return self._case.offer.amount
+
+    # -- suspension moves the running clocks of this lifecycle too ---------------------------
+
+    def _shift_clock(self, paused: timedelta) -> None:
+        super()._shift_clock(paused)
+        offer, acceptance = self._case.offer, self._case.acceptance
+        if self._case.suspended_from is CaseState.OFFER_MADE and offer is not None:
+            offer.lapses_at += paused
+        if self._case.suspended_from is CaseState.ACCEPTED and acceptance is not None:
+            acceptance.cooling_off_ends_at += paused
+
+    # -- action-specific rules (validators) --------------------------------------------------
+
+    def _validate(self, action: Action, command: Command) -> None:
+        super()._validate(action, command)
+        if isinstance(command, Review):
+            if command.decision is not ReviewDecision.PROCEED and not command.reason:
+                raise refuse(Refusal.INVALID_INPUT, f"'{command.decision.value}' needs a reason")
+        elif isinstance(command, Approve | Reject):
+            self._check_approver(command.actor)
+        elif isinstance(command, AcceptOffer):
+            assert self._case.offer is not None
+            self._check_leaving_date(
+                command.leaving_date or self._case.offer.leaving_date, self._today()
+            )
+        elif isinstance(command, ChangeLeavingDate):
+            acceptance = self._case.acceptance
+            assert acceptance is not None
+            if command.leaving_date < self._today():
+                raise refuse(Refusal.INVALID_INPUT, "the leaving date cannot be in the past")
+            self._check_leaving_date(command.leaving_date, local_date(acceptance.accepted_at))
+        elif isinstance(command, CompleteChecklistItem):
+            if command.item not in MANUAL_CHECKLIST_ITEMS:
+                raise refuse(
+                    Refusal.INVALID_INPUT,
+                    f"'{command.item.value}' is recorded by the system itself",
+                )
+            if command.item in {e.item for e in self._case.checklist}:
+                raise refuse(Refusal.INVALID_STATE, f"'{command.item.value}' is already recorded")
+
+    def _check_leaving_date(self, leaving_date: date, accepted_on: date) -> None:
+        problem = leaving_date_problem(leaving_date, accepted_on, self._policy)
+        if problem:
+            raise refuse(Refusal.INVALID_INPUT, problem)
+
+    def _check_approver(self, actor: Actor) -> None:
+        """The tier now due, and four eyes: nobody approves work they had a hand in."""
+        due = self._tier_due()
+        if actor.tier is not due:
+            raise refuse(
+                Refusal.FORBIDDEN,
+                f"the {due.value if due else 'no'} tier is due on this case, not {actor.tier}",
+            )
+        case = self._case
+        involvement = [
+            (case.created_by.user_id, "created"),
+            (case.reviewed_by, "reviewed"),
+            (case.calculated_by, "calculated the compensation for"),
+            (case.adjustment.by if case.adjustment else None, "adjusted"),
+            *((d.user_id, "approved an earlier tier of") for d in case.approvals),
+        ]
+        deeds = list(dict.fromkeys(deed for who, deed in involvement if who == actor.user_id))
+        if deeds:
+            raise refuse(Refusal.FORBIDDEN, f"four eyes: you {' and '.join(deeds)} this case")
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
