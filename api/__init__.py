@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): authentication, role checks, validation, and mapping onto workflows."""

@@ -1,0 +1,80 @@
+"""Route dependencies that apply the authorisation table, and the one place a case is read.
+
+Every route that shows or acts on one case gets it through :func:`visible_case`, so recording
+staff reads of a case (access logging) needs a change here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from api.auth import CurrentUser, Principal
+from api.authz import TABLE, Operation, can_see, check_action, require
+from api.deps import Pool
+from api.problems import ProblemError
+from domain.case import CaseView
+from domain.lifecycle import Action
+from store.cases import get_case_view
+
+CaseId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        description="The case id, as returned when the case was opened.",
+        examples=["EX-4K7M2Q9TXA"],
+    ),
+]
+
+
+def case_not_found() -> ProblemError:
+    # The same words whether the case does not exist or the caller may not see it.
+    return ProblemError(404, "there is no case with this id that you may see", kind="no-case")
+
+
+async def visible_case(case_id: CaseId, user: CurrentUser, pool: Pool) -> CaseView:
+    """The case from the read model, if the caller may see it (otherwise 404)."""
+    view = await get_case_view(pool, case_id)
+    if view is None or not can_see(user, view):
+        raise case_not_found()
+    return view
+
+
+VisibleCase = Annotated[CaseView, Depends(visible_case)]
+
+
+def _allow(operation: Operation) -> Callable[[Principal], Awaitable[Principal]]:
+    async def allowed(user: CurrentUser) -> Principal:
+        require(user, operation)
+        return user
+
+    allowed.__name__ = f"allow_{operation.name.lower()}"
+    return allowed
+
+
+def _allow_action(action: Action) -> Callable[[Principal, CaseView], Awaitable[Principal]]:
+    async def allowed(user: CurrentUser, view: VisibleCase) -> Principal:
+        check_action(user, action, view)
+        return user
+
+    allowed.__name__ = f"allow_{action.name.lower()}"
+    return allowed
+
+
+# One dependency per row of the table, made once so FastAPI can cache them per request.
+ALLOW = {operation: Depends(_allow(operation)) for operation in Operation}
+ALLOW_ACTION = {action: Depends(_allow_action(action)) for action in Action}
+
+
+async def any_case_creator(user: CurrentUser) -> Principal:
+    """Roles that may open some kind of case; the kind itself is checked with the body."""
+    creators = (
+        TABLE[Operation.CASES_CREATE_VOLUNTARY].roles
+        | TABLE[Operation.CASES_CREATE_EFFICIENCY].roles
+    )
+    if user.role not in creators:
+        require(user, Operation.CASES_CREATE_VOLUNTARY)
+    return user

@@ -1,0 +1,38 @@
+"""The FastAPI application and the resources it holds for its lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import health
+from api.v1 import install_api
+from exitcases.runtime import connect_temporal, database_url
+from exitcases.settings import Settings, get_settings
+from store.pool import create_pool
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.pool = await create_pool(database_url(settings))
+        app.state.temporal = await connect_temporal(settings)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="Exit Case Service",
+        version="1",
+        description="HR exit cases (voluntary exit, efficiency retirement) as durable workflows.",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    install_api(app)
+    return app

@@ -1,0 +1,118 @@
+"""Who is calling: bearer tokens checked against the users table, or a configured verifier.
+
+Tokens are stored only as hashes (``store.users``); this module never sees one at rest. Single
+sign-on plugs in through :class:`IdentityVerifier`: set ``EXITCASES_AUTH_VERIFIER`` to
+``package.module:factory``, where ``factory(settings, pool)`` returns a verifier (for example
+one that checks a JWT's signature, issuer and audience and maps its claims to a role). Nothing
+else in the API changes: every route depends on :func:`current_user` alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated, Protocol, runtime_checkable
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import get_pool
+from api.problems import unauthenticated
+from domain.people import Actor, Role, Tier
+from exitcases.settings import Settings
+
+
+class Principal(BaseModel):
+    """The authenticated caller, as every authorisation rule sees them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    role: Role
+    tier: Tier | None = None
+    officer_id: str | None = None
+
+    def actor(self, on_behalf_of: str | None = None) -> Actor:
+        return Actor(
+            user_id=self.user_id,
+            role=self.role,
+            tier=self.tier,
+            officer_id=self.officer_id,
+            on_behalf_of=on_behalf_of,
+        )
+
+
+@runtime_checkable
+class IdentityVerifier(Protocol):
+    """Turns a bearer credential into a principal, or None when it is not valid."""
+
+    async def verify(self, token: str) -> Principal | None: ...
+
+
+class DatabaseTokenVerifier:
+    """The built-in verifier: opaque tokens issued by ``exitcases users add``."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def verify(self, token: str) -> Principal | None:
+        from store.users import user_for_token
+
+        user = await user_for_token(self._pool, token)
+        if user is None or user.revoked:
+            return None
+        return Principal(
+            user_id=user.user_id,
+            role=Role(user.role),
+            tier=Tier(user.tier) if user.tier else None,
+            officer_id=user.officer_id,
+        )
+
+
+def build_verifier(settings: Settings, pool: asyncpg.Pool) -> IdentityVerifier:
+    """The verifier the configuration names, or the database tokens by default."""
+    spec: str | None = getattr(settings, "auth_verifier", None)
+    if not spec:
+        return DatabaseTokenVerifier(pool)
+    module_name, _, attribute = spec.partition(":")
+    if not attribute:
+        raise ValueError("auth_verifier must look like 'package.module:factory'")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    verifier = factory(settings, pool)
+    if not isinstance(verifier, IdentityVerifier):
+        raise TypeError(f"{spec} did not return an IdentityVerifier")
+    return verifier
+
+
+def _verifier(request: Request) -> IdentityVerifier:
+    state = request.app.state
+    verifier = getattr(state, "verifier", None)
+    if verifier is None:
+        verifier = state.verifier = build_verifier(state.settings, get_pool(request))
+    return verifier
+
+
+# auto_error=False: a missing header becomes our 401 problem, not FastAPI's 403.
+_bearer = HTTPBearer(auto_error=False, description="A token from `exitcases users add`.")
+
+_MAX_TOKEN_LENGTH = 4096
+
+
+async def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthenticated("send 'Authorization: Bearer <token>'")
+    token = credentials.credentials.strip()
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        raise unauthenticated("the bearer token is not valid")
+    principal = await _verifier(request).verify(token)
+    if principal is None:
+        raise unauthenticated("the bearer token is not valid or has been revoked")
+    request.state.principal = principal
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]

@@ -1,0 +1,252 @@
+"""Authorisation, in one place: which roles may do what, and the extra rules that narrow it.
+
+Every route and every case action has one row in :data:`TABLE`. A route calls :func:`require`
+(or :func:`check_action` for a case action) and nothing else decides who may do what. The
+workflow's validators check roles, state and four eyes again, so a client that slipped past the
+API still could not move a case; here the point is to answer 403 (or 404) before calling it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from api.auth import Principal
+from api.problems import ProblemError
+from domain.case import CaseView
+from domain.lifecycle import (
+    ACTION_ROLES,
+    WITHDRAWABLE_STATES,
+    Action,
+    CaseKind,
+    CaseState,
+)
+from domain.people import Role, Tier
+from exitcases.kinds import KINDS
+from exitcases.kinds import state_actions as kind_state_actions
+
+
+class Operation(StrEnum):
+    """Everything the API lets someone do, apart from case actions (which are :class:`Action`)."""
+
+    OFFICERS_IMPORT = "officers.import"
+    CASES_CREATE_VOLUNTARY = "cases.create.voluntary_exit"
+    CASES_CREATE_EFFICIENCY = "cases.create.efficiency_retirement"
+    CASES_LIST = "cases.list"
+    CASES_READ = "cases.read"
+    CASES_AUDIT = "cases.audit"
+    TASKS_LIST = "tasks.list"
+    AUDIT_EXPORT = "audit.export"
+    POLICIES_READ = "policies.read"
+    POLICIES_WRITE = "policies.write"
+    REGULATIONS_READ = "regulations.read"
+    REGULATIONS_WRITE = "regulations.write"
+
+
+class Rule(StrEnum):
+    """Extra rules beyond the role."""
+
+    # Officers see and act only on their own case; anyone else's is a 404, never a 403.
+    OWN_CASE = "own_case"
+    # Officers open a case only for their own officer id.
+    OWN_OFFICER_ID = "own_officer_id"
+    # Approvers decide only for the tier now due on the case.
+    TIER_DUE = "tier_due"
+    # A caseworker taking this action does it on the officer's behalf (recorded as such).
+    ON_BEHALF = "on_behalf"
+    # Only the executive tier decides efficiency retirement (proposal and panel).
+    EXECUTIVE = "executive"
+
+
+@dataclass(frozen=True)
+class Permission:
+    roles: frozenset[Role]
+    writes: bool
+    rules: frozenset[Rule] = frozenset()
+    # What the 403 says the caller tried to do.
+    what: str = ""
+
+
+STAFF = frozenset({Role.CASEWORKER, Role.HR_MANAGER, Role.APPROVER, Role.AUDITOR, Role.ADMIN})
+_R = Role
+
+
+def _action_permission(action: Action) -> Permission:
+    rules = {Rule.OWN_CASE}
+    if action in {Action.APPROVE, Action.REJECT}:
+        rules.add(Rule.TIER_DUE)
+    if action in {Action.WITHDRAW, Action.PROVIDE_INFO, Action.MAKE_REPRESENTATIONS}:
+        rules.add(Rule.ON_BEHALF)
+    if action in {Action.DECIDE, Action.PANEL_DECISION}:
+        rules.add(Rule.EXECUTIVE)
+    return Permission(ACTION_ROLES[action], True, frozenset(rules), f"'{action.value}'")
+
+
+def _starters(kind: CaseKind) -> frozenset[Role]:
+    registration = KINDS.get(kind)
+    return registration.starters if registration else frozenset()
+
+
+TABLE: dict[Operation | Action, Permission] = {
+    Operation.OFFICERS_IMPORT: Permission(
+        frozenset({_R.CASEWORKER, _R.ADMIN}), True, what="import the roster"
+    ),
+    # Who may start each kind is the kind's registration (exitcases/kinds.py).
+    Operation.CASES_CREATE_VOLUNTARY: Permission(
+        _starters(CaseKind.VOLUNTARY_EXIT),
+        True,
+        frozenset({Rule.OWN_OFFICER_ID}),
+        "open a voluntary exit case",
+    ),
+    Operation.CASES_CREATE_EFFICIENCY: Permission(
+        _starters(CaseKind.EFFICIENCY_RETIREMENT),
+        True,
+        what="propose an efficiency retirement case",
+    ),
+    Operation.CASES_LIST: Permission(
+        frozenset({_R.OFFICER, _R.CASEWORKER, _R.HR_MANAGER, _R.APPROVER, _R.AUDITOR}),
+        False,
+        frozenset({Rule.OWN_CASE}),
+        "list cases",
+    ),
+    Operation.CASES_READ: Permission(
+        frozenset(Role) - {_R.SYSTEM}, False, frozenset({Rule.OWN_CASE}), "read cases"
+    ),
+    Operation.CASES_AUDIT: Permission(
+        frozenset({_R.OFFICER, _R.CASEWORKER, _R.HR_MANAGER, _R.AUDITOR}),
+        False,
+        frozenset({Rule.OWN_CASE}),
+        "read a case's audit events",
+    ),
+    Operation.TASKS_LIST: Permission(STAFF, False, what="list tasks"),
+    Operation.AUDIT_EXPORT: Permission(frozenset({_R.AUDITOR}), False, what="export the audit log"),
+    Operation.POLICIES_READ: Permission(STAFF, False, what="read scheme policies"),
+    Operation.POLICIES_WRITE: Permission(frozenset({_R.ADMIN}), True, what="add a scheme policy"),
+    Operation.REGULATIONS_READ: Permission(STAFF, False, what="read regulation records"),
+    Operation.REGULATIONS_WRITE: Permission(
+        frozenset({_R.ADMIN}), True, what="add a regulation record"
+    ),
+    **{action: _action_permission(action) for action in Action},
+}
+
+# Auditors never write, whatever anyone adds to the table later.
+assert not any(Role.AUDITOR in p.roles for p in TABLE.values() if p.writes)
+assert not any(Role.SYSTEM in p.roles for p in TABLE.values())
+
+
+def _forbidden(principal: Principal, permission: Permission) -> ProblemError:
+    needed = ", ".join(sorted(r.value for r in permission.roles))
+    return ProblemError(
+        403,
+        f"the {principal.role.value} role may not {permission.what}; it needs: {needed}",
+        kind="forbidden-role",
+    )
+
+
+def require(principal: Principal, operation: Operation | Action) -> Permission:
+    """Refuse (403) a caller whose role the table does not list for ``operation``."""
+    permission = TABLE[operation]
+    if principal.role not in permission.roles:
+        raise _forbidden(principal, permission)
+    return permission
+
+
+def create_operation(kind: CaseKind) -> Operation:
+    if kind is CaseKind.EFFICIENCY_RETIREMENT:
+        return Operation.CASES_CREATE_EFFICIENCY
+    return Operation.CASES_CREATE_VOLUNTARY
+
+
+def require_create(principal: Principal, kind: CaseKind, officer_id: str) -> None:
+    permission = require(principal, create_operation(kind))
+    if (
+        Rule.OWN_OFFICER_ID in permission.rules
+        and principal.role is Role.OFFICER
+        and principal.officer_id != officer_id
+    ):
+        raise ProblemError(
+            403, "officers may open a case only for themselves", kind="forbidden-not-own"
+        )
+
+
+def officer_scope(principal: Principal) -> str | None:
+    """The officer id a caller's case reads are limited to (None: not limited)."""
+    return principal.officer_id if principal.role is Role.OFFICER else None
+
+
+def can_see(principal: Principal, view: CaseView) -> bool:
+    """The OWN_CASE rule. Officers who may not see a case are told it does not exist."""
+    scope = officer_scope(principal)
+    return scope is None or scope == view.officer_id
+
+
+def tier_due(view: CaseView) -> Tier | None:
+    """The approval tier the case waits for now (None outside approval)."""
+    if view.state is not CaseState.APPROVAL:
+        return None
+    approved = {d.tier for d in view.approvals if d.approved}
+    return next((t for t in view.required_tiers if t not in approved), None)
+
+
+def _had_a_hand(principal: Principal, view: CaseView) -> bool:
+    """Four eyes, as the workflow applies it; used only to list the actions a caller has."""
+    involved = {view.created_by.user_id, view.reviewed_by, view.calculated_by}
+    if view.adjustment is not None:
+        involved.add(view.adjustment.by)
+    involved.update(d.user_id for d in view.approvals)
+    return principal.user_id in involved
+
+
+def check_action(principal: Principal, action: Action, view: CaseView) -> None:
+    """Refuse an action the caller's role or the extra rules forbid, before the workflow sees it.
+
+    The caller must already have seen the case (``can_see``). State and four eyes are the
+    workflow's to refuse: its validators know the case as it is at that instant.
+    """
+    permission = require(principal, action)
+    if Rule.EXECUTIVE in permission.rules and principal.tier is not Tier.EXECUTIVE:
+        raise ProblemError(
+            403,
+            f"only the executive tier may '{action.value}', not {principal.tier}",
+            kind="forbidden-tier",
+        )
+    if Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER:
+        due = tier_due(view)
+        if due is not None and principal.tier is not due:
+            raise ProblemError(
+                403,
+                f"the {due.value} tier is due on this case, not {principal.tier}",
+                kind="forbidden-tier",
+            )
+
+
+def on_behalf_of(principal: Principal, action: Action, view: CaseView) -> str | None:
+    if Rule.ON_BEHALF in TABLE[action].rules and principal.role is not Role.OFFICER:
+        return view.officer_id
+    return None
+
+
+def state_actions(view: CaseView) -> frozenset[Action]:
+    """What the case's state allows, whoever asks (as the workflow computes it)."""
+    actions = set(kind_state_actions(view.kind, view.state))
+    if view.state is CaseState.SUSPENDED and view.suspended_from in WITHDRAWABLE_STATES:
+        actions.add(Action.WITHDRAW)
+    return frozenset(actions)
+
+
+def actions_for(principal: Principal, view: CaseView) -> list[Action]:
+    """The actions this caller could take on this case now."""
+    if not can_see(principal, view):
+        return []
+    result = []
+    for action in state_actions(view):
+        permission = TABLE[action]
+        if principal.role not in permission.roles:
+            continue
+        if Rule.EXECUTIVE in permission.rules and principal.tier is not Tier.EXECUTIVE:
+            continue
+        decides_tier = Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER
+        if decides_tier and (principal.tier is not tier_due(view) or _had_a_hand(principal, view)):
+            continue
+        result.append(action)
+    return sorted(result, key=lambda a: a.value)

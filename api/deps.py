@@ -1,0 +1,32 @@
+"""Dependencies for what the application holds for its lifetime: pool, Temporal client, settings.
+
+``create_app``'s lifespan puts them on ``app.state``; tests may set them there directly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from temporalio.client import Client
+
+from exitcases.settings import Settings
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+def get_temporal(request: Request) -> Client:
+    """The Temporal client; ``connect_temporal`` gives it the pydantic (encrypting) converter."""
+    return request.app.state.temporal
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Temporal = Annotated[Client, Depends(get_temporal)]
+AppSettings = Annotated[Settings, Depends(get_settings)]

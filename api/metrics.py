@@ -1,0 +1,119 @@
+"""Prometheus metrics: requests by route and status, their latency, and cases by state.
+
+Each app has its own registry, so several apps in one process (tests) do not collide. Routes
+are labelled by their template (``/v1/cases/{case_id}``), never by the path requested, which
+would carry case ids and grow without bound.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.deps import get_pool
+from domain.lifecycle import CaseState
+from store.case_queries import cases_by_state
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "exitcases_http_requests_total",
+            "HTTP requests answered, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "exitcases_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.cases = Gauge(
+            "exitcases_cases",
+            "Cases in the read model, by state.",
+            ["state"],
+            registry=self.registry,
+        )
+
+
+class MetricsMiddleware:
+    """Pure ASGI, so streamed responses (the audit export) are timed to their last byte."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = scope.get("route")
+            template: str = getattr(route, "path", None) or "unmatched"
+            labels: dict[str, Any] = {
+                "method": scope.get("method", ""),
+                "route": template,
+                "status": str(status),
+            }
+            self.metrics.requests.labels(**labels).inc()
+            self.metrics.latency.labels(**labels).observe(time.perf_counter() - started)
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Request counts and latencies by route and status; cases by state. No "
+    "authentication, and no personal data.",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string"},
+                    "example": 'exitcases_cases{state="hr_review"} 12.0\n',
+                }
+            }
+        }
+    },
+)
+async def metrics(request: Request) -> Response:
+    collected: Metrics = request.app.state.metrics
+    counts = await cases_by_state(get_pool(request))
+    for state in CaseState:
+        collected.cases.labels(state=state.value).set(counts.get(state.value, 0))
+    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_metrics(app: FastAPI) -> None:
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.include_router(router)

@@ -1,0 +1,246 @@
+"""RFC 9457 problem documents for every error the API returns.
+
+Every failure, whether raised by a route, by FastAPI's request validation, by routing (404,
+405) or by a bug (500), leaves as ``application/problem+json`` with ``type``, ``title``,
+``status`` and ``detail``. ``detail`` is written for a caseworker and never carries personal
+data: request values are not echoed back, only the names of the fields that were wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# Titles for the statuses the API uses; a problem's title never varies for one type.
+_TITLES: dict[int, tuple[str, str]] = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Not authenticated"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("too-large", "Request too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("invalid-input", "Invalid input"),
+    500: ("internal-error", "Internal error"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+class FieldError(BaseModel):
+    """One thing wrong with the request: where, and why."""
+
+    field: str = Field(description="Where: `body.amount`, `query.limit`, `line 3: annual_pay`.")
+    message: str = Field(description="Why, in words; never the value sent.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/invalid-state",
+                    "title": "Not allowed in this state",
+                    "status": 409,
+                    "detail": "'accept-offer' is not allowed while the case is hr_review; "
+                    "allowed now: review, suspend, withdraw",
+                }
+            ]
+        },
+    )
+
+    type: str = Field(description="A URI reference naming the kind of problem.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong here, and what is allowed instead.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="For invalid input: each field that was wrong."
+    )
+
+
+class ProblemError(Exception):
+    """Raise from a route to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str | None = None,
+        title: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        default_kind, default_title = _TITLES.get(status, ("error", "Error"))
+        self.status = status
+        self.detail = detail
+        self.kind = kind or default_kind
+        self.title = title or default_title
+        self.errors = errors
+        self.headers = headers
+        self.extensions = extensions
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    kind: str | None = None,
+    title: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    default_kind, default_title = _TITLES.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind or default_kind}",
+        "title": title or default_title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = [e.model_dump() for e in errors]
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def unauthenticated(detail: str) -> ProblemError:
+    return ProblemError(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+# pydantic's messages sometimes quote the input ("Input should be ... [input_value=...]" is
+# not in msg, but some custom validators put values in); keep the type-level message only.
+def _message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "is invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def validation_errors(errors: Any) -> list[FieldError]:
+    return [
+        FieldError(field=_location(tuple(e.get("loc", ()))), message=_message(e)) for e in errors
+    ]
+
+
+async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        exc.status,
+        exc.detail,
+        kind=exc.kind,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers,
+        **exc.extensions,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        return problem_response(400, "the request body is not valid JSON", kind="malformed-json")
+    errors = validation_errors(exc.errors())
+    fields = ", ".join(dict.fromkeys(e.field for e in errors))
+    return problem_response(422, f"invalid input in: {fields}", errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    if status == 404:
+        detail = "there is nothing at this address"
+    elif status == 405:
+        detail = f"{request.method} is not allowed here"
+    else:
+        detail = str(exc.detail) if exc.detail else _TITLES.get(status, ("", "Error"))[1]
+    return problem_response(status, detail, headers=getattr(exc, "headers", None))
+
+
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # A value PostgreSQL cannot hold (out of range, a character it cannot store): bad input.
+    log.info("database refused a value", error_type=type(exc).__name__)
+    return problem_response(
+        422, "a value is out of range or contains characters that cannot be stored"
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The exception's text may hold personal data; log its type and the route only.
+    log.error(
+        "unhandled error",
+        error_type=type(exc).__name__,
+        path=request.scope.get("route").path if request.scope.get("route") else None,
+        exc_info=exc,
+    )
+    return problem_response(500, "something went wrong on our side; it has been logged")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(asyncpg.DataError, _unstorable)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def problem_example(status: int, detail: str, kind: str | None = None) -> dict[str, Any]:
+    default_kind, title = _TITLES.get(status, ("error", "Error"))
+    return {
+        "type": f"/problems/{kind or default_kind}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+
+
+_DEFAULT_EXAMPLES: dict[int, str] = {
+    400: "the cursor is not one this service issued",
+    401: "send 'Authorization: Bearer <token>' with a token that has not been revoked",
+    403: "the auditor role may not 'review'; it needs: caseworker",
+    404: "no case EX-0000000000",
+    409: "'approve' is not allowed while the case is hr_review; allowed now: review, withdraw",
+    413: "the roster is larger than 10 MB",
+    415: "send the roster as text/csv",
+    422: "invalid input in: body.reason",
+    503: "the case service did not confirm the action in time; read the case before retrying",
+}
+
+
+def problem_responses(*statuses: int, **details: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problems a route may answer with.
+
+    ``details`` overrides an example's detail by status: ``s409="..."``.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        detail = details.get(f"s{status}", _DEFAULT_EXAMPLES.get(status, "see title"))
+        responses[status] = {
+            "description": _TITLES[status][1],
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "example": problem_example(status, detail),
+                }
+            },
+        }
+    return responses

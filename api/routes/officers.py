@@ -1,0 +1,120 @@
+"""The officer roster: import the CSV, all rows or none."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.access import ALLOW
+from api.auth import Principal
+from api.authz import Operation
+from api.deps import Pool
+from api.idempotency import IdempotencyKey, remember, replay
+from api.problems import FieldError, ProblemError, problem_responses
+
+router = APIRouter(prefix="/v1/officers", tags=["officers"])
+
+MAX_ROSTER_BYTES = 10 * 1024 * 1024
+MAX_LISTED_ERRORS = 100
+_SCOPE = "POST /v1/officers/import"
+
+_EXAMPLE_CSV = (
+    "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,"
+    "misconduct_pending\n"
+    "OF1001,A. Example,superintendent,1975-03-14,2001-09-03,82000.00,2006,false\n"
+)
+
+
+class ImportSummary(BaseModel):
+    created: int
+    updated: int
+
+
+@router.post(
+    "/import",
+    response_model=ImportSummary,
+    summary="Import the officer roster",
+    description="Loads the roster CSV (header as in API.md). All rows or none: any bad row "
+    "fails the whole import with each bad row named by line and field. An officer id that "
+    "exists is updated.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": _EXAMPLE_CSV}},
+        }
+    },
+    responses={
+        200: {"content": {"application/json": {"example": {"created": 1, "updated": 0}}}},
+        **problem_responses(
+            400,
+            401,
+            403,
+            413,
+            415,
+            422,
+            s422="2 rows are invalid; nothing was imported",
+        ),
+    },
+)
+async def import_roster(
+    request: Request,
+    user: Annotated[Principal, ALLOW[Operation.OFFICERS_IMPORT]],
+    pool: Pool,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    from domain.roster import RosterError, parse_roster
+    from store.officers import upsert_officers
+
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in {"text/csv", "application/csv"}:
+        raise ProblemError(415, "send the roster as text/csv")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_ROSTER_BYTES:
+            raise ProblemError(413, "the roster is larger than 10 MB; split it")
+    try:
+        text = bytes(raw).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError(400, "the roster is not UTF-8 text", kind="bad-encoding") from None
+    if "\x00" in text:
+        raise ProblemError(400, "the roster contains NUL characters", kind="bad-encoding")
+    if idempotency_key is not None:
+        digest = hashlib.sha256(raw).hexdigest()
+        stored = await replay(pool, user, _SCOPE, idempotency_key, digest)
+        if stored is not None:
+            return JSONResponse(stored.body, status_code=stored.status_code)
+    try:
+        officers = parse_roster(text)
+    except csv.Error:
+        # The file is not CSV at all (a stray carriage return inside a field, say).
+        raise ProblemError(
+            422, "the roster is not well-formed CSV; nothing was imported", kind="invalid-roster"
+        ) from None
+    except RosterError as error:
+        rows = len({e.line for e in error.errors})
+        noun = "row is" if rows == 1 else "rows are"
+        listed = "" if len(error.errors) <= MAX_LISTED_ERRORS else "; the first 100 are listed"
+        errors = [
+            FieldError(field=f"line {e.line}: {e.field}", message=e.message)
+            for e in error.errors[:MAX_LISTED_ERRORS]
+        ]
+        raise ProblemError(
+            422,
+            f"{rows} {noun} invalid; nothing was imported{listed}",
+            kind="invalid-roster",
+            errors=errors,
+        ) from None
+    result = await upsert_officers(pool, officers)
+    status, content = (
+        200,
+        ImportSummary(created=result.created, updated=result.updated).model_dump(),
+    )
+    if idempotency_key is not None:
+        status, content = await remember(pool, user, _SCOPE, idempotency_key, status, content)
+    return JSONResponse(content, status_code=status)

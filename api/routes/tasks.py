@@ -1,0 +1,50 @@
+"""The caller's inbox: open tasks on cases, soonest due first, overdue flagged."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from api.access import ALLOW
+from api.auth import Principal
+from api.authz import Operation, officer_scope
+from api.deps import Pool
+from api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from api.problems import problem_responses
+from store import case_queries
+from store.case_queries import TaskCursor, TaskItem
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+
+
+@router.get(
+    "",
+    response_model=Page[TaskItem],
+    summary="My open tasks",
+    description="Tasks assigned to the caller by name, or to their role (and approval tier) "
+    "and to nobody by name; HR managers also get every escalated task. Soonest due first; "
+    "tasks without a deadline last.",
+    responses=problem_responses(400, 401, 403, 422),
+)
+async def list_tasks(
+    user: Annotated[Principal, ALLOW[Operation.TASKS_LIST]],
+    pool: Pool,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[TaskItem]:
+    after = decode_cursor(cursor, TaskCursor)
+    items = await case_queries.list_tasks(
+        pool,
+        user_id=user.user_id,
+        role=user.role,
+        tier=user.tier,
+        officer_id=officer_scope(user),
+        limit=limit + 1,
+        after=after,
+    )
+    next_cursor = None
+    if len(items) > limit:
+        items = items[:limit]
+        next_cursor = encode_cursor(case_queries.task_cursor(items[-1]))
+    return Page[TaskItem](items=items, next_cursor=next_cursor)

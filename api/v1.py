@@ -1,0 +1,18 @@
+"""Everything the HTTP API adds to the application: error handling, metrics, routers, OpenAPI."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.metrics import install_metrics
+from api.openapi import install_openapi
+from api.problems import install_problem_handlers
+from api.routes import audit, cases, officers, policies, regulations, tasks
+
+
+def install_api(app: FastAPI) -> None:
+    install_problem_handlers(app)
+    install_metrics(app)
+    for module in (cases, tasks, audit, officers, policies, regulations):
+        app.include_router(module.router)
+    install_openapi(app)

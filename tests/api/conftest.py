@@ -1,0 +1,275 @@
+"""The HTTP API against a real Temporal dev server, a real worker and real PostgreSQL.
+
+Requests go through httpx's ASGI transport to the same routers ``create_app`` installs; the
+pool and the Temporal client are the test's own (the live-server tests start uvicorn instead).
+Users are real users with real tokens, one per role, and one officer user per officer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.v1 import install_api
+from domain.officer import Officer, PensionScheme, Rank
+from domain.people import Role, Tier
+from domain.policy import SchemePolicy, load_bundled_policy
+from exitcases.settings import Settings
+from store.migrate import migrate_url
+from store.officers import upsert_officers
+from store.policies import add_policy
+from store.pool import create_pool
+from store.users import create_user
+from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, _with_database
+from worker import build_worker
+from workflows import search_attributes
+
+# The default policy with an application window that stays open whenever the tests run.
+API_POLICY: SchemePolicy = load_bundled_policy().model_copy(
+    update={
+        "version": "api-test",
+        "application_opens": date(2000, 1, 1),
+        "application_closes": date(2099, 12, 31),
+    }
+)
+
+STAFF = {
+    "caseworker": (Role.CASEWORKER, None),
+    "caseworker2": (Role.CASEWORKER, None),
+    "hr_manager": (Role.HR_MANAGER, None),
+    "approver_hr": (Role.APPROVER, Tier.HR),
+    "approver_finance": (Role.APPROVER, Tier.FINANCE),
+    "approver_executive": (Role.APPROVER, Tier.EXECUTIVE),
+    "auditor": (Role.AUDITOR, None),
+    "admin": (Role.ADMIN, None),
+}
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal CLI's dev server (real time), with the service's search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=TEST_CONVERTER,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=search_attributes.ALL,
+    )
+    yield env
+    await env.shutdown()
+
+
+@dataclass
+class Stack:
+    """One database, one worker and one app: a service as a user would meet it."""
+
+    pool: asyncpg.Pool
+    client: Client
+    settings: Settings
+    app: FastAPI
+    database_url: str
+
+    def http(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://api.test",
+            headers=headers,
+            timeout=60,
+        )
+
+
+def make_app(pool: asyncpg.Pool, client: Client, settings: Settings) -> FastAPI:
+    app = FastAPI(title="Exit Case Service", version="1")
+    install_api(app)
+    app.state.pool, app.state.temporal, app.state.settings = pool, client, settings
+    return app
+
+
+async def new_database(postgres_server_url: str) -> str:
+    name = f"exitcases_api_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = _with_database(postgres_server_url, name)
+    await migrate_url(url)
+    return url
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def stack(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str
+) -> AsyncIterator[Stack]:
+    settings = Settings(task_queue=f"api-test-{secrets.token_hex(3)}", payload_keys=TEST_KEYRING)
+    await add_policy(pool, API_POLICY, "test-setup")
+    async with build_worker(dev_env.client, pool, settings):
+        yield Stack(
+            pool, dev_env.client, settings, make_app(pool, dev_env.client, settings), database_url
+        )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def isolated_stack(
+    dev_env: WorkflowEnvironment, postgres_server_url: str
+) -> AsyncIterator[Stack]:
+    """A stack with a database of its own, for tests that change the current policy."""
+    url = await new_database(postgres_server_url)
+    pool = await create_pool(url, max_size=20)
+    settings = Settings(task_queue=f"api-iso-{secrets.token_hex(3)}", payload_keys=TEST_KEYRING)
+    try:
+        async with build_worker(dev_env.client, pool, settings):
+            yield Stack(
+                pool, dev_env.client, settings, make_app(pool, dev_env.client, settings), url
+            )
+    finally:
+        await pool.close()
+
+
+@dataclass
+class User:
+    user_id: str
+    role: Role
+    tier: Tier | None
+    token: str
+    officer_id: str | None = None
+
+
+async def add_user(
+    pool: asyncpg.Pool,
+    name: str,
+    role: Role,
+    tier: Tier | None = None,
+    officer_id: str | None = None,
+) -> User:
+    user, token = await create_user(pool, name=name, role=role, tier=tier, officer_id=officer_id)
+    return User(user.user_id, role, tier, token, officer_id)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def staff(stack: Stack) -> dict[str, User]:
+    return {
+        key: await add_user(stack.pool, f"Test {key}", role, tier)
+        for key, (role, tier) in STAFF.items()
+    }
+
+
+def officer_record(**overrides: Any) -> Officer:
+    """A superintendent, 20 years in, on £80,000 in the 2006 scheme: eligible, two tiers."""
+    fields: dict[str, Any] = {
+        "officer_id": f"OF{secrets.token_hex(4)}",
+        "name": "Test Officer",
+        "rank": Rank.SUPERINTENDENT,
+        "date_of_birth": date(1980, 3, 14),
+        "service_start": date(2006, 11, 1),
+        "annual_pay": Decimal("80000.00"),
+        "pension_scheme": PensionScheme.P2006,
+        "misconduct_pending": False,
+    }
+    fields.update(overrides)
+    return Officer.model_validate(fields)
+
+
+NewOfficer = Callable[..., Awaitable[User]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def new_officer(stack: Stack) -> NewOfficer:
+    """Put an officer on the roster and give them a user of their own."""
+
+    async def make(**overrides: Any) -> User:
+        record = officer_record(**overrides)
+        await upsert_officers(stack.pool, [record])
+        return await add_user(
+            stack.pool, "Officer user", Role.OFFICER, officer_id=record.officer_id
+        )
+
+    return make
+
+
+class Api:
+    """Requests as one user or another, and the steps that move a case along."""
+
+    def __init__(self, stack: Stack, staff: dict[str, User]) -> None:
+        self.stack = stack
+        self.staff = staff
+        self._clients: dict[str, httpx.AsyncClient] = {}
+
+    def as_(self, user: User | str) -> httpx.AsyncClient:
+        user = self.staff[user] if isinstance(user, str) else user
+        if user.token not in self._clients:
+            self._clients[user.token] = self.stack.http(user.token)
+        return self._clients[user.token]
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+
+    async def open(
+        self, officer: User, by: User | str = "caseworker", **body: Any
+    ) -> dict[str, Any]:
+        response = await self.as_(by).post(
+            "/v1/cases", json={"officer_id": officer.officer_id, **body}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def get(self, case_id: str, as_: User | str = "caseworker") -> dict[str, Any]:
+        response = await self.as_(as_).get(f"/v1/cases/{case_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def wait_for(self, case_id: str, state: str, within: float = 15) -> dict[str, Any]:
+        async with asyncio.timeout(within):
+            while (case := await self.get(case_id))["state"] != state:
+                await asyncio.sleep(0.05)
+        return case
+
+    async def act(
+        self, case_id: str, action: str, by: User | str, expect: int = 200, **body: Any
+    ) -> dict[str, Any]:
+        response = await self.as_(by).post(f"/v1/cases/{case_id}/actions/{action}", json=body)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    async def to_hr_review(self, officer: User, **body: Any) -> str:
+        case = await self.open(officer, **body)
+        await self.wait_for(case["case_id"], "hr_review")
+        return case["case_id"]
+
+    async def to_approval(self, officer: User) -> str:
+        case_id = await self.to_hr_review(officer)
+        await self.act(case_id, "review", "caseworker", decision="proceed")
+        return case_id
+
+    async def approve_all(self, case_id: str) -> dict[str, Any]:
+        case = await self.get(case_id)
+        for tier in case["required_tiers"]:
+            case = await self.act(case_id, "approve", f"approver_{tier}")
+        assert case["state"] == "offer_made", case
+        return case
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(stack: Stack, staff: dict[str, User]) -> AsyncIterator[Api]:
+    client = Api(stack, staff)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def anonymous(stack: Stack) -> httpx.AsyncClient:
+    return stack.http()

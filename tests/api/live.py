@@ -1,0 +1,55 @@
+"""The real application (``create_app``, its lifespan, uvicorn) serving on a local port.
+
+It runs in the test's event loop, beside the worker, so that requests made from another thread
+(schemathesis uses ``requests``) are answered while the loop stays free to run workflows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+
+from api.app import create_app
+from exitcases.settings import Settings
+from tests.api.conftest import Stack
+from tests.conftest import TEST_KEYRING
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def live_server(stack: Stack) -> AsyncIterator[str]:
+    """Serve the stack's database and task queue over HTTP; yield the base URL."""
+    port = free_port()
+    settings = Settings(
+        database_url=stack.database_url,
+        temporal_address=stack.client.service_client.config.target_host,
+        temporal_namespace=stack.client.namespace,
+        task_queue=stack.settings.task_queue,
+        payload_keys=TEST_KEYRING,
+        api_host="127.0.0.1",
+        api_port=port,
+    )
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    async with asyncio.timeout(20):
+        while not server.started:
+            if serving.done():
+                serving.result()  # raises why it stopped
+            await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving

@@ -1,0 +1,77 @@
+"""A case's audit events, and the audit export streamed as JSON lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+from tests.api.conftest import Api, NewOfficer
+
+
+async def test_case_audit_oldest_first_with_who_and_why(api: Api, new_officer: NewOfficer) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    await api.act(case_id, "review", "caseworker", decision="request_info", reason="payslips?")
+    await api.act(case_id, "provide-info", officer, note="attached")
+    response = await api.as_(officer).get(f"/v1/cases/{case_id}/audit")
+    assert response.status_code == 200
+    events = response.json()["items"]
+    assert [e["action"] for e in events] == [
+        "submit",
+        "eligibility_checked",
+        "review",
+        "provide-info",
+    ]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4]
+    assert events[2]["reason"] == "payslips?"
+    assert events[2]["to_state"] == "info_requested"
+    assert events[3]["actor_role"] == "officer" and events[3]["on_behalf_of"] is None
+    paged = await api.as_("auditor").get(f"/v1/cases/{case_id}/audit", params={"limit": 3})
+    assert len(paged.json()["items"]) == 3
+    rest = await api.as_("auditor").get(
+        f"/v1/cases/{case_id}/audit", params={"cursor": paged.json()["next_cursor"]}
+    )
+    assert [e["seq"] for e in rest.json()["items"]] == [4]
+    assert rest.json()["next_cursor"] is None
+
+
+async def test_export_streams_jsonl_and_csv_within_the_window(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    before = datetime.now(UTC)
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    client = api.as_("auditor")
+    params = {"since": before.isoformat(), "until": after.isoformat()}
+    jsonl = await client.get("/v1/audit/export", params=params)
+    assert jsonl.status_code == 200
+    assert jsonl.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in jsonl.text.splitlines()]
+    ours = [e for e in lines if e["case_id"] == case_id]
+    assert [e["action"] for e in ours] == ["submit", "eligibility_checked"]
+    assert all(before <= datetime.fromisoformat(e["occurred_at"]) < after for e in lines)
+    times = [(e["occurred_at"], e["event_id"]) for e in lines]
+    assert times == sorted(times)
+
+    as_csv = await client.get("/v1/audit/export", params={**params, "format": "csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert [r["event_id"] for r in rows] == [str(e["event_id"]) for e in lines]
+    assert json.loads(rows[0]["details"]) == lines[0]["details"]
+
+    empty = await client.get(
+        "/v1/audit/export", params={"since": after.isoformat(), "until": after.isoformat()}
+    )
+    assert empty.text == ""
+    backwards = await client.get(
+        "/v1/audit/export", params={"since": after.isoformat(), "until": before.isoformat()}
+    )
+    assert backwards.status_code == 422
+    naive = await client.get("/v1/audit/export", params={"since": "2026-01-01T00:00:00"})
+    assert naive.status_code == 422
+    assert naive.json()["errors"][0]["field"] == "query.since"
+    for role in ("caseworker", "admin", "hr_manager"):
+        assert (await api.as_(role).get("/v1/audit/export")).status_code == 403

@@ -1,0 +1,414 @@
+"""The authorisation matrix: every endpoint and every action against every role.
+
+The expected table is written out by hand from API.md, not derived from ``api.authz``, so a
+change to the authorisation table that breaks the contract fails here. ``officer`` is the
+officer whose case it is; ``other_officer`` is any other officer.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from domain.people import Role, Tier
+from domain.policy import load_bundled_policy
+from store.officers import upsert_officers
+from store.policies import add_policy
+from tests.api.conftest import Stack, User, add_user, officer_record
+
+ROLES = [
+    "officer",
+    "other_officer",
+    "caseworker",
+    "hr_manager",
+    "approver_hr",
+    "approver_finance",
+    "approver_executive",
+    "auditor",
+    "admin",
+]
+
+STAFF_READ = {
+    "caseworker",
+    "hr_manager",
+    "approver_hr",
+    "approver_finance",
+    "approver_executive",
+    "auditor",
+    "admin",
+}
+
+
+def _cells(ok: int, allowed: set[str], *, other_officer: int = 403) -> dict[str, int]:
+    cells = {role: (ok if role in allowed else 403) for role in ROLES}
+    if "other_officer" not in allowed:
+        cells["other_officer"] = other_officer
+    return cells
+
+
+# endpoint -> role -> status
+ENDPOINTS: dict[str, dict[str, int]] = {
+    "POST /v1/officers/import": _cells(200, {"caseworker", "admin"}),
+    "POST /v1/cases voluntary_exit": _cells(201, {"officer", "caseworker"}),
+    # hr_manager is allowed; no regulation is in force, so the answer is 409.
+    "POST /v1/cases efficiency_retirement": _cells(409, {"hr_manager"}),
+    "GET /v1/cases": _cells(
+        200,
+        {
+            "officer",
+            "other_officer",
+            "caseworker",
+            "hr_manager",
+            "approver_hr",
+            "approver_finance",
+            "approver_executive",
+            "auditor",
+        },
+    ),
+    "GET /v1/cases/{case_id}": _cells(200, {"officer", *STAFF_READ}, other_officer=404),
+    "GET /v1/cases/{case_id}/audit": _cells(
+        200, {"officer", "caseworker", "hr_manager", "auditor"}, other_officer=404
+    ),
+    "GET /v1/tasks": _cells(200, STAFF_READ),
+    "GET /v1/audit/export": _cells(200, {"auditor"}),
+    "GET /v1/policies/current": _cells(200, STAFF_READ),
+    "GET /v1/policies/{version}": _cells(200, STAFF_READ),
+    "POST /v1/policies": _cells(201, {"admin"}),
+    "GET /v1/regulations": _cells(200, STAFF_READ),
+    "POST /v1/regulations": _cells(201, {"admin"}),
+}
+
+# action -> (state the case is put in, body, roles that may take it)
+ACTIONS: dict[str, tuple[str, dict[str, Any], set[str]]] = {
+    "review": ("hr_review", {"decision": "proceed"}, {"caseworker"}),
+    "provide-info": ("info_requested", {"note": "attached"}, {"officer", "caseworker"}),
+    "adjust-compensation": ("approval", {"amount": "40000.00", "reason": "r"}, {"caseworker"}),
+    # The HR tier is due first: only an HR approver may decide now.
+    "approve": ("approval", {}, {"approver_hr"}),
+    "reject": ("approval", {"reason": "over budget"}, {"approver_hr"}),
+    "accept-offer": ("offer_made", {}, {"officer"}),
+    "decline-offer": ("offer_made", {}, {"officer"}),
+    "withdraw": ("hr_review", {"reason": "changed my mind"}, {"officer", "caseworker"}),
+    "change-leaving-date": (
+        "accepted",
+        {"leaving_date": (date.today() + timedelta(days=40)).isoformat(), "reason": "agreed"},
+        {"caseworker"},
+    ),
+    "complete-checklist-item": ("exit_processing", {"item": "equipment_return"}, {"caseworker"}),
+    "suspend": ("hr_review", {"reason": "proceedings"}, {"hr_manager"}),
+    "resume": ("suspended", {"reason": "closed"}, {"hr_manager"}),
+    "reassign": ("hr_review", {"assignee_user_id": "u_someone"}, {"hr_manager"}),
+    # Efficiency retirement, under a regulation the test puts in force after the endpoints.
+    "decide": (
+        "decision_pending",
+        {"decision": "withdraw", "reason": "r"},
+        {"approver_executive"},
+    ),
+    "halt": ("decision_pending", {"reason": "regulation revoked"}, {"admin"}),
+    "make-representations": ("notice_served", {"representations": "r"}, {"officer", "caseworker"}),
+    "apply-voluntary": ("notice_served", {}, {"officer", "caseworker"}),
+    # Last: it needs a representations window short enough to close during the test.
+    "panel-decision": (
+        "panel_review",
+        {"decision": "withdraw", "reason": "r"},
+        {"approver_executive"},
+    ),
+}
+
+EFFICIENCY_STATES = {"decision_pending", "notice_served", "panel_review"}
+PROPOSAL = {
+    "critical_skills": "none critical",
+    "performance": "meets the standard",
+    "equality_impact_reference": "EIA-2026-7",
+}
+
+
+def _regulation(reference: str, effective_from: str, window: str) -> dict[str, Any]:
+    return {
+        "legal_reference": reference,
+        "version": "1",
+        "effective_from": effective_from,
+        "parameters": {
+            "minimum_pensionable_service_years": "10",
+            "representations_window": window,
+        },
+    }
+
+
+# Accepting on the offer's own date (today) with no notice and one second of cooling off
+# takes a case to exit processing at once.
+MATRIX_POLICY = load_bundled_policy().model_copy(
+    update={
+        "version": "matrix",
+        "application_opens": date(2000, 1, 1),
+        "application_closes": date(2099, 12, 31),
+        "earliest_leaving_date": date(2000, 1, 1),
+        "notice_min": "PT0S",
+        "cooling_off": "PT1S",
+    }
+)
+
+
+class World:
+    """The stack, its staff, and cases put into any state for any officer."""
+
+    def __init__(self, stack: Stack, staff: dict[str, User]) -> None:
+        self.stack = stack
+        self.staff = staff
+
+    async def officer(self) -> User:
+        record = officer_record()
+        await upsert_officers(self.stack.pool, [record])
+        return await add_user(self.stack.pool, "o", Role.OFFICER, officer_id=record.officer_id)
+
+    async def call(self, user: User, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        async with self.stack.http(user.token) as client:
+            response = await client.request(method, path, **kwargs)
+        content_type = response.headers.get("content-type", "").split(";")[0]
+        body = (
+            response.json()
+            if content_type in {"application/json", "application/problem+json"}
+            else None
+        )
+        return response.status_code, body
+
+    async def act(self, case_id: str, action: str, user: User, body: dict[str, Any]) -> Any:
+        status, result = await self.call(
+            user, "POST", f"/v1/cases/{case_id}/actions/{action}", json=body
+        )
+        assert status == 200, (action, result)
+        return result
+
+    async def wait_for(self, case_id: str, state: str) -> None:
+        import asyncio
+
+        async with asyncio.timeout(15):
+            while True:
+                _, case = await self.call(self.staff["auditor"], "GET", f"/v1/cases/{case_id}")
+                if case["state"] == state:
+                    return
+                await asyncio.sleep(0.05)
+
+    async def efficiency_case_in(self, state: str) -> tuple[str, User]:
+        """Proposed by the HR manager, decided by an executive who is not on the matrix (the
+        panel must be someone else), and left in ``state``."""
+        officer = await self.officer()
+        status, case = await self.call(
+            self.staff["hr_manager"],
+            "POST",
+            "/v1/cases",
+            json={
+                "officer_id": officer.officer_id,
+                "kind": "efficiency_retirement",
+                "proposal": PROPOSAL,
+            },
+        )
+        assert status == 201, case
+        case_id = case["case_id"]
+        await self.wait_for(case_id, "decision_pending")
+        if state != "decision_pending":
+            decision = {"decision": "serve_notice", "reason": "assessed"}
+            await self.act(case_id, "decide", self.staff["executive_decider"], decision)
+            await self.wait_for(case_id, state)
+        return case_id, officer
+
+    async def case_in(self, state: str) -> tuple[str, User]:
+        if state in EFFICIENCY_STATES:
+            return await self.efficiency_case_in(state)
+        officer = await self.officer()
+        status, case = await self.call(
+            self.staff["caseworker"], "POST", "/v1/cases", json={"officer_id": officer.officer_id}
+        )
+        assert status == 201, case
+        case_id = case["case_id"]
+        await self.wait_for(case_id, "hr_review")
+        cw = self.staff["caseworker"]
+        steps: dict[str, Callable[[], Awaitable[Any]]] = {
+            "info_requested": lambda: self.act(
+                case_id, "review", cw, {"decision": "request_info", "reason": "payslips"}
+            ),
+            "suspended": lambda: self.act(
+                case_id, "suspend", self.staff["hr_manager"], {"reason": "proceedings"}
+            ),
+        }
+        if state in steps:
+            await steps[state]()
+            return case_id, officer
+        if state == "hr_review":
+            return case_id, officer
+        case = await self.act(case_id, "review", cw, {"decision": "proceed"})
+        if state == "approval":
+            return case_id, officer
+        for tier in case["required_tiers"]:
+            case = await self.act(case_id, "approve", self.staff[f"approver_{tier}"], {})
+        if state == "offer_made":
+            return case_id, officer
+        await self.act(case_id, "accept-offer", officer, {})
+        if state == "accepted":
+            return case_id, officer
+        assert state == "exit_processing"
+        await self.wait_for(case_id, "exit_processing")
+        return case_id, officer
+
+
+@pytest.fixture
+def world_staff() -> dict[str, tuple[Role, Tier | None]]:
+    return {
+        "caseworker": (Role.CASEWORKER, None),
+        "hr_manager": (Role.HR_MANAGER, None),
+        "approver_hr": (Role.APPROVER, Tier.HR),
+        "approver_finance": (Role.APPROVER, Tier.FINANCE),
+        "approver_executive": (Role.APPROVER, Tier.EXECUTIVE),
+        "auditor": (Role.AUDITOR, None),
+        "admin": (Role.ADMIN, None),
+    }
+
+
+def _csv(officer_id: str) -> str:
+    return (
+        "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,"
+        f"misconduct_pending\n{officer_id},M. Atrix,superintendent,1975-03-14,2001-09-03,"
+        "82000.00,2006,false\n"
+    )
+
+
+async def test_every_endpoint_and_action_against_every_role(
+    isolated_stack: Stack, world_staff: dict[str, tuple[Role, Tier | None]]
+) -> None:
+    stack = isolated_stack
+    await add_policy(stack.pool, MATRIX_POLICY, "test")
+    staff = {k: await add_user(stack.pool, k, r, t) for k, (r, t) in world_staff.items()}
+    world = World(stack, staff)
+
+    # Every route of the API has a row here (a new route without one fails this test).
+    routes = {
+        f"{method.upper()} {path}"
+        for path, item in stack.app.openapi()["paths"].items()
+        if path.startswith("/v1/")
+        for method in item
+    }
+    covered = {e.split(" ")[0] + " " + e.split(" ")[1] for e in ENDPOINTS}
+    covered |= {f"POST /v1/cases/{{case_id}}/actions/{a}" for a in ACTIONS}
+    assert routes == covered
+
+    got: dict[str, dict[str, int]] = {}
+    for endpoint in ENDPOINTS:
+        got[endpoint] = {}
+        for role in ROLES:
+            got[endpoint][role] = await _call_endpoint(world, endpoint, role)
+    staff["executive_decider"] = await add_user(
+        stack.pool, "decider", Role.APPROVER, Tier.EXECUTIVE
+    )
+    for action, (state, body, allowed) in ACTIONS.items():
+        if action == "decide":
+            regulation = _regulation("Matrix regulation A", "2000-01-01", "P28D")
+            assert (await world.call(staff["admin"], "POST", "/v1/regulations", json=regulation))[
+                0
+            ] == 201
+        if action == "panel-decision":
+            # A later record takes over: its windows close after two seconds.
+            regulation = _regulation("Matrix regulation B", "2000-01-02", "PT2S")
+            assert (await world.call(staff["admin"], "POST", "/v1/regulations", json=regulation))[
+                0
+            ] == 201
+        got[action] = {}
+        shared_case, shared_officer = await world.case_in(state)
+        for role in ROLES:
+            if role in allowed:
+                case_id, officer = await world.case_in(state)  # this cell changes its case
+            else:
+                case_id, officer = shared_case, shared_officer
+            user = await _user(world, role, officer)
+            status, _ = await world.call(
+                user, "POST", f"/v1/cases/{case_id}/actions/{action}", json=body
+            )
+            got[action][role] = status
+        _, after = await world.call(staff["auditor"], "GET", f"/v1/cases/{shared_case}")
+        assert after["state"] == state, f"a refused {action} changed the case"
+
+    expected = dict(ENDPOINTS)
+    for action, (_, _, allowed) in ACTIONS.items():
+        expected[action] = _cells(200, allowed, other_officer=404)
+    mismatches = {
+        (row, role): (got[row][role], expected[row][role])
+        for row in expected
+        for role in ROLES
+        if got[row][role] != expected[row][role]
+    }
+    assert not mismatches, f"(row, role): (got, expected) {mismatches}"
+    print(f"\nauthorisation matrix: {len(expected)} rows x {len(ROLES)} roles all as expected")
+
+
+async def _user(world: World, role: str, officer: User) -> User:
+    if role == "officer":
+        return officer
+    if role == "other_officer":
+        return await world.officer()
+    return world.staff[role]
+
+
+async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
+    """Call one endpoint as one role, on fresh data wherever a success would change things."""
+    officer = await world.officer()
+    user = await _user(world, role, officer)
+    case_path = None
+    if "{case_id}" in endpoint:
+        case_id, _ = await _owned_case(world, officer)
+        case_path = endpoint.split(" ")[1].replace("{case_id}", case_id)
+    match endpoint:
+        case "POST /v1/officers/import":
+            args: dict[str, Any] = {
+                "content": _csv(f"MX{secrets.token_hex(4)}"),
+                "headers": {"Content-Type": "text/csv"},
+            }
+            status, _ = await world.call(user, "POST", "/v1/officers/import", **args)
+        case "POST /v1/cases voluntary_exit":
+            status, _ = await world.call(
+                user, "POST", "/v1/cases", json={"officer_id": officer.officer_id}
+            )
+        case "POST /v1/cases efficiency_retirement":
+            status, _ = await world.call(
+                user,
+                "POST",
+                "/v1/cases",
+                json={
+                    "officer_id": officer.officer_id,
+                    "kind": "efficiency_retirement",
+                    "proposal": PROPOSAL,
+                },
+            )
+        case "GET /v1/policies/{version}":
+            status, _ = await world.call(user, "GET", "/v1/policies/matrix")
+        case "POST /v1/policies":
+            policy = MATRIX_POLICY.model_copy(update={"version": f"m-{uuid.uuid4().hex[:8]}"})
+            status, _ = await world.call(
+                user, "POST", "/v1/policies", json=policy.model_dump(mode="json")
+            )
+        case "POST /v1/regulations":
+            status, _ = await world.call(
+                user,
+                "POST",
+                "/v1/regulations",
+                json={
+                    "legal_reference": "A19",
+                    "version": uuid.uuid4().hex[:8],
+                    "effective_from": "2099-01-01",
+                },
+            )
+        case _:
+            method, path = endpoint.split(" ")
+            status, _ = await world.call(user, method, case_path or path)
+    return status
+
+
+async def _owned_case(world: World, officer: User) -> tuple[str, User]:
+    status, case = await world.call(
+        world.staff["caseworker"], "POST", "/v1/cases", json={"officer_id": officer.officer_id}
+    )
+    assert status == 201
+    return case["case_id"], officer
