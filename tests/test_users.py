@@ -1,0 +1,88 @@
+"""Users and tokens: hashes only, revocation, validation, and the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+
+import asyncpg
+import pytest
+from pydantic import ValidationError
+
+from domain.people import Role, Tier
+from store.users import create_user, revoke_user, user_for_token
+from tests.conftest import BIN
+
+
+async def test_only_the_hash_of_a_token_is_stored(pool: asyncpg.Pool) -> None:
+    user, token = await create_user(pool, name="Hal", role=Role.APPROVER, tier=Tier.HR)
+    stored = await pool.fetchval("SELECT token_hash FROM users WHERE user_id = $1", user.user_id)
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
+    found = await user_for_token(pool, token)
+    assert found is not None and found.user_id == user.user_id and found.tier is Tier.HR
+    assert await user_for_token(pool, token + "x") is None
+
+
+async def test_a_revoked_token_stops_at_once(pool: asyncpg.Pool) -> None:
+    user, token = await create_user(pool, name="Cas", role="caseworker")
+    assert await revoke_user(pool, user.user_id)
+    found = await user_for_token(pool, token)
+    assert found is not None and found.revoked
+    assert not await revoke_user(pool, user.user_id)
+
+
+@pytest.mark.parametrize(
+    ("role", "tier", "officer_id"),
+    [
+        (Role.APPROVER, None, None),
+        (Role.CASEWORKER, Tier.HR, None),
+        (Role.OFFICER, None, None),
+    ],
+)
+async def test_roles_and_their_fields_must_fit(
+    pool: asyncpg.Pool, role: Role, tier: Tier | None, officer_id: str | None
+) -> None:
+    before = await pool.fetchval("SELECT count(*) FROM users")
+    with pytest.raises(ValidationError):
+        await create_user(pool, name="X", role=role, tier=tier, officer_id=officer_id)
+    assert await pool.fetchval("SELECT count(*) FROM users") == before
+
+
+def _exitcases(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"EXITCASES_DATABASE_URL": database_url}
+    return subprocess.run(
+        [str(BIN / "exitcases"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_users_add_prints_the_token_once_and_revoke_ends_it(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    added = _exitcases(
+        database_url,
+        "users",
+        "add",
+        "--name",
+        "Ada",
+        "--role",
+        "officer",
+        "--officer-id",
+        "OF77",
+        "--json",
+    )
+    assert added.returncode == 0, added.stderr
+    printed = json.loads(added.stdout)
+    user = await user_for_token(pool, printed["token"])
+    assert user is not None and user.user_id == printed["user_id"] and user.officer_id == "OF77"
+    revoked = _exitcases(database_url, "users", "revoke", printed["user_id"])
+    assert revoked.returncode == 0
+    assert (await user_for_token(pool, printed["token"])).revoked
+    bad = _exitcases(database_url, "users", "add", "--name", "Ann", "--role", "approver")
+    assert bad.returncode == 2 and "tier" in bad.stderr
