@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
 from activities.linking import CaseOpener
+from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
 from exitcases.kinds import KINDS
 from exitcases.runtime import connect_temporal, database_url
@@ -35,6 +36,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
+        interceptors=[CaseLoggingInterceptor()],
         activities=[
             activities.record_event,
             activities.load_officer,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.logging import CaseLoggingMiddleware
 from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
@@ -12,6 +13,7 @@ from api.routes import audit, cases, officers, policies, regulations, tasks
 
 def install_api(app: FastAPI) -> None:
     install_problem_handlers(app)
+    app.add_middleware(CaseLoggingMiddleware)
     install_metrics(app)
     for module in (cases, tasks, audit, officers, policies, regulations):
         app.include_router(module.router)
