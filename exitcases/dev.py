@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import httpx
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from exitcases.codec import new_key_entry
 from exitcases.runtime import (
@@ -32,14 +34,14 @@ from exitcases.runtime import (
 )
 from exitcases.settings import Settings
 from store.migrate import migrate_url
-from store.policies import ensure_default_policy
 from store.pool import create_pool
 from store.users import create_user
-from workflows.search_attributes import dev_server_flags
+from workflows.search_attributes import dev_server_flags, register_search_attributes
 
 BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 90
-STOP_SECONDS = 15
+# Per group of children (the service's, then Temporal): a stop stays well inside 30 seconds.
+STOP_SECONDS = 10
 ADMIN_MARKER = "first-admin-created"
 
 
@@ -53,6 +55,27 @@ class PortInUse(DevError):
     exit_code = 2
 
 
+class Interrupted(DevError):
+    """Ctrl-C or SIGTERM while starting: not an error, just stop."""
+
+    exit_code = 0
+
+
+class _Stop:
+    """Set by SIGINT/SIGTERM. A flag, not an exception: a signal that lands between starting a
+    child and recording it must not leave that child running."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.requested = True
+
+    def check(self) -> None:
+        if self.requested:
+            raise Interrupted("interrupted while starting")
+
+
 def _port_taken(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -61,6 +84,15 @@ def _port_taken(host: str, port: int) -> bool:
         except OSError:
             return True
     return False
+
+
+def _local_host(bind: str) -> str:
+    """Where this machine reaches a server bound to ``bind``: loopback for a wildcard bind."""
+    try:
+        unspecified = ipaddress.ip_address(bind).is_unspecified
+    except ValueError:  # a host name
+        return bind
+    return "127.0.0.1" if unspecified else bind
 
 
 def _check_ports(settings: Settings) -> None:
@@ -96,20 +128,35 @@ def _database(settings: Settings) -> Iterator[str]:
         server.cleanup()
 
 
-async def _prepare_database(url: str, settings: Settings) -> str | None:
-    """Migrations, the default policy, and (first run only) an admin whose token is returned."""
+async def _prepare_database(url: str) -> None:
+    """Migrations, and the bundled policy when there is none yet (cases need one to start)."""
+    # Imported here: the policy store is only needed by this command.
+    from store.policies import ensure_default_policy
+
     await migrate_url(url)
     pool = await create_pool(url, max_size=2)
     try:
         await ensure_default_policy(pool)
-        marker = settings.data_dir / ADMIN_MARKER
-        if marker.exists():
-            return None
-        _, token = await create_user(pool, name="First admin", role="admin")
-        marker.write_text("the first admin's token was printed once by `exitcases dev`\n")
-        return token
     finally:
         await pool.close()
+
+
+async def _first_admin(url: str, settings: Settings) -> str | None:
+    """On the first run only, an admin whose token is returned to be printed once.
+
+    Called once everything answers, so that a start that fails leaves no admin whose token
+    nobody ever saw; the marker keeps later runs from creating another.
+    """
+    marker = settings.data_dir / ADMIN_MARKER
+    if marker.exists():
+        return None
+    pool = await create_pool(url, max_size=1)
+    try:
+        _, token = await create_user(pool, name="First admin", role="admin")
+    finally:
+        await pool.close()
+    marker.write_text("the first admin's token was printed once by `exitcases dev`\n")
+    return token
 
 
 def _start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -118,23 +165,39 @@ def _start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pop
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)  # noqa: S603
 
 
-async def _wait_for_temporal(address: str, server: subprocess.Popen[bytes]) -> None:
+async def _prepare_temporal(
+    address: str, namespace: str, server: subprocess.Popen[bytes] | None, stop: _Stop
+) -> None:
+    """Wait until Temporal answers, then make sure the search attributes exist.
+
+    The dev server gets them as start flags; a configured server may not have them, and
+    registering is idempotent, so both are treated alike.
+    """
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
-        if server.poll() is not None:
+        stop.check()
+        if server is not None and server.poll() is not None:
             raise DevError("the Temporal dev server exited while starting; see temporal.log")
         try:
-            await Client.connect(address)
-            return
+            client = await Client.connect(address, namespace=namespace)
+            break
         except RuntimeError:
             if time.monotonic() > deadline:
                 raise DevError(f"Temporal did not answer at {address}") from None
             await asyncio.sleep(0.3)
+    try:
+        await register_search_attributes(client)
+    except RPCError as error:
+        raise DevError(
+            f"cannot register search attributes in namespace {namespace!r} at {address}: "
+            f"{error.message}"
+        ) from None
 
 
-def _wait_for_api(url: str, api: subprocess.Popen[bytes]) -> None:
+def _wait_for_api(url: str, api: subprocess.Popen[bytes], stop: _Stop) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
+        stop.check()
         if api.poll() is not None:
             raise DevError("the API exited while starting; see api.log")
         with contextlib.suppress(httpx.HTTPError):
@@ -145,16 +208,28 @@ def _wait_for_api(url: str, api: subprocess.Popen[bytes]) -> None:
         time.sleep(0.3)
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    """Newest first (API, worker, then Temporal), politely, then firmly."""
-    for child in reversed(children):
+def _stop_group(group: list[subprocess.Popen[bytes]]) -> None:
+    """Politely, all at once, then firmly: one shared deadline, so a stop time is bounded."""
+    for child in group:
         if child.poll() is None:
             child.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for child in group:
         try:
-            child.wait(STOP_SECONDS)
+            child.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+def _stop(
+    children: list[subprocess.Popen[bytes]], temporal: subprocess.Popen[bytes] | None
+) -> None:
+    """The API and the worker first (the worker finishes its tasks against Temporal), then
+    Temporal itself."""
+    _stop_group([child for child in children if child is not temporal])
+    if temporal is not None:
+        _stop_group([temporal])
 
 
 def run_dev(settings: Settings) -> int:
@@ -167,13 +242,9 @@ def run_dev(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    stopping = False
-
-    def stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
+    stop = _Stop()
     children: list[subprocess.Popen[bytes]] = []
+    temporal: subprocess.Popen[bytes] | None = None
     try:
         _check_ports(settings)
         signal.signal(signal.SIGTERM, stop)
@@ -182,42 +253,42 @@ def run_dev(settings: Settings) -> int:
         logs = settings.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         with _database(settings) as database_url:
-            token = asyncio.run(_prepare_database(database_url, settings))
+            asyncio.run(_prepare_database(database_url))
+            stop.check()
             address = settings.temporal_address
             ui_url = None
             if not address:
                 address = f"127.0.0.1:{settings.temporal_port}"
                 ui_url = f"http://127.0.0.1:{settings.temporal_ui_port}"
-                children.append(
-                    _start(
-                        [
-                            str(BIN / "temporal"),
-                            "server",
-                            "start-dev",
-                            "--db-filename",
-                            str(settings.data_dir / "temporal.db"),
-                            "--ip",
-                            "127.0.0.1",
-                            "--port",
-                            str(settings.temporal_port),
-                            "--ui-port",
-                            str(settings.temporal_ui_port),
-                            "--namespace",
-                            settings.temporal_namespace,
-                            "--sqlite-pragma",
-                            "journal_mode=wal",
-                            "--sqlite-pragma",
-                            "synchronous=normal",
-                            "--log-level",
-                            "warn",
-                            *dev_server_flags(),
-                        ],
-                        logs / "temporal.log",
-                        dict(os.environ),
-                    )
+                temporal = _start(
+                    [
+                        str(BIN / "temporal"),
+                        "server",
+                        "start-dev",
+                        "--db-filename",
+                        str(settings.data_dir / "temporal.db"),
+                        "--ip",
+                        "127.0.0.1",
+                        "--port",
+                        str(settings.temporal_port),
+                        "--ui-port",
+                        str(settings.temporal_ui_port),
+                        "--namespace",
+                        settings.temporal_namespace,
+                        "--sqlite-pragma",
+                        "journal_mode=wal",
+                        "--sqlite-pragma",
+                        "synchronous=normal",
+                        "--log-level",
+                        "warn",
+                        *dev_server_flags(),
+                    ],
+                    logs / "temporal.log",
+                    dict(os.environ),
                 )
-                asyncio.run(_wait_for_temporal(address, children[0]))
-            api_url = f"http://{settings.api_host}:{settings.api_port}"
+                children.append(temporal)
+            asyncio.run(_prepare_temporal(address, settings.temporal_namespace, temporal, stop))
+            api_url = f"http://{_local_host(settings.api_host)}:{settings.api_port}"
             env = dict(os.environ) | {
                 "EXITCASES_DATABASE_URL": database_url,
                 "EXITCASES_TEMPORAL_ADDRESS": address,
@@ -228,7 +299,7 @@ def run_dev(settings: Settings) -> int:
             python = [sys.executable, "-m", "exitcases"]
             children.append(_start([*python, "worker"], logs / "worker.log", env))
             children.append(_start([*python, "api"], logs / "api.log", env))
-            _wait_for_api(api_url, children[-1])
+            _wait_for_api(api_url, children[-1], stop)
             write_runtime(
                 settings,
                 Runtime(
@@ -238,6 +309,7 @@ def run_dev(settings: Settings) -> int:
                     api_url=api_url,
                 ),
             )
+            token = asyncio.run(_first_admin(database_url, settings))
             print(f"API          {api_url}")
             print(f"API docs     {api_url}/docs")
             if ui_url:
@@ -246,15 +318,19 @@ def run_dev(settings: Settings) -> int:
             if token:
                 print(f"admin token  {token}  (shown once; keep it)")
             print("Ctrl-C stops everything.", flush=True)
-            while not stopping:
+            while not stop.requested:
                 for child in children:
-                    if child.poll() is not None:
+                    # A Ctrl-C on the terminal reaches the children too: their exit then is
+                    # the stop, not a failure.
+                    if child.poll() is not None and not stop.requested:
                         raise DevError(f"{' '.join(child.args[-1:])} exited; see {logs}")
                 time.sleep(0.3)
             return 0
     except DevError as error:
+        if stop.requested:
+            return 0
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     finally:
-        _stop(children)
+        _stop(children, temporal)
         runtime_path(settings).unlink(missing_ok=True)

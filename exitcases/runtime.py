@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -108,6 +109,11 @@ async def connect_temporal(settings: Settings) -> Client:
 
 
 def migrate_command(settings: Settings) -> int:
-    applied = asyncio.run(migrate_url(database_url(settings)))
+    try:
+        url = database_url(settings)
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    applied = asyncio.run(migrate_url(url))
     print(json.dumps({"applied": applied}))
     return 0

@@ -98,5 +98,14 @@ async def revoke_user(pool: asyncpg.Pool, user_id: str) -> bool:
     return status == "UPDATE 1"
 
 
+async def list_users(pool: asyncpg.Pool, *, include_revoked: bool = True) -> list[User]:
+    """Every user, oldest first: for admins reviewing who holds a token."""
+    rows = await pool.fetch(
+        "SELECT * FROM users WHERE $1 OR revoked_at IS NULL ORDER BY created_at, user_id",
+        include_revoked,
+    )
+    return [_user(row) for row in rows]
+
+
 async def count_users(pool: asyncpg.Pool, role: Role) -> int:
     return await pool.fetchval("SELECT count(*) FROM users WHERE role = $1", role.value)

@@ -1,15 +1,19 @@
-"""`exitcases dev` as a user runs it: embedded PostgreSQL and Temporal, real ports, Ctrl-C."""
+"""`exitcases dev` as a user runs it: embedded or configured PostgreSQL, real ports, Ctrl-C."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import psutil
 
@@ -144,3 +148,101 @@ def test_dev_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) ->
     finally:
         assert dev.stop(process) == 0
     assert dev.leftovers() == []
+
+
+def test_commands_say_what_to_configure_when_no_dev_is_running(tmp_path: Path) -> None:
+    dev = Dev(tmp_path / "data", {"api": 1, "temporal": 1, "ui": 1})
+    for command in (("migrate",), ("api",), ("users", "add", "--name", "A", "--role", "admin")):
+        result = dev.run(*command)
+        assert result.returncode == 2, command
+        assert "EXITCASES_DATABASE_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def _create_database(server_url: str) -> tuple[str, str]:
+    name = f"exitcases_dev_{secrets.token_hex(4)}"
+
+    async def create() -> None:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    return name, urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    async def drop() -> None:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    asyncio.run(drop())
+
+
+def test_dev_on_a_configured_database_and_ctrl_c_while_starting(
+    tmp_path: Path, postgres_server_url: str
+) -> None:
+    name, database_url = _create_database(postgres_server_url)
+    try:
+        ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+        dev = Dev(tmp_path / "data", ports)
+        dev.env["EXITCASES_DATABASE_URL"] = database_url
+
+        # Ctrl-C while Temporal is still starting: a clean stop, nothing left behind, and no
+        # admin whose token nobody saw.
+        starting = subprocess.Popen(
+            [str(BIN / "exitcases"), "dev"],
+            env=dev.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        temporal_log = tmp_path / "data" / "logs" / "temporal.log"
+        deadline = time.monotonic() + 60
+        while not temporal_log.exists():
+            assert starting.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        starting.send_signal(signal.SIGINT)
+        out, err = starting.communicate(timeout=30)
+        assert starting.returncode == 0, err
+        assert "admin token" not in out
+        assert dev.leftovers() == []
+        assert all(port_free(port) for port in ports.values())
+
+        process, printed = dev.start()
+        try:
+            api = printed["API"]
+            ready = httpx.get(f"{api}/readyz", timeout=10)
+            assert ready.status_code == 200 and ready.json()["checks"] == {
+                "postgres": "ok",
+                "temporal": "ok",
+            }
+            runtime = json.loads((tmp_path / "data" / "runtime.json").read_text())
+            assert runtime["database_url"] == database_url
+            admin = {"Authorization": f"Bearer {printed['admin token']}"}
+            assert httpx.get(f"{api}/v1/policies/current", headers=admin).status_code == 200
+            assert httpx.get(f"{api}/v1/policies/current").status_code == 401
+            taken = Dev(tmp_path / "other", ports).run("dev")
+            assert taken.returncode == 2
+            assert f"port {ports['api']} (the API) is already in use" in taken.stderr
+            started = time.monotonic()
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        assert time.monotonic() - started < 30
+        assert dev.leftovers() == []
+        assert all(port_free(port) for port in ports.values())
+
+        process, printed = dev.start()
+        try:
+            assert "admin token" not in printed
+            assert httpx.get(f"{printed['API']}/readyz", timeout=10).status_code == 200
+        finally:
+            assert dev.stop(process) == 0
+        assert dev.leftovers() == []
+    finally:
+        _drop_database(postgres_server_url, name)

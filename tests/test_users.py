@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.people import Role, Tier
-from store.users import create_user, revoke_user, user_for_token
+from store.users import create_user, list_users, revoke_user, user_for_token
 from tests.conftest import BIN
 
 
@@ -31,6 +31,16 @@ async def test_a_revoked_token_stops_at_once(pool: asyncpg.Pool) -> None:
     found = await user_for_token(pool, token)
     assert found is not None and found.revoked
     assert not await revoke_user(pool, user.user_id)
+
+
+async def test_listing_shows_revoked_users_unless_asked_not_to(pool: asyncpg.Pool) -> None:
+    kept, _ = await create_user(pool, name="Aud", role=Role.AUDITOR)
+    gone, _ = await create_user(pool, name="Adm", role="admin")
+    await revoke_user(pool, gone.user_id)
+    everyone = {user.user_id: user for user in await list_users(pool)}
+    assert everyone[gone.user_id].revoked and not everyone[kept.user_id].revoked
+    active = {user.user_id for user in await list_users(pool, include_revoked=False)}
+    assert kept.user_id in active and gone.user_id not in active
 
 
 @pytest.mark.parametrize(
