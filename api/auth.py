@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import get_pool
+from api.limits import FailedAuthBrake
 from api.problems import unauthenticated
 from domain.people import Actor, Role, Tier
 from exitcases.settings import Settings
@@ -99,17 +100,28 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `exitcases user
 _MAX_TOKEN_LENGTH = 4096
 
 
+def _brake(request: Request) -> FailedAuthBrake:
+    state = request.app.state
+    if getattr(state, "auth_brake", None) is None:
+        state.auth_brake = FailedAuthBrake()
+    return state.auth_brake
+
+
 async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    brake = _brake(request)
+    address = request.client.host if request.client else "unknown"
+    brake.check(address)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthenticated("send 'Authorization: Bearer <token>'")
     token = credentials.credentials.strip()
-    if not token or len(token) > _MAX_TOKEN_LENGTH:
-        raise unauthenticated("the bearer token is not valid")
-    principal = await _verifier(request).verify(token)
+    principal = None
+    if token and len(token) <= _MAX_TOKEN_LENGTH:
+        principal = await _verifier(request).verify(token)
     if principal is None:
+        brake.failed(address)
         raise unauthenticated("the bearer token is not valid or has been revoked")
     request.state.principal = principal
     return principal
