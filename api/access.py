@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 
 from api.auth import CurrentUser, Principal
 from api.authz import TABLE, Operation, can_see, check_action, require
@@ -17,6 +17,8 @@ from api.deps import Pool
 from api.problems import ProblemError
 from domain.case import CaseView
 from domain.lifecycle import Action
+from domain.people import STAFF_ROLES
+from store.audit import record_access
 from store.cases import get_case_view
 
 CaseId = Annotated[
@@ -35,11 +37,26 @@ def case_not_found() -> ProblemError:
     return ProblemError(404, "there is no case with this id that you may see", kind="no-case")
 
 
-async def visible_case(case_id: CaseId, user: CurrentUser, pool: Pool) -> CaseView:
-    """The case from the read model, if the caller may see it (otherwise 404)."""
+async def visible_case(
+    case_id: CaseId, user: CurrentUser, pool: Pool, request: Request
+) -> CaseView:
+    """The case from the read model, if the caller may see it (otherwise 404).
+
+    A member of staff reading a case is recorded in the access log, so that auditors can say
+    who looked at an officer's data, when, and through which endpoint.
+    """
     view = await get_case_view(pool, case_id)
     if view is None or not can_see(user, view):
         raise case_not_found()
+    if request.method == "GET" and user.role in STAFF_ROLES:
+        route = request.scope.get("route")
+        await record_access(
+            pool,
+            user_id=user.user_id,
+            role=user.role.value,
+            case_id=view.case_id,
+            endpoint=f"GET {getattr(route, 'path', request.url.path)}",
+        )
     return view
 
 

@@ -59,6 +59,16 @@ def _compensation_quote(args: argparse.Namespace, settings: Settings) -> int:
     return quote_command(args, settings)
 
 
+def _audit(name: str) -> Handler:
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        from exitcases import audit
+
+        command: Handler = getattr(audit, f"{name}_command")
+        return command(args, settings)
+
+    return handler
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exitcases", description="HR exit cases as durable Temporal workflows."
@@ -116,6 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
     quote.add_argument("--service-start")
     quote.add_argument("--pension-scheme", choices=["1987", "2006", "2015"])
     quote.add_argument("--policy", help="policy version (default: the current one)")
+
+    audit = commands.add_parser("audit", help="the audit log").add_subparsers(
+        dest="audit_command", required=True, metavar="COMMAND"
+    )
+    verify = add("verify", _audit("verify"), "check every hash chain; non-zero if broken", audit)
+    verify.add_argument("--case", help="only this case")
+    export = add("export", _audit("export"), "write the audit log to stdout", audit)
+    access = add("access", _audit("access"), "write the access log (who read which case)", audit)
+    for sub in (export, access):
+        sub.add_argument("--since", help="ISO 8601 moment with zone, inclusive")
+        sub.add_argument("--until", help="ISO 8601 moment with zone, exclusive")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    access.add_argument("--case", help="only reads of this case")
+    redact = add("redact", _audit("redact"), "remove personal data of long-closed cases", audit)
+    redact.add_argument("--older-than-days", type=int, help="default: EXITCASES_RETENTION_DAYS")
     return parser
 
 

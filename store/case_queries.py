@@ -85,11 +85,13 @@ class AuditEvent(BaseModel):
     details: dict[str, Any]
     occurred_at: datetime
     recorded_at: datetime
+    prev_hash: str | None
+    hash: str
 
 
 AUDIT_COLUMNS = (
     "event_id, case_id, seq, action, actor_user_id, actor_role, on_behalf_of, from_state, "
-    "to_state, reason, details, occurred_at, recorded_at"
+    "to_state, reason, details, occurred_at, recorded_at, prev_hash, hash"
 )
 
 
@@ -108,32 +110,43 @@ async def list_cases(
     rank: Rank | None = None,
     overdue: bool | None = None,
 ) -> list[CaseSummary]:
-    """Newest first; ``limit`` rows after the cursor, filtered."""
+    """Newest first; ``limit`` rows after the cursor, filtered.
+
+    The WHERE clause names only the filters given: one statement per combination, each with a
+    plan that can use an index. (A catch-all ``($n IS NULL OR col = $n)`` form lets PostgreSQL
+    settle on a generic plan that scans every case.)
+    """
+    conditions: list[str] = []
+    arguments: list[object] = []
+
+    def where(condition: str, *values: object) -> None:
+        arguments.extend(values)
+        placeholders = [f"${len(arguments) - len(values) + i + 1}" for i in range(len(values))]
+        conditions.append(condition.format(*placeholders))
+
+    if after is not None:
+        where("(created_at, case_id) < ({}, {})", after.created_at, after.case_id)
+    for column, value in (("officer_id", officer_id), ("state", state), ("kind", kind)):
+        if value is not None:
+            where(f"{column} = {{}}", str(value))
+    if rank is not None:
+        where("rank = {}", rank.value)
+    if overdue is True:
+        conditions.append("due_at < now()")
+    elif overdue is False:
+        conditions.append("(due_at IS NULL OR due_at >= now())")
+    arguments.append(limit)
     rows = await pool.fetch(
-        """SELECT case_id, kind, state, officer_id, rank, policy_version, version, created_at,
-                  updated_at, due_at, leaving_date,
-                  coalesce(due_at < now(), false) AS overdue,
-                  coalesce(view #>> '{adjustment,amount}', view #>> '{calculation,amount}')
-                      AS amount
-           FROM cases
-           WHERE ($1::timestamptz IS NULL OR (created_at, case_id) < ($1, $2::text))
-             AND ($3::text IS NULL OR officer_id = $3)
-             AND ($4::text IS NULL OR state = $4)
-             AND ($5::text IS NULL OR kind = $5)
-             AND ($6::text IS NULL OR rank = $6)
-             AND ($7::boolean IS NULL
-                  OR ($7 AND due_at < now())
-                  OR (NOT $7 AND (due_at IS NULL OR due_at >= now())))
-           ORDER BY created_at DESC, case_id DESC
-           LIMIT $8""",
-        after.created_at if after else None,
-        after.case_id if after else None,
-        officer_id,
-        state.value if state else None,
-        kind.value if kind else None,
-        rank.value if rank else None,
-        overdue,
-        limit,
+        f"""SELECT case_id, kind, state, officer_id, rank, policy_version, version, created_at,
+                   updated_at, due_at, leaving_date,
+                   coalesce(due_at < now(), false) AS overdue,
+                   coalesce(view #>> '{{adjustment,amount}}', view #>> '{{calculation,amount}}')
+                       AS amount
+            FROM cases
+            WHERE {" AND ".join(conditions) or "true"}
+            ORDER BY created_at DESC, case_id DESC
+            LIMIT ${len(arguments)}""",  # noqa: S608 - conditions are fixed text; values are bound
+        *arguments,
     )
     return [CaseSummary.model_validate({**dict(r), "amount": _amount(r["amount"])}) for r in rows]
 

@@ -15,6 +15,7 @@ from activities.models import AuditEntry, CaseEvent
 from domain.case import CaseView
 from domain.lifecycle import TERMINAL_STATES, CaseKind
 from domain.people import Actor
+from store.audit import append_event
 
 Executor = asyncpg.Pool | asyncpg.Connection
 
@@ -86,27 +87,23 @@ async def insert_submitted(connection: asyncpg.Connection, view: CaseView) -> No
 
 
 async def _insert_audit(connection: asyncpg.Connection, case_id: str, audit: AuditEntry) -> bool:
-    """Append one audit event; False when (case, seq) is already there (a retry)."""
-    inserted = await connection.fetchval(
-        """INSERT INTO audit_events (case_id, seq, action, actor_user_id, actor_role,
-                                     on_behalf_of, from_state, to_state, reason, details,
-                                     occurred_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT (case_id, seq) DO NOTHING
-           RETURNING true""",
-        case_id,
-        audit.seq,
-        audit.action,
-        audit.actor.user_id,
-        audit.actor.role.value,
-        audit.actor.on_behalf_of,
-        audit.from_state.value if audit.from_state else None,
-        audit.to_state.value if audit.to_state else NOT_STARTED,
-        audit.reason,
-        audit.details,
-        audit.occurred_at,
+    """Append one audit event to the case's hash chain; False when a retry finds it there."""
+    return await append_event(
+        connection,
+        {
+            "case_id": case_id,
+            "seq": audit.seq,
+            "action": audit.action,
+            "actor_user_id": audit.actor.user_id,
+            "actor_role": audit.actor.role.value,
+            "on_behalf_of": audit.actor.on_behalf_of,
+            "from_state": audit.from_state.value if audit.from_state else None,
+            "to_state": audit.to_state.value if audit.to_state else NOT_STARTED,
+            "reason": audit.reason,
+            "details": audit.details,
+            "occurred_at": audit.occurred_at,
+        },
     )
-    return bool(inserted)
 
 
 async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:

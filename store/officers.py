@@ -39,7 +39,7 @@ async def upsert_officers(pool: asyncpg.Pool, officers: list[Officer]) -> Import
                     pension_scheme = EXCLUDED.pension_scheme,
                     misconduct_pending = EXCLUDED.misconduct_pending, sex = EXCLUDED.sex,
                     ethnicity = EXCLUDED.ethnicity, disability = EXCLUDED.disability,
-                    updated_at = now()""",  # noqa: S608 (a constant column list)
+                    updated_at = now(), redacted_at = NULL""",  # noqa: S608 (a constant column list)
             [
                 (
                     o.officer_id,
@@ -61,8 +61,9 @@ async def upsert_officers(pool: asyncpg.Pool, officers: list[Officer]) -> Import
 
 
 async def get_officer(executor: Executor, officer_id: str) -> Officer | None:
+    # A redacted officer (retention) no longer has the data a case needs: as if not on the roster.
     row = await executor.fetchrow(
-        f"SELECT {_COLUMNS} FROM officers WHERE officer_id = $1",  # noqa: S608 (constant)
+        f"SELECT {_COLUMNS} FROM officers WHERE officer_id = $1 AND redacted_at IS NULL",  # noqa: S608
         officer_id,
     )
     return Officer.model_validate(dict(row)) if row else None

@@ -14,9 +14,21 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         )
 
 
-async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+# The service works as this role (created by migration 0003): on the audit and access logs it
+# may only INSERT and SELECT, whatever the login it connects with may do.
+APP_ROLE = "exitcases_app"
+
+
+async def create_pool(
+    database_url: str, *, min_size: int = 1, max_size: int = 10, role: str | None = APP_ROLE
+) -> asyncpg.Pool:
+    """A pool whose connections run as ``role`` (None: as the login, for migrations and admin)."""
     pool = await asyncpg.create_pool(
-        database_url, min_size=min_size, max_size=max_size, init=_init_connection
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"role": role} if role else None,
     )
     assert pool is not None
     return pool

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -20,7 +16,9 @@ from api.authz import Operation
 from api.deps import Pool
 from api.pagination import Cursor, Page, decode_cursor, encode_cursor
 from api.problems import FieldError, ProblemError, problem_responses
+from store import audit as audit_log
 from store import case_queries
+from store.audit import CSV_COLUMNS, ExportFormat, render_export
 from store.case_queries import AuditEvent
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -56,41 +54,16 @@ async def case_audit(
     return Page[AuditEvent](items=items, next_cursor=next_cursor)
 
 
-class ExportFormat(StrEnum):
-    JSONL = "jsonl"
-    CSV = "csv"
-
-
 MEDIA_TYPES = {ExportFormat.JSONL: "application/x-ndjson", ExportFormat.CSV: "text/csv"}
-CSV_COLUMNS = list(AuditEvent.model_fields)
 
 _JSONL_EXAMPLE = (
     '{"event_id": 1, "case_id": "EX-4K7M2Q9TXA", "seq": 1, "action": "submit", '
     '"actor_user_id": "u_4f2a", "actor_role": "caseworker", "on_behalf_of": null, '
     '"from_state": null, "to_state": "submitted", "reason": null, "details": {}, '
-    '"occurred_at": "2026-05-04T09:12:00+00:00", "recorded_at": "2026-05-04T09:12:00+00:00"}\n'
+    '"occurred_at": "2026-05-04T09:12:00+00:00", "recorded_at": "2026-05-04T09:12:00+00:00", '
+    '"prev_hash": "0000000000000000000000000000000000000000000000000000000000000000", '
+    '"hash": "5d0c1b6e3f2a4b8c9d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"}\n'
 )
-
-
-async def _jsonl(events: AsyncIterator[AuditEvent]) -> AsyncIterator[str]:
-    async for event in events:
-        yield event.model_dump_json() + "\n"
-
-
-async def _csv(events: AsyncIterator[AuditEvent]) -> AsyncIterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    async for event in events:
-        row = event.model_dump(mode="json")
-        row["details"] = json.dumps(row["details"], sort_keys=True)
-        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
-        # Flush every row: the client sees progress, and memory stays flat.
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
 
 
 async def _prepend(first: str | None, rest: AsyncIterator[str]) -> AsyncIterator[str]:
@@ -151,7 +124,7 @@ async def export_audit(
                 errors=[FieldError(field=f"query.{name}", message="out of range")],
             ) from None
     events = case_queries.stream_audit(pool, since=since, until=until)
-    chunks = _jsonl(events) if format is ExportFormat.JSONL else _csv(events)
+    chunks = render_export(events, format)
     # The first chunk is read before answering, so a failure to start (the database) is
     # still a proper problem rather than a stream broken after its 200.
     first = await anext(chunks, None)
@@ -160,3 +133,25 @@ async def export_audit(
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="audit.{format.value}"'},
     )
+
+
+@router.get(
+    "/audit/access",
+    response_class=StreamingResponse,
+    summary="Export the access log",
+    description="Every read of a case by staff (who, in which role, which case, which "
+    "endpoint, when), as JSON lines in time order: who looked at this officer's data.",
+    responses={
+        200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+        **problem_responses(401, 403, 422),
+    },
+)
+async def export_access(
+    user: Annotated[Principal, ALLOW[Operation.AUDIT_ACCESS]],
+    pool: Pool,
+    case_id: Annotated[str | None, Query(max_length=64, description="Only this case.")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Inclusive, with zone.")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Exclusive, with zone.")] = None,
+) -> StreamingResponse:
+    lines = audit_log.export_access(pool, case_id=case_id, since=since, until=until)
+    return StreamingResponse(lines, media_type="application/x-ndjson")

@@ -74,7 +74,9 @@ ENDPOINTS: dict[str, dict[str, int]] = {
     "GET /v1/cases/{case_id}/audit": _cells(
         200, {"officer", "caseworker", "hr_manager", "auditor"}, other_officer=404
     ),
+    "GET /v1/cases/{case_id}/timeline": _cells(200, {"caseworker", "hr_manager", "auditor"}),
     "GET /v1/tasks": _cells(200, STAFF_READ),
+    "GET /v1/audit/access": _cells(200, {"auditor"}),
     "GET /v1/audit/export": _cells(200, {"auditor"}),
     "GET /v1/policies/current": _cells(200, STAFF_READ),
     "GET /v1/policies/{version}": _cells(200, STAFF_READ),

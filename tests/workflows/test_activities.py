@@ -8,6 +8,7 @@ import socket
 from datetime import UTC, datetime
 
 import asyncpg
+import pytest
 from aiosmtpd.controller import Controller
 from temporalio.testing import ActivityEnvironment
 
@@ -76,7 +77,13 @@ async def test_an_older_event_never_overwrites_a_newer_view(pool: asyncpg.Pool) 
     activities = CaseActivities(pool)
     newer = event(case_id, seq=2)
     newer.view.state = CaseState.HR_REVIEW
+    # The chain needs its predecessor: an early event is refused whole, and its retry lands.
+    with pytest.raises(RuntimeError, match="arrived before event 1"):
+        await ActivityEnvironment().run(activities.record_event, newer)
+    assert await pool.fetchval("SELECT count(*) FROM cases WHERE case_id = $1", case_id) == 0
+    await ActivityEnvironment().run(activities.record_event, event(case_id, seq=1))
     await ActivityEnvironment().run(activities.record_event, newer)
+    # A late retry of the first event changes nothing.
     await ActivityEnvironment().run(activities.record_event, event(case_id, seq=1))
     assert await pool.fetchval("SELECT state FROM cases WHERE case_id = $1", case_id) == "hr_review"
     assert await pool.fetchval("SELECT count(*) FROM audit_events WHERE case_id = $1", case_id) == 2

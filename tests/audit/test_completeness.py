@@ -1,0 +1,197 @@
+"""Completeness: the audit log holds exactly the transitions each workflow's Temporal history
+shows, no more and no fewer, even when the activity that writes them is retried after it wrote.
+
+The history is the independent witness: every transition the workflow made is a scheduled
+``record_event`` activity whose input (the event) the history keeps, whatever became of the
+attempts to run it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest_asyncio
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.cases import CaseActivities
+from activities.linking import CaseOpener
+from activities.models import CaseEvent
+from domain.case import Application
+from domain.lifecycle import Action, CaseKind, CaseState
+from domain.people import Actor, Role
+from exitcases.cases import open_case
+from exitcases.settings import Settings
+from store import audit
+from store.audit import timestamp
+from store.officers import upsert_officers
+from tests.workflows.conftest import APPROVERS, CASEWORKER, POLICY, Case, officer
+from worker import WORKFLOWS
+
+Transition = tuple[Any, ...]
+
+
+def _transition(
+    seq: int,
+    action: str,
+    actor: tuple[str, str, str | None],
+    states: tuple[str | None, str],
+    reason: str | None,
+    details: dict[str, Any],
+    occurred_at: str,
+) -> Transition:
+    # details through JSON, as the database keeps them (key order, number forms).
+    return (seq, action, actor, states, reason, json.dumps(details, sort_keys=True), occurred_at)
+
+
+async def recorded_in_history(client: Client, case_id: str) -> list[Transition]:
+    """Every event the workflow handed to record_event, decoded from its history."""
+    transitions = []
+    async for event in client.get_workflow_handle(case_id).fetch_history_events():
+        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            continue
+        scheduled = event.activity_task_scheduled_event_attributes
+        if scheduled.activity_type.name != "record_event":
+            continue
+        (recorded,) = await client.data_converter.decode(
+            list(scheduled.input.payloads), [CaseEvent]
+        )
+        entry = recorded.audit
+        transitions.append(
+            _transition(
+                entry.seq,
+                entry.action,
+                (entry.actor.user_id, entry.actor.role.value, entry.actor.on_behalf_of),
+                (
+                    entry.from_state.value if entry.from_state else None,
+                    entry.to_state.value if entry.to_state else "not_started",
+                ),
+                entry.reason,
+                json.loads(json.dumps(entry.details)),
+                timestamp(entry.occurred_at),
+            )
+        )
+    return transitions
+
+
+async def in_audit_log(pool: asyncpg.Pool, case_id: str) -> list[Transition]:
+    rows = await pool.fetch("SELECT * FROM audit_events WHERE case_id = $1 ORDER BY seq", case_id)
+    return [
+        _transition(
+            r["seq"],
+            r["action"],
+            (r["actor_user_id"], r["actor_role"], r["on_behalf_of"]),
+            (r["from_state"], r["to_state"]),
+            r["reason"],
+            r["details"],
+            timestamp(r["occurred_at"]),
+        )
+        for r in rows
+    ]
+
+
+class FlakyRecorder:
+    """Writes the event, then fails the first attempt as if the acknowledgement were lost:
+    the retry must find the event there and write nothing twice."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.real = CaseActivities(pool)
+        self.failed_after_writing = 0
+
+    @activity.defn(name="record_event")
+    async def record_event(self, event: CaseEvent) -> None:
+        await self.real.record_event(event)
+        if activity.info().attempt == 1:
+            self.failed_after_writing += 1
+            raise RuntimeError("lost the acknowledgement after writing")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def flaky(
+    time_skipping_env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> AsyncIterator[tuple[Settings, FlakyRecorder]]:
+    """A worker of its own task queue whose record_event fails every first attempt."""
+    settings = Settings(task_queue=f"flaky-{secrets.token_hex(3)}")
+    recorder = FlakyRecorder(pool)
+    real = recorder.real
+    worker = Worker(
+        time_skipping_env.client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            recorder.record_event,
+            real.load_officer,
+            real.has_other_open_case,
+            real.hand_off_exit,
+            CaseOpener(time_skipping_env.client, pool, settings).open_voluntary_case,
+        ],
+    )
+    async with worker:
+        yield settings, recorder
+
+
+async def _start(client: Client, pool: asyncpg.Pool, settings: Settings) -> Case:
+    subject = officer()
+    await upsert_officers(pool, [subject])
+    view = await open_case(
+        pool,
+        client,
+        settings,
+        officer_id=subject.officer_id,
+        kind=CaseKind.VOLUNTARY_EXIT,
+        application=Application(statement="«ready» — ok"),
+        actor=CASEWORKER,
+        policy=POLICY,
+    )
+    the_officer = Actor(
+        user_id=f"u_{subject.officer_id}", role=Role.OFFICER, officer_id=subject.officer_id
+    )
+    case = Case(client, pool, view.case_id, the_officer)
+    await case.wait_for(CaseState.HR_REVIEW)
+    return case
+
+
+async def test_every_transition_is_logged_exactly_once_despite_retries(
+    flaky: tuple[Settings, FlakyRecorder],
+    client: Client,
+    pool: asyncpg.Pool,
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    settings, recorder = flaky
+    cases: list[str] = []
+
+    rejected = await _start(client, pool, settings)
+    await rejected.act(Action.REVIEW, CASEWORKER, decision="reject", reason="outside the window")
+    cases.append(rejected.case_id)
+
+    withdrawn = await _start(client, pool, settings)
+    subject_id = (await withdrawn.view()).officer_id
+    on_behalf = CASEWORKER.model_copy(update={"on_behalf_of": subject_id})
+    await withdrawn.act(Action.WITHDRAW, on_behalf, reason="changed my mind")
+    cases.append(withdrawn.case_id)
+
+    # Through approval to an offer that lapses: the lapse is the workflow's own timer firing.
+    lapsed = await _start(client, pool, settings)
+    await lapsed.act(Action.REVIEW, CASEWORKER, decision="proceed", reason="fits the scheme")
+    for tier in (await lapsed.view()).required_tiers:
+        await lapsed.act(Action.APPROVE, APPROVERS[tier])
+    await time_skipping_env.sleep(timedelta(days=11))
+    await lapsed.wait_for(CaseState.OFFER_LAPSED)
+    assert "reminder_sent" in await lapsed.audit_actions()
+    cases.append(lapsed.case_id)
+
+    assert recorder.failed_after_writing >= 10
+    for case_id in cases:
+        history = await recorded_in_history(client, case_id)
+        assert len(history) >= 3, case_id
+        assert [t[0] for t in history] == list(range(1, len(history) + 1))
+        assert await in_audit_log(pool, case_id) == history
+        assert (await audit.verify(pool, case_id)).clean
