@@ -37,6 +37,9 @@ class Operation(StrEnum):
     CASES_AUDIT = "cases.audit"
     TASKS_LIST = "tasks.list"
     AUDIT_EXPORT = "audit.export"
+    AUDIT_ACCESS = "audit.access"
+    CASES_TIMELINE = "cases.timeline"
+    CODEC = "codec"
     POLICIES_READ = "policies.read"
     POLICIES_WRITE = "policies.write"
     REGULATIONS_READ = "regulations.read"
@@ -120,6 +123,16 @@ TABLE: dict[Operation | Action, Permission] = {
     ),
     Operation.TASKS_LIST: Permission(STAFF, False, what="list tasks"),
     Operation.AUDIT_EXPORT: Permission(frozenset({_R.AUDITOR}), False, what="export the audit log"),
+    Operation.AUDIT_ACCESS: Permission(frozenset({_R.AUDITOR}), False, what="read the access log"),
+    # Decoded payloads hold officers' personal data: the people who work the cases, and auditors.
+    Operation.CODEC: Permission(
+        frozenset({_R.CASEWORKER, _R.HR_MANAGER, _R.AUDITOR, _R.ADMIN}),
+        False,
+        what="decode workflow payloads",
+    ),
+    Operation.CASES_TIMELINE: Permission(
+        frozenset({_R.CASEWORKER, _R.HR_MANAGER, _R.AUDITOR}), False, what="read a case's timeline"
+    ),
     Operation.POLICIES_READ: Permission(STAFF, False, what="read scheme policies"),
     Operation.POLICIES_WRITE: Permission(frozenset({_R.ADMIN}), True, what="add a scheme policy"),
     Operation.REGULATIONS_READ: Permission(STAFF, False, what="read regulation records"),

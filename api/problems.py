@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 log = structlog.get_logger(__name__)
 
@@ -185,6 +186,26 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# A dependency that cannot be reached: the request did nothing it could not undo or replay.
+UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, RPCError) and exc.status not in {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+    }:
+        return await _unexpected(request, exc)
+    log.warning("dependency unreachable", error_type=type(exc).__name__)
+    return problem_response(
+        503,
+        "the database or the workflow engine cannot be reached just now; "
+        "nothing was changed, so the request can be sent again shortly",
+        kind="unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The exception's text may hold personal data; log its type and the route only.
     log.error(
@@ -201,6 +222,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(asyncpg.DataError, _unstorable)
+    for unavailable in (*UNAVAILABLE, RPCError):
+        app.add_exception_handler(unavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 

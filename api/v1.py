@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.limits import BodyLimitMiddleware
 from api.logging import CaseLoggingMiddleware
 from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
-from api.routes import audit, cases, officers, policies, regulations, tasks
+from api.routes import audit, cases, codec, officers, policies, regulations, tasks, timeline
 
 
 def install_api(app: FastAPI) -> None:
     install_problem_handlers(app)
     app.add_middleware(CaseLoggingMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
     install_metrics(app)
-    for module in (cases, tasks, audit, officers, policies, regulations):
+    for module in (cases, tasks, audit, timeline, officers, policies, regulations, codec):
         app.include_router(module.router)
     install_openapi(app)

@@ -273,6 +273,9 @@ def run_dev(settings: Settings) -> int:
                         str(settings.temporal_port),
                         "--ui-port",
                         str(settings.temporal_ui_port),
+                        # The UI asks the API to decrypt payloads for the staff looking.
+                        "--ui-codec-endpoint",
+                        f"http://{_local_host(settings.api_host)}:{settings.api_port}/codec",
                         "--namespace",
                         settings.temporal_namespace,
                         "--sqlite-pragma",

@@ -48,10 +48,21 @@ class Settings(BaseSettings):
         description="Temporal payload keys, 'id:base64-32-bytes' comma-separated, first active; "
         "unset: `exitcases dev` keeps a generated keyring in the data directory.",
     )
+    ui_origins: str = Field(
+        default="http://127.0.0.1:8233,http://localhost:8233",
+        description="Comma-separated origins of the Temporal Web UI, allowed to call the "
+        "API's /codec endpoint from the browser.",
+    )
     auth_verifier: str | None = Field(
         default=None,
         description="'module:factory' of a single-sign-on verifier (a JWT verifier, say); "
         "unset: the bearer tokens of `exitcases users add`.",
+    )
+    retention_days: int = Field(
+        default=2190,
+        gt=0,
+        description="Days after a case closes before `exitcases audit redact` removes the "
+        "officer's personal data from the roster and read model (audit events stay).",
     )
     notifier_poll_seconds: float = Field(
         default=2.0, description="How often the worker's notifier looks for undelivered mail."
