@@ -89,6 +89,14 @@ class CaseWorkflow:
         self._inbox = deque()
         self._current = None
 
+    async def _live(self, lifecycle: Callable[[], Awaitable[None]]) -> CaseOutcome:
+        """Run the lifecycle until it closes the case, then answer whatever is still queued."""
+        with contextlib.suppress(CaseClosed):
+            await lifecycle()
+        self._release_all()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CaseOutcome(case_id=self._case.case_id, state=self._case.state)
+
     # -- reading the case -------------------------------------------------------------------
 
     @workflow.query(name="case")

@@ -43,7 +43,6 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case_workflow import (
     ACTIVITY_RETRY,
     ACTIVITY_TIMEOUT,
-    CaseClosed,
     CaseOutcome,
     Inbound,
     refuse,
@@ -55,27 +54,21 @@ from workflows.exit_tail import ExitTail
 class EfficiencyRetirementWorkflow(ExitTail):
     @workflow.init
     def __init__(self, start: StartCase) -> None:
-        self._policy = start.policy
-        self._case = start.submitted_view(workflow.now())
-        self._officer = None
-        self._init_machinery()
+        self._open(start)
 
     @workflow.run
     async def run(self, start: StartCase) -> CaseOutcome:
-        try:
-            await self._propose()
-            await self._check_precondition()
-            await self._decide()
-            await self._hear_representations()
-            await self._panel()
-            await self._wait_for_leaving_date()
-            await self._process_exit()
-            await self._close(CaseState.COMPLETED, "exit_completed", SYSTEM_ACTOR)
-        except CaseClosed:
-            pass
-        self._release_all()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return CaseOutcome(case_id=self._case.case_id, state=self._case.state)
+        return await self._live(self._lifecycle)
+
+    async def _lifecycle(self) -> None:
+        await self._propose()
+        await self._check_precondition()
+        await self._decide()
+        await self._hear_representations()
+        await self._panel()
+        await self._wait_for_leaving_date()
+        await self._process_exit()
+        await self._complete()
 
     @property
     def _efficiency(self) -> EfficiencyCase:

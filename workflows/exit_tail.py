@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import ExitInstruction, Recipient
     from domain.case import ChecklistEntry, Task
     from domain.clock import start_of_day
-    from domain.commands import ChangeLeavingDate, CompleteChecklistItem
+    from domain.commands import ChangeLeavingDate, CompleteChecklistItem, StartCase
     from domain.lifecycle import AUTOMATIC_CHECKLIST_ITEMS, Action, CaseState, ChecklistItem
     from domain.people import SYSTEM_ACTOR, Actor, Role
     from domain.periods import subtract_period
@@ -37,9 +37,13 @@ class ExitTail(CaseWorkflow):
     _policy: SchemePolicy
     _leaving_reminders: list[tuple[str, datetime]]
 
-    def _init_machinery(self) -> None:
-        super()._init_machinery()
+    def _open(self, start: StartCase) -> None:
+        """The case as submitted, under the policy it keeps for life."""
+        self._policy = start.policy
+        self._case = start.submitted_view(workflow.now())
+        self._officer = None
         self._leaving_reminders = []
+        self._init_machinery()
 
     def _exit_payment(self) -> Decimal | None:
         """Compensation the payroll instruction carries, if any."""
@@ -165,3 +169,6 @@ class ExitTail(CaseWorkflow):
 
     def _checklist_done(self) -> bool:
         return {e.item for e in self._case.checklist} >= set(ChecklistItem)
+
+    async def _complete(self) -> None:
+        await self._close(CaseState.COMPLETED, "exit_completed", SYSTEM_ACTOR)

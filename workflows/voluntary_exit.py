@@ -42,12 +42,10 @@ with workflow.unsafe.imports_passed_through():
         CaseState,
     )
     from domain.notice import calculation_date, leaving_date_problem
-    from domain.officer import Officer
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
 
 from workflows.case_workflow import (
-    CaseClosed,
     CaseOutcome,
     Inbound,
     refuse,
@@ -59,28 +57,22 @@ from workflows.exit_tail import ExitTail
 class VoluntaryExitWorkflow(ExitTail):
     @workflow.init
     def __init__(self, start: StartCase) -> None:
-        self._policy = start.policy
-        self._case = start.submitted_view(workflow.now())
-        self._officer: Officer | None = None
-        self._init_machinery()
+        self._open(start)
 
     @workflow.run
     async def run(self, start: StartCase) -> CaseOutcome:
-        try:
-            await self._submit()
-            await self._check_eligibility()
-            await self._hr_review()
-            final_approval = await self._approval()
-            await self._make_offer(final_approval)
-            await self._cooling_off()
-            await self._wait_for_leaving_date()
-            await self._process_exit()
-            await self._close(CaseState.COMPLETED, "exit_completed", SYSTEM_ACTOR)
-        except CaseClosed:
-            pass
-        self._release_all()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return CaseOutcome(case_id=self._case.case_id, state=self._case.state)
+        return await self._live(self._lifecycle)
+
+    async def _lifecycle(self) -> None:
+        await self._submit()
+        await self._check_eligibility()
+        await self._hr_review()
+        final_approval = await self._approval()
+        await self._make_offer(final_approval)
+        await self._cooling_off()
+        await self._wait_for_leaving_date()
+        await self._process_exit()
+        await self._complete()
 
     # -- 1. submitted --------------------------------------------------------------------------
 
