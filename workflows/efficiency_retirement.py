@@ -199,17 +199,24 @@ class EfficiencyRetirementWorkflow(ExitTail):
         close_at = self._efficiency.representations_close_at
         assert close_at is not None
         await self._wait_until(lambda: close_at, {Action.MAKE_REPRESENTATIONS})
+        await self._put_to_panel(
+            "representations_closed",
+            "a panel decision is due",
+            details={"representations": len(self._efficiency.representations)},
+        )
+
+    async def _put_to_panel(
+        self, action: str, what: str, details: dict[str, int] | None = None
+    ) -> None:
         self._open_executive_task("panel_review")
         await self._record(
-            "representations_closed",
+            action,
             SYSTEM_ACTOR,
             CaseState.PANEL_REVIEW,
-            details={"representations": len(self._efficiency.representations)},
+            details=details,
             notices=[
                 self._notice(
-                    Recipient(role=Role.APPROVER, tier=Tier.EXECUTIVE),
-                    "panel_review_due",
-                    "a panel decision is due",
+                    Recipient(role=Role.APPROVER, tier=Tier.EXECUTIVE), "panel_review_due", what
                 )
             ],
         )
@@ -304,19 +311,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
             details=details | {"review_date": command.review_date.isoformat()},
         )
         await self._wait_until(lambda: review_at, set())
-        self._open_executive_task("panel_review")
-        await self._record(
-            "deferral_review_due",
-            SYSTEM_ACTOR,
-            CaseState.PANEL_REVIEW,
-            notices=[
-                self._notice(
-                    Recipient(role=Role.APPROVER, tier=Tier.EXECUTIVE),
-                    "panel_review_due",
-                    "a deferred case is due for review",
-                )
-            ],
-        )
+        await self._put_to_panel("deferral_review_due", "a deferred case is due for review")
 
     # -- at any point before the panel confirms: voluntary exit instead, or a halt -------------
 
