@@ -14,6 +14,8 @@ import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +25,7 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from domain.officer import Officer, PensionScheme, Rank
 from exitcases.codec import encrypted_converter
 from store.migrate import migrate_url
 from store.pool import create_pool
@@ -96,3 +99,19 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def client(time_skipping_env: WorkflowEnvironment) -> Client:
     return time_skipping_env.client
+
+
+def officer(**overrides: object) -> Officer:
+    """A superintendent, 20 years in, on £80,000 in the 2006 scheme: eligible, two tiers."""
+    fields: dict[str, object] = {
+        "officer_id": f"OF{secrets.token_hex(4)}",
+        "name": "Test Officer",
+        "rank": Rank.SUPERINTENDENT,
+        "date_of_birth": date(1980, 3, 14),
+        "service_start": date(2006, 11, 1),
+        "annual_pay": Decimal("80000.00"),
+        "pension_scheme": PensionScheme.P2006,
+        "misconduct_pending": False,
+    }
+    fields.update(overrides)
+    return Officer.model_validate(fields)

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -24,7 +23,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.v1 import install_api
-from domain.officer import Officer, PensionScheme, Rank
 from domain.people import Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
 from exitcases.settings import Settings
@@ -33,7 +31,7 @@ from store.officers import upsert_officers
 from store.policies import add_policy
 from store.pool import create_pool
 from store.users import create_user
-from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, _with_database
+from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, _with_database, officer
 from worker import build_worker
 from workflows import search_attributes
 
@@ -167,20 +165,7 @@ async def staff(stack: Stack) -> dict[str, User]:
     }
 
 
-def officer_record(**overrides: Any) -> Officer:
-    """A superintendent, 20 years in, on £80,000 in the 2006 scheme: eligible, two tiers."""
-    fields: dict[str, Any] = {
-        "officer_id": f"OF{secrets.token_hex(4)}",
-        "name": "Test Officer",
-        "rank": Rank.SUPERINTENDENT,
-        "date_of_birth": date(1980, 3, 14),
-        "service_start": date(2006, 11, 1),
-        "annual_pay": Decimal("80000.00"),
-        "pension_scheme": PensionScheme.P2006,
-        "misconduct_pending": False,
-    }
-    fields.update(overrides)
-    return Officer.model_validate(fields)
+officer_record = officer
 
 
 NewOfficer = Callable[..., Awaitable[User]]

@@ -7,7 +7,6 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 import asyncpg
 import pytest
@@ -21,12 +20,13 @@ from domain.clock import local_date
 from domain.commands import COMMANDS
 from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
-from domain.officer import Officer, PensionScheme, Rank
+from domain.officer import Officer
 from domain.people import Actor, Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
 from exitcases.cases import act, open_case
 from exitcases.settings import Settings
 from store.officers import upsert_officers
+from tests.conftest import officer
 from worker import build_worker
 from workflows.voluntary_exit import VoluntaryExitWorkflow
 
@@ -54,22 +54,6 @@ async def worker(
 ) -> AsyncIterator[None]:
     async with build_worker(time_skipping_env.client, pool, settings):
         yield
-
-
-def officer(**overrides: object) -> Officer:
-    """A superintendent, 20 years in, on £80,000 in the 2006 scheme: eligible, two tiers."""
-    fields: dict[str, object] = {
-        "officer_id": f"OF{secrets.token_hex(4)}",
-        "name": "Test Officer",
-        "rank": Rank.SUPERINTENDENT,
-        "date_of_birth": date(1980, 3, 14),
-        "service_start": date(2006, 11, 1),
-        "annual_pay": Decimal("80000.00"),
-        "pension_scheme": PensionScheme.P2006,
-        "misconduct_pending": False,
-    }
-    fields.update(overrides)
-    return Officer.model_validate(fields)
 
 
 # The default policy, with an application window that stays open whenever the tests run.
