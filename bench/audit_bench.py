@@ -21,20 +21,18 @@ import json
 import os
 import platform
 import resource
-import secrets
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from store import audit
-from store.migrate import migrate_url
 from store.pool import create_pool
+from store.scratch import create_database, drop_database
 
 EVENTS_PER_CASE = 10
 BATCH = 20_000
@@ -140,28 +138,8 @@ def _child(url: str, step: str) -> dict[str, Any]:
     return result
 
 
-async def _create(server_url: str) -> tuple[str, str]:
-    name = f"bench_audit_{secrets.token_hex(3)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    await migrate_url(url)
-    return name, url
-
-
-async def _drop(server_url: str, name: str) -> None:
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 def run(events: int, server_url: str, keep: bool) -> list[tuple[str, str, str]]:
-    name, url = asyncio.run(_create(server_url))
+    url = asyncio.run(create_database(server_url, "bench_audit"))
     rows: list[tuple[str, str, str]] = []
     try:
         started = time.perf_counter()
@@ -188,7 +166,7 @@ def run(events: int, server_url: str, keep: bool) -> list[tuple[str, str, str]]:
             )
     finally:
         if not keep:
-            asyncio.run(_drop(server_url, name))
+            asyncio.run(drop_database(server_url, url))
     return rows
 
 

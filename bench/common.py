@@ -21,7 +21,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import structlog
@@ -33,8 +32,8 @@ from domain.people import Actor, Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
 from exitcases.codec import encrypted_converter, new_key_entry
 from exitcases.settings import Settings
-from store.migrate import migrate_url
 from store.pool import create_pool
+from store.scratch import scratch_database
 from workflows import search_attributes
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -62,11 +61,6 @@ BENCH_POLICY: SchemePolicy = load_bundled_policy("demo").model_copy(
 
 def server_url(cli_value: str | None) -> str:
     return cli_value or os.environ.get("EXITCASES_TEST_DATABASE_URL") or DEFAULT_SERVER_URL
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def quiet_logs() -> None:
@@ -122,22 +116,8 @@ def mean(samples: Sequence[float]) -> float:
 @asynccontextmanager
 async def fresh_database(server: str) -> AsyncIterator[str]:
     """A migrated database ``bench_<hex>`` of its own, dropped afterwards."""
-    name = f"bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = _with_database(server, name)
-    try:
-        await migrate_url(url)
+    async with scratch_database(server, "bench") as url:
         yield url
-    finally:
-        admin = await asyncpg.connect(server)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 @asynccontextmanager

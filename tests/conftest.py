@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -27,8 +26,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.officer import Officer, PensionScheme, Rank
 from exitcases.codec import encrypted_converter
-from store.migrate import migrate_url
 from store.pool import create_pool
+from store.scratch import scratch_database
 from workflows.search_attributes import register_search_attributes
 
 BIN = Path(sys.executable).parent
@@ -36,11 +35,6 @@ BIN = Path(sys.executable).parent
 # A fixed, test-only key, so that histories saved by one run replay in the next.
 TEST_KEYRING = "test-1:" + base64.b64encode(b"exit-case-service-test-key-32-by").decode()
 TEST_CONVERTER = encrypted_converter(TEST_KEYRING)
-
-
-def _with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 @pytest.fixture(scope="session")
@@ -62,20 +56,8 @@ def postgres_server_url() -> Iterator[str]:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
     """A database of this run's own, migrated, dropped at the end."""
-    name = f"exitcases_test_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = _with_database(postgres_server_url, name)
-    await migrate_url(url)
-    yield url
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(postgres_server_url, "exitcases_test") as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

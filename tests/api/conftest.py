@@ -26,12 +26,12 @@ from api.v1 import install_api
 from domain.people import Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
 from exitcases.settings import Settings
-from store.migrate import migrate_url
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.pool import create_pool
+from store.scratch import scratch_database
 from store.users import create_user
-from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, _with_database, officer
+from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, officer
 from worker import build_worker
 from workflows import search_attributes
 
@@ -96,18 +96,6 @@ def make_app(pool: asyncpg.Pool, client: Client, settings: Settings) -> FastAPI:
     return app
 
 
-async def new_database(postgres_server_url: str) -> str:
-    name = f"exitcases_api_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = _with_database(postgres_server_url, name)
-    await migrate_url(url)
-    return url
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def stack(
     dev_env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str
@@ -125,16 +113,16 @@ async def isolated_stack(
     dev_env: WorkflowEnvironment, postgres_server_url: str
 ) -> AsyncIterator[Stack]:
     """A stack with a database of its own, for tests that change the current policy."""
-    url = await new_database(postgres_server_url)
-    pool = await create_pool(url, max_size=20)
     settings = Settings(task_queue=f"api-iso-{secrets.token_hex(3)}", payload_keys=TEST_KEYRING)
-    try:
-        async with build_worker(dev_env.client, pool, settings):
-            yield Stack(
-                pool, dev_env.client, settings, make_app(pool, dev_env.client, settings), url
-            )
-    finally:
-        await pool.close()
+    async with scratch_database(postgres_server_url, "exitcases_api") as url:
+        pool = await create_pool(url, max_size=20)
+        try:
+            async with build_worker(dev_env.client, pool, settings):
+                yield Stack(
+                    pool, dev_env.client, settings, make_app(pool, dev_env.client, settings), url
+                )
+        finally:
+            await pool.close()
 
 
 @dataclass

@@ -32,7 +32,8 @@ from store import audit
 from store.cases import apply_event
 from store.migrate import migrate_url
 from store.pool import create_pool
-from tests.conftest import BIN, _with_database
+from store.scratch import scratch_database
+from tests.conftest import BIN
 
 CASEWORKER = Actor(user_id="u_cw", role=Role.CASEWORKER)
 STATES = [CaseState.SUBMITTED, CaseState.HR_REVIEW, CaseState.APPROVAL, CaseState.OFFER_MADE]
@@ -41,16 +42,8 @@ STATES = [CaseState.SUBMITTED, CaseState.HR_REVIEW, CaseState.APPROVAL, CaseStat
 @pytest_asyncio.fixture(loop_scope="session")
 async def own_database(postgres_server_url: str) -> AsyncIterator[str]:
     """A database of the test's own: tampering must not leak into other tests' chains."""
-    name = f"exitcases_audit_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(postgres_server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = _with_database(postgres_server_url, name)
-    await migrate_url(url)
-    yield url
-    admin = await asyncpg.connect(postgres_server_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_database(postgres_server_url, "exitcases_audit") as url:
+        yield url
 
 
 @pytest_asyncio.fixture(loop_scope="session")
