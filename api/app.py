@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import health
+from api.auth import DatabaseTokenVerifier, build_verifier
+from api.token_cache import TokenCache
 from api.v1 import install_api
 from exitcases.runtime import connect_temporal, database_url
 from exitcases.settings import Settings, get_settings
@@ -23,9 +26,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.pool = await create_pool(database_url(settings))
         app.state.temporal = await connect_temporal(settings)
+        app.state.verifier = verifier = build_verifier(settings, app.state.pool)
+        if isinstance(verifier, DatabaseTokenVerifier) and settings.auth_cache_seconds > 0:
+            verifier.cache = TokenCache(database_url(settings), settings.auth_cache_seconds)
+            await verifier.cache.start()
+        # What exists now (modules, schemas, pools) lives as long as the process: keep it out of
+        # the collector's full passes, which otherwise pause every request in flight to walk it.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            if isinstance(verifier, DatabaseTokenVerifier) and verifier.cache is not None:
+                await verifier.cache.aclose()
             await app.state.pool.close()
 
     app = FastAPI(

@@ -17,11 +17,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import get_pool
+from api.deps import pool_of
 from api.limits import FailedAuthBrake
 from api.problems import unauthenticated
+from api.token_cache import TokenCache
 from domain.people import Actor, Role, Tier
 from exitcases.settings import Settings
+from store.users import token_hash, user_for_token
 
 
 class Principal(BaseModel):
@@ -52,14 +54,22 @@ class IdentityVerifier(Protocol):
 
 
 class DatabaseTokenVerifier:
-    """The built-in verifier: opaque tokens issued by ``exitcases users add``."""
+    """The built-in verifier: opaque tokens issued by ``exitcases users add``.
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    With a :class:`TokenCache` (the app's lifespan gives it one when
+    ``EXITCASES_AUTH_CACHE_SECONDS`` is over 0), tokens already checked are not looked up again.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, cache: TokenCache | None = None) -> None:
         self._pool = pool
+        self.cache = cache
 
     async def verify(self, token: str) -> Principal | None:
-        from store.users import user_for_token
+        if self.cache is None:
+            return await self._load(token)
+        return await self.cache.lookup(token_hash(token), lambda: self._load(token))
 
+    async def _load(self, token: str) -> Principal | None:
         user = await user_for_token(self._pool, token)
         if user is None or user.revoked:
             return None
@@ -90,7 +100,7 @@ def _verifier(request: Request) -> IdentityVerifier:
     state = request.app.state
     verifier = getattr(state, "verifier", None)
     if verifier is None:
-        verifier = state.verifier = build_verifier(state.settings, get_pool(request))
+        verifier = state.verifier = build_verifier(state.settings, pool_of(request))
     return verifier
 
 

@@ -22,7 +22,7 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import get_pool
+from api.deps import pool_of
 from domain.lifecycle import CaseState
 from store.case_queries import cases_by_state
 
@@ -107,7 +107,7 @@ router = APIRouter(tags=["operations"])
 )
 async def metrics(request: Request) -> Response:
     collected: Metrics = request.app.state.metrics
-    counts = await cases_by_state(get_pool(request))
+    counts = await cases_by_state(pool_of(request))
     for state in CaseState:
         collected.cases.labels(state=state.value).set(counts.get(state.value, 0))
     return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)

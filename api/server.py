@@ -1,14 +1,29 @@
-"""`exitcases api`: the HTTP API under uvicorn."""
+"""`exitcases api`: the HTTP API under uvicorn, in one process or several.
+
+One event loop serves one core at most, so on a machine with more cores the API runs several
+processes on one port (``EXITCASES_API_WORKERS``). Each is a whole app with its own pool and
+Temporal client, made by :func:`app_factory` from the environment; uvicorn restarts one that
+dies.
+"""
 
 from __future__ import annotations
 
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
+from exitcases.logging import configure_logging
 from exitcases.runtime import database_url, payload_keyring, temporal_address
 from exitcases.settings import Settings
+
+
+def app_factory() -> FastAPI:
+    """The app of one API process (uvicorn calls this in each process it starts)."""
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)
 
 
 def serve(settings: Settings) -> int:
@@ -21,7 +36,10 @@ def serve(settings: Settings) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     # log_config=None: uvicorn's loggers go through the structlog set-up like everything else.
-    uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None
-    )
+    # uvicorn picks uvloop and httptools (dependencies) over its pure-Python fallbacks.
+    common = {"host": settings.api_host, "port": settings.api_port, "log_config": None}
+    if settings.api_workers == 1:
+        uvicorn.run(create_app(settings), **common)
+    else:
+        uvicorn.run("api.server:app_factory", factory=True, workers=settings.api_workers, **common)
     return 0

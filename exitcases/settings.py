@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     task_queue: str = Field(default="exit-cases", description="Temporal task queue of the worker.")
     api_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to.")
     api_port: int = Field(default=8000, description="Port of the HTTP API.")
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="API processes sharing the port; about one per core the API may use.",
+    )
     temporal_port: int = Field(default=7233, description="Port of the embedded Temporal server.")
     temporal_ui_port: int = Field(default=8233, description="Port of the embedded Temporal UI.")
     data_dir: Path = Field(
@@ -57,6 +63,12 @@ class Settings(BaseSettings):
         default=None,
         description="'module:factory' of a single-sign-on verifier (a JWT verifier, say); "
         "unset: the bearer tokens of `exitcases users add`.",
+    )
+    auth_cache_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="How long an API process may remember a checked token (it forgets at once "
+        "when any user changes, a revocation included); 0: check every request.",
     )
     retention_days: int = Field(
         default=2190,

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from domain.lifecycle import CaseKind, CaseState
 from domain.money import Money
@@ -40,6 +40,9 @@ class CaseSummary(BaseModel):
     overdue: bool
     leaving_date: date | None
     amount: Money | None = Field(description="Compensation on the table, once calculated.")
+
+
+_SUMMARIES = TypeAdapter(list[CaseSummary])
 
 
 class CaseCursor(BaseModel):
@@ -99,8 +102,7 @@ def _amount(text: str | None) -> Decimal | None:
     return Decimal(text) if text is not None else None
 
 
-async def list_cases(
-    pool: asyncpg.Pool,
+def list_cases_statement(
     *,
     limit: int,
     after: CaseCursor | None = None,
@@ -109,8 +111,8 @@ async def list_cases(
     kind: CaseKind | None = None,
     rank: Rank | None = None,
     overdue: bool | None = None,
-) -> list[CaseSummary]:
-    """Newest first; ``limit`` rows after the cursor, filtered.
+) -> tuple[str, list[object]]:
+    """The list query and its arguments: newest first, ``limit`` rows after the cursor, filtered.
 
     The WHERE clause names only the filters given: one statement per combination, each with a
     plan that can use an index. (A catch-all ``($n IS NULL OR col = $n)`` form lets PostgreSQL
@@ -136,19 +138,23 @@ async def list_cases(
     elif overdue is False:
         conditions.append("(due_at IS NULL OR due_at >= now())")
     arguments.append(limit)
-    rows = await pool.fetch(
-        f"""SELECT case_id, kind, state, officer_id, rank, policy_version, version, created_at,
-                   updated_at, due_at, leaving_date,
+    statement = f"""SELECT case_id, kind, state, officer_id, rank, policy_version, version,
+                   created_at, updated_at, due_at, leaving_date,
                    coalesce(due_at < now(), false) AS overdue,
                    coalesce(view #>> '{{adjustment,amount}}', view #>> '{{calculation,amount}}')
                        AS amount
             FROM cases
             WHERE {" AND ".join(conditions) or "true"}
             ORDER BY created_at DESC, case_id DESC
-            LIMIT ${len(arguments)}""",  # noqa: S608 - conditions are fixed text; values are bound
-        *arguments,
-    )
-    return [CaseSummary.model_validate({**dict(r), "amount": _amount(r["amount"])}) for r in rows]
+            LIMIT ${len(arguments)}"""  # noqa: S608 - conditions are fixed text; values are bound
+    return statement, arguments
+
+
+async def list_cases(pool: asyncpg.Pool, **filters: Any) -> list[CaseSummary]:
+    """The cases :func:`list_cases_statement` selects, as summaries."""
+    statement, arguments = list_cases_statement(**filters)
+    rows = await pool.fetch(statement, *arguments)
+    return _SUMMARIES.validate_python([{**r, "amount": _amount(r["amount"])} for r in rows])
 
 
 async def list_tasks(

@@ -14,6 +14,15 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Reset on release: nothing beyond asyncpg's own rollback of an unfinished transaction.
+
+    The service keeps no session state on pooled connections (no LISTEN, SET, session advisory
+    locks or cursors outside a transaction; migrations use their own connection), so asyncpg's
+    default ``RESET ALL``-and-more would be one more round trip per query for nothing.
+    """
+
+
 # The service works as this role (created by migration 0003): on the audit and access logs it
 # may only INSERT and SELECT, whatever the login it connects with may do.
 APP_ROLE = "exitcases_app"
@@ -28,6 +37,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={"role": role} if role else None,
     )
     assert pool is not None

@@ -18,6 +18,9 @@ from domain.people import Actor, Role, Tier
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
+# Notified (by a trigger, migration 0005) whenever any user changes.
+USERS_CHANNEL = "exitcases_users"
+
 
 class User(BaseModel):
     user_id: str
