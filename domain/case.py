@@ -135,3 +135,14 @@ class CaseView(BaseModel):
         if self.adjustment is not None:
             return self.adjustment.amount
         return self.calculation.amount if self.calculation else None
+
+
+class CaseOutcome(BaseModel):
+    """What a case's workflow returns: where the case ended.
+
+    Defined here, outside the workflow modules, because the sandbox re-imports those for every
+    workflow run, and building a pydantic model each time is a noticeable share of a run's cost.
+    """
+
+    case_id: str
+    state: CaseState

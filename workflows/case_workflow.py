@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
@@ -24,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities
     from activities.models import AuditEntry, CaseEvent, Notice, OfficerLookup, Recipient
     from domain.calendar import add_working_days
-    from domain.case import CaseView, Task
+    from domain.case import CaseOutcome, CaseView, Task
     from domain.clock import local_date, same_time_on
     from domain.commands import COMMANDS, Command, Reassign, Refusal, Resume, Suspend, Withdraw
     from domain.lifecycle import (
@@ -45,11 +44,6 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
-
-
-class CaseOutcome(BaseModel):
-    case_id: str
-    state: CaseState
 
 
 class CaseClosed(Exception):
@@ -103,8 +97,35 @@ class CaseWorkflow:
     def case(self) -> CaseView:
         return self._case
 
+    @workflow.query(name="state")
+    def state(self) -> CaseState:
+        """Just the state: no personal data, and a fraction of the cost of ``case`` to answer,
+        for operators and for anything that polls a case until it moves."""
+        return self._case.state
+
     def _now(self) -> datetime:
         return workflow.now()
+
+    def _index(self) -> None:
+        """Keep the search attributes (state, soonest deadline) in step with the case.
+
+        Only values that changed are sent: each upsert is an event in the history and a write
+        to the visibility store, and most events (reminders, checklist items) change neither.
+        Histories from before this (every event upserted) replay through the unpatched branch.
+        """
+        due = [t.due_at for t in self._case.tasks if t.due_at is not None]
+        updates = [
+            search_attributes.CASE_STATE.value_set(self._case.state.value),
+            search_attributes.CASE_DUE_AT.value_set(min(due))
+            if due
+            else search_attributes.CASE_DUE_AT.value_unset(),
+        ]
+        if workflow.patched("upsert-changed-search-attributes"):
+            current = workflow.info().typed_search_attributes
+            updates = [u for u in updates if current.get(u.key) != u.value]
+            if not updates:
+                return
+        workflow.upsert_search_attributes(updates)
 
     def _today(self) -> date:
         return local_date(self._now())
@@ -326,15 +347,7 @@ class CaseWorkflow:
             ),
             notices=list(notices),
         )
-        due = [t.due_at for t in self._case.tasks if t.due_at is not None]
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.CASE_STATE.value_set(self._case.state.value),
-                search_attributes.CASE_DUE_AT.value_set(min(due))
-                if due
-                else search_attributes.CASE_DUE_AT.value_unset(),
-            ]
-        )
+        self._index()
         await workflow.execute_activity_method(
             CaseActivities.record_event,
             event,

@@ -13,7 +13,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.linking import CaseOpener, LinkedCase
     from activities.models import Recipient
-    from domain.case import Application, Task, case_id_from
+    from domain.case import Application, CaseOutcome, Task, case_id_from
     from domain.clock import start_of_day
     from domain.commands import (
         ApplyVoluntary,

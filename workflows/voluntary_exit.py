@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
         Acceptance,
         Adjustment,
         ApprovalDecision,
+        CaseOutcome,
         InfoRequest,
         Offer,
         Task,
@@ -46,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.periods import add_period, subtract_period
 
 from workflows.case_workflow import (
-    CaseOutcome,
     Inbound,
     refuse,
 )
