@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import secrets
 import time
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -41,7 +42,7 @@ from bench.common import (
     stack,
     table,
 )
-from domain.case import Application, CaseView
+from domain.case import Application, CaseOutcome, CaseView
 from domain.clock import local_date
 from domain.commands import COMMANDS
 from domain.lifecycle import Action, CaseKind, CaseState
@@ -50,19 +51,15 @@ from exitcases.cases import act, open_case
 from store.officers import upsert_officers
 from store.policies import add_policy
 from worker import build_worker
-from workflows.case_workflow import CaseOutcome
 
 POLL = 0.02
 STEP_TIMEOUT = 60.0
 
 
-async def _wait_state(client: Client, case_id: str, state: CaseState) -> CaseView:
+async def _wait_state(client: Client, case_id: str, state: CaseState) -> None:
     handle = client.get_workflow_handle(case_id)
     async with asyncio.timeout(STEP_TIMEOUT):
-        while True:
-            view = await handle.query("case", result_type=CaseView)
-            if view.state is state:
-                return view
+        while await handle.query("state", result_type=CaseState) is not state:  # noqa: ASYNC110
             await asyncio.sleep(POLL)
 
 
@@ -127,9 +124,23 @@ async def plan_from_history(client: Client, case_id: str) -> tuple[BarePlan, int
     return plan, activities, updates
 
 
-async def run_bare(client: Client, task_queue: str, plan: BarePlan) -> float:
+async def history_facts(client: Client, workflow_id: str) -> str:
+    """The work one run costs the server: events by kind that differ, and bytes stored."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    kinds = Counter(
+        EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events
+    )
+    size = sum(e.ByteSize() for e in history.events)
+    shown = ("WORKFLOW_TASK_COMPLETED", "TIMER_STARTED", "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES")
+    detail = ", ".join(f"{kinds[k]} {k.lower()}" for k in shown)
+    return f"{len(history.events)} events ({detail}), {size / 1024:.1f} KiB"
+
+
+async def run_bare(
+    client: Client, task_queue: str, plan: BarePlan, workflow_id: str | None = None
+) -> float:
     started = time.perf_counter()
-    workflow_id = f"bare-{secrets.token_hex(6)}"
+    workflow_id = workflow_id or f"bare-{secrets.token_hex(6)}"
     handle = await client.start_workflow(
         BareWorkflow.run, plan, id=workflow_id, task_queue=task_queue
     )
@@ -191,7 +202,9 @@ async def main(args: argparse.Namespace) -> None:
         async with Worker(
             bare_client, task_queue=bare_queue, workflows=[BareWorkflow], activities=[noop]
         ):
-            await run_bare(bare_client, bare_queue, plan)  # warm-up
+            await run_bare(bare_client, bare_queue, plan, "bare-warm-up")
+            print(f"history of one case:      {await history_facts(s.client, first_id)}")
+            print(f"history of one bare run:  {await history_facts(bare_client, 'bare-warm-up')}")
             started = time.perf_counter()
             bare_latencies = await bounded(
                 args.concurrency,
