@@ -107,8 +107,11 @@ class TokenCache:
                 await asyncio.sleep(delay)
                 try:
                     await self._listen()
-                except (OSError, asyncpg.PostgresError, TimeoutError):
-                    log.warning("token cache: still cannot listen for user changes")
+                except Exception as error:  # whatever the cause, try again later
+                    log.warning(
+                        "token cache: still cannot listen for user changes",
+                        error=type(error).__name__,
+                    )
                     continue
                 log.info("token cache: listening for user changes again")
                 break

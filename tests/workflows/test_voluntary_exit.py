@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from dateutil.relativedelta import relativedelta
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import add_working_days
@@ -110,6 +112,18 @@ async def test_happy_path_to_completed_with_leaving_date_months_ahead(
     ]
     assert actions[-1] == "exit_completed"
     assert "leaving_reminder_sent" in actions
+    assert await case.handle.query("state", result_type=CaseState) is CaseState.COMPLETED
+    # Search attributes are sent only when they change: fewer upserts than audit events, and
+    # the index still ends on the final state.
+    history = await case.handle.fetch_history()
+    upserts = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    ]
+    assert 0 < len(upserts) < len(actions)
+    states = [json.loads(u["CaseState"].data) for u in upserts if "CaseState" in u]
+    assert states[-1] == "completed" and len(states) == len(set(states))
     payroll = await pool.fetchrow(
         "SELECT payload FROM exit_instructions WHERE case_id = $1 AND kind = 'payroll'",
         case.case_id,
