@@ -11,6 +11,7 @@ import base64
 import os
 import secrets
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -35,6 +36,13 @@ BIN = Path(sys.executable).parent
 # A fixed, test-only key, so that histories saved by one run replay in the next.
 TEST_KEYRING = "test-1:" + base64.b64encode(b"exit-case-service-test-key-32-by").decode()
 TEST_CONVERTER = encrypted_converter(TEST_KEYRING)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import httpx
@@ -13,12 +12,7 @@ import psutil
 from temporalio.testing import WorkflowEnvironment
 
 from exitcases.codec import new_key_entry
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import free_port
 
 
 def api_processes(parent: int) -> list[psutil.Process]:

@@ -17,17 +17,11 @@ import asyncpg
 import httpx
 import psutil
 
-from tests.conftest import BIN
+from tests.conftest import BIN, free_port
 
 HEADER = (
     "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,misconduct_pending"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def port_free(port: int) -> bool:

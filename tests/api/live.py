@@ -7,7 +7,6 @@ It runs in the test's event loop, beside the worker, so that requests made from 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,13 +15,7 @@ import uvicorn
 from api.app import create_app
 from exitcases.settings import Settings
 from tests.api.conftest import Stack
-from tests.conftest import TEST_KEYRING
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.conftest import TEST_KEYRING, free_port
 
 
 @asynccontextmanager

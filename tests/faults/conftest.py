@@ -8,7 +8,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -26,7 +25,7 @@ from activities.models import CaseEvent
 from domain.policy import SchemePolicy, load_bundled_policy
 from exitcases.settings import Settings
 from store import audit
-from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING
+from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, free_port
 from workflows.search_attributes import dev_server_flags
 
 # Seconds, not days: the lifecycle runs in well under a minute.
@@ -39,12 +38,6 @@ FAST_POLICY: SchemePolicy = load_bundled_policy("demo").model_copy(
         "cooling_off": "PT3S",
     }
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class TemporalServer:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import socket
 from datetime import UTC, datetime
 
 import asyncpg
@@ -20,6 +19,7 @@ from domain.lifecycle import CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
 from exitcases.settings import Settings
+from tests.conftest import free_port
 from tests.workflows.conftest import CASEWORKER
 
 
@@ -108,12 +108,6 @@ class _Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def test_notifier_delivers_through_smtp_once(pool: asyncpg.Pool) -> None:
     # Earlier tests leave notices without addresses; deliver those first so this one stands alone.
     await Notifier(pool, Settings(smtp_host=None)).deliver_once()
@@ -128,7 +122,7 @@ async def test_notifier_delivers_through_smtp_once(pool: asyncpg.Pool) -> None:
     )
     await ActivityEnvironment().run(CaseActivities(pool).record_event, event(case_id))
     inbox = _Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
