@@ -27,9 +27,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.pool = await create_pool(database_url(settings))
         app.state.temporal = await connect_temporal(settings)
         app.state.verifier = verifier = build_verifier(settings, app.state.pool)
+        cache = None
         if isinstance(verifier, DatabaseTokenVerifier) and settings.auth_cache_seconds > 0:
-            verifier.cache = TokenCache(database_url(settings), settings.auth_cache_seconds)
-            await verifier.cache.start()
+            cache = verifier.cache = TokenCache(database_url(settings), settings.auth_cache_seconds)
+            await cache.start()
         # What exists now (modules, schemas, pools) lives as long as the process: keep it out of
         # the collector's full passes, which otherwise pause every request in flight to walk it.
         gc.collect()
@@ -37,8 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            if isinstance(verifier, DatabaseTokenVerifier) and verifier.cache is not None:
-                await verifier.cache.aclose()
+            if cache is not None:
+                await cache.aclose()
             await app.state.pool.close()
 
     app = FastAPI(
