@@ -331,7 +331,7 @@ async def api_processes(settings: Settings, port: int, workers: int) -> AsyncIte
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base) as probe, asyncio.timeout(60):
-            # Every process must be up: a request may land on any of them.
+            # Several answers in a row, not the first: the other processes start meanwhile.
             ready = 0
             while ready < 4 * workers:
                 try:

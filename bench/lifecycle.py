@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
@@ -98,9 +98,8 @@ async def run_case(s: Stack, officer_id: str, today: date) -> tuple[str, float]:
     return case_id, time.perf_counter() - started
 
 
-async def plan_from_history(client: Client, case_id: str) -> tuple[BarePlan, int, int]:
+def plan_from_history(history: WorkflowHistory) -> tuple[BarePlan, int, int]:
     """Where one case scheduled its activities relative to its Updates."""
-    history = await client.get_workflow_handle(case_id).fetch_history()
     plan = BarePlan()
     pending = 0  # activities outside any update since the last one completed
     inside: int | None = None
@@ -124,9 +123,8 @@ async def plan_from_history(client: Client, case_id: str) -> tuple[BarePlan, int
     return plan, activities, updates
 
 
-async def history_facts(client: Client, workflow_id: str) -> str:
+def history_facts(history: WorkflowHistory) -> str:
     """The work one run costs the server: events by kind that differ, and bytes stored."""
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
     kinds = Counter(
         EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events
     )
@@ -177,7 +175,8 @@ async def main(args: argparse.Namespace) -> None:
         async with build_worker(s.client, s.pool, s.settings):
             # One case first, alone: a warm-up, and the shape the bare workflow copies.
             first_id, first_latency = await run_case(s, officers[0].officer_id, today)
-            plan, activities, updates = await plan_from_history(s.client, first_id)
+            first_history = await s.client.get_workflow_handle(first_id).fetch_history()
+            plan, activities, updates = plan_from_history(first_history)
             print(
                 f"one case: {activities} activities, {updates} updates "
                 f"(bare plan: before={plan.before} inside={plan.inside} after={plan.after}); "
@@ -203,8 +202,9 @@ async def main(args: argparse.Namespace) -> None:
             bare_client, task_queue=bare_queue, workflows=[BareWorkflow], activities=[noop]
         ):
             await run_bare(bare_client, bare_queue, plan, "bare-warm-up")
-            print(f"history of one case:      {await history_facts(s.client, first_id)}")
-            print(f"history of one bare run:  {await history_facts(bare_client, 'bare-warm-up')}")
+            bare_history = await bare_client.get_workflow_handle("bare-warm-up").fetch_history()
+            print(f"history of one case:      {history_facts(first_history)}")
+            print(f"history of one bare run:  {history_facts(bare_history)}")
             started = time.perf_counter()
             bare_latencies = await bounded(
                 args.concurrency,
