@@ -95,10 +95,11 @@ TABLE: dict[Operation | Action, Permission] = {
         frozenset({_R.CASEWORKER, _R.ADMIN}), True, what="import the roster"
     ),
     # Who may start each kind is the kind's registration (exitcases/kinds.py).
+    # A caseworker who opens an officer's voluntary exit case applies for them.
     Operation.CASES_CREATE_VOLUNTARY: Permission(
         _starters(CaseKind.VOLUNTARY_EXIT),
         True,
-        frozenset({Rule.OWN_OFFICER_ID}),
+        frozenset({Rule.OWN_OFFICER_ID, Rule.ON_BEHALF}),
         "open a voluntary exit case",
     ),
     Operation.CASES_CREATE_EFFICIENCY: Permission(
@@ -233,9 +234,12 @@ def check_action(principal: Principal, action: Action, view: CaseView) -> None:
             )
 
 
-def on_behalf_of(principal: Principal, action: Action, view: CaseView) -> str | None:
-    if Rule.ON_BEHALF in TABLE[action].rules and principal.role is not Role.OFFICER:
-        return view.officer_id
+def on_behalf_of(
+    principal: Principal, operation: Operation | Action, officer_id: str
+) -> str | None:
+    """The officer a member of staff acts for, where the table says they act for the officer."""
+    if Rule.ON_BEHALF in TABLE[operation].rules and principal.role is not Role.OFFICER:
+        return officer_id
     return None
 
 

@@ -31,7 +31,14 @@ from temporalio.service import RPCError
 
 from api.access import ALLOW, ALLOW_ACTION, VisibleCase, any_case_creator, case_not_found
 from api.auth import Principal
-from api.authz import Operation, actions_for, officer_scope, on_behalf_of, require_create
+from api.authz import (
+    Operation,
+    actions_for,
+    create_operation,
+    officer_scope,
+    on_behalf_of,
+    require_create,
+)
 from api.bodies import RequestBody
 from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, remember, replay
@@ -173,7 +180,7 @@ async def create_case(
             officer_id=body.officer_id,
             kind=body.kind,
             application=Application(leaving_date=body.leaving_date, statement=body.statement),
-            actor=user.actor(),
+            actor=user.actor(on_behalf_of(user, create_operation(body.kind), body.officer_id)),
             case_id=case_id,
             proposal=body.proposal,
         )
@@ -376,7 +383,7 @@ async def _act(
     fields = body.model_dump(exclude_unset=False) if body is not None else {}
     try:
         command = COMMANDS[action].model_validate(
-            {**fields, "actor": user.actor(on_behalf_of(user, action, view))}
+            {**fields, "actor": user.actor(on_behalf_of(user, action, view.officer_id))}
         )
     except ValidationError as error:
         raise ProblemError(

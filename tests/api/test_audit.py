@@ -37,6 +37,23 @@ async def test_case_audit_oldest_first_with_who_and_why(api: Api, new_officer: N
     assert rest.json()["next_cursor"] is None
 
 
+async def test_a_case_opened_for_an_officer_is_recorded_on_their_behalf(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer, applicant = await new_officer(), await new_officer()
+    for_officer = await api.open(officer, by="caseworker")
+    own = await api.open(applicant, by=applicant)
+    assert for_officer["created_by"]["on_behalf_of"] == officer.officer_id
+    firsts = []
+    for case, reader in ((for_officer, officer), (own, applicant)):
+        response = await api.as_(reader).get(f"/v1/cases/{case['case_id']}/audit")
+        firsts.append(response.json()["items"][0])
+    assert [(e["action"], e["actor_role"], e["on_behalf_of"]) for e in firsts] == [
+        ("submit", "caseworker", officer.officer_id),
+        ("submit", "officer", None),
+    ]
+
+
 async def test_export_streams_jsonl_and_csv_within_the_window(
     api: Api, new_officer: NewOfficer
 ) -> None:
