@@ -15,8 +15,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities
     from activities.models import ExitInstruction, Recipient
     from domain.case import ChecklistEntry, Task
+    from domain.checklist import checklist_refusal
     from domain.clock import start_of_day
-    from domain.commands import ChangeLeavingDate, CompleteChecklistItem, StartCase
+    from domain.commands import ChangeLeavingDate, Command, CompleteChecklistItem, StartCase
     from domain.lifecycle import AUTOMATIC_CHECKLIST_ITEMS, Action, CaseState, ChecklistItem
     from domain.people import SYSTEM_ACTOR, Actor, Role
     from domain.periods import subtract_period
@@ -28,6 +29,7 @@ from workflows.case_workflow import (
     CaseWorkflow,
     Inbound,
     _Alarm,
+    refuse,
 )
 
 
@@ -166,6 +168,13 @@ class ExitTail(CaseWorkflow):
         await self._record(
             Action.COMPLETE_CHECKLIST_ITEM.value, actor, details={"item": item.value}
         )
+
+    def _validate(self, action: Action, command: Command) -> None:
+        super()._validate(action, command)
+        if isinstance(command, CompleteChecklistItem):
+            refusal = checklist_refusal(command.item, (e.item for e in self._case.checklist))
+            if refusal is not None:
+                raise refuse(*refusal)
 
     def _checklist_done(self) -> bool:
         return {e.item for e in self._case.checklist} >= set(ChecklistItem)

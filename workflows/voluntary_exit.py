@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         Approve,
         ChangeLeavingDate,
         Command,
-        CompleteChecklistItem,
         DeclineOffer,
         ProvideInfo,
         Refusal,
@@ -37,11 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.compensation import calculate
     from domain.eligibility import IneligibilityReason, assess_eligibility
-    from domain.lifecycle import (
-        MANUAL_CHECKLIST_ITEMS,
-        Action,
-        CaseState,
-    )
+    from domain.lifecycle import Action, CaseState
     from domain.notice import calculation_date, leaving_date_problem
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
@@ -431,14 +426,6 @@ class VoluntaryExitWorkflow(ExitTail):
             if command.leaving_date < self._today():
                 raise refuse(Refusal.INVALID_INPUT, "the leaving date cannot be in the past")
             self._check_leaving_date(command.leaving_date, local_date(acceptance.accepted_at))
-        elif isinstance(command, CompleteChecklistItem):
-            if command.item not in MANUAL_CHECKLIST_ITEMS:
-                raise refuse(
-                    Refusal.INVALID_INPUT,
-                    f"'{command.item.value}' is recorded by the system itself",
-                )
-            if command.item in {e.item for e in self._case.checklist}:
-                raise refuse(Refusal.INVALID_STATE, f"'{command.item.value}' is already recorded")
 
     def _check_leaving_date(self, leaving_date: date, accepted_on: date) -> None:
         problem = leaving_date_problem(leaving_date, accepted_on, self._policy)

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from domain.commands import Refusal
 from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import PensionScheme, Rank
@@ -312,3 +313,39 @@ async def test_the_officer_may_apply_for_voluntary_exit_instead(
     assert linked.application.linked_from == case.case_id
     assert linked.created_by == case.officer
     await save_history(case, "efficiency_switched_to_voluntary")
+
+
+# -- the shared exit tail: the checklist's rules hold for this kind too -------------------------
+
+
+async def to_exit_processing(case: Case, env: WorkflowEnvironment) -> None:
+    await to_panel(case, env)
+    await case.act(Action.PANEL_DECISION, PANEL, decision="confirm", reason="upheld")
+    await env.sleep(timedelta(days=95))
+    await case.wait_for(CaseState.EXIT_PROCESSING)
+
+
+async def test_people_record_only_the_manual_checklist_items_and_each_once(
+    start_case, pool, time_skipping_env
+) -> None:
+    await in_force(pool, 2089)
+    case = await propose(start_case, 2089)
+    await to_exit_processing(case, time_skipping_env)
+    refusal = await refused(
+        case, Action.COMPLETE_CHECKLIST_ITEM, CASEWORKER, item="payroll_instruction"
+    )
+    assert refusal.refusal is Refusal.INVALID_INPUT
+    assert refusal.detail == "'payroll_instruction' is recorded by the system itself"
+    await case.act(Action.COMPLETE_CHECKLIST_ITEM, CASEWORKER, item="access_revocation")
+    refusal = await refused(
+        case, Action.COMPLETE_CHECKLIST_ITEM, CASEWORKER, item="access_revocation"
+    )
+    assert refusal.refusal is Refusal.INVALID_STATE
+    assert refusal.detail == "'access_revocation' is already recorded"
+    view = await case.view()
+    assert [e.item.value for e in view.checklist] == [
+        "payroll_instruction",
+        "pension_notification",
+        "access_revocation",
+    ]
+    assert view.state is CaseState.EXIT_PROCESSING
