@@ -118,8 +118,21 @@ class ExitTail(CaseWorkflow):
     # -- exit processing ------------------------------------------------------------------------
 
     async def _process_exit(self) -> None:
+        # The checklist opens, then the system records its own items on it, so the audit log
+        # reads in that order. Cases that handed off first (before this patch) replay as they ran.
+        opened_first = workflow.patched("exit-checklist-opened-first")
+        if opened_first:
+            await self._open_checklist()
         for item in AUTOMATIC_CHECKLIST_ITEMS:
             await self._hand_off(item)
+        if not opened_first:
+            await self._open_checklist()
+        while not self._checklist_done():
+            next_item = await self._next_action({Action.COMPLETE_CHECKLIST_ITEM})
+            assert next_item is not None and isinstance(next_item.command, CompleteChecklistItem)
+            await self._tick(next_item.command.item, next_item.command.actor)
+
+    async def _open_checklist(self) -> None:
         self._open_task(
             Task(kind="exit_checklist", assignee_role=Role.CASEWORKER, opened_at=self._now())
         )
@@ -132,10 +145,6 @@ class ExitTail(CaseWorkflow):
                 )
             ],
         )
-        while not self._checklist_done():
-            next_item = await self._next_action({Action.COMPLETE_CHECKLIST_ITEM})
-            assert next_item is not None and isinstance(next_item.command, CompleteChecklistItem)
-            await self._tick(next_item.command.item, next_item.command.actor)
 
     async def _hand_off(self, item: ChecklistItem) -> None:
         """Payroll and pension instructions go through the outbox, recorded once per case."""

@@ -108,6 +108,16 @@ class Case:
         )
         return [r["action"] for r in rows]
 
+    async def exit_events(self) -> list[tuple[str, str | None]]:
+        """The audit log from the leaving date on: each action, and the checklist item it ticks."""
+        rows = await self.pool.fetch(
+            "SELECT action, details->>'item' AS item FROM audit_events WHERE case_id = $1 "
+            "AND seq > (SELECT seq FROM audit_events WHERE case_id = $1 "
+            "AND action = 'leaving_date_reached') ORDER BY seq",
+            self.case_id,
+        )
+        return [(r["action"], r["item"]) for r in rows]
+
     async def history_length(self) -> int:
         """Events that change the case. Workflow-task events are left out: the time-skipping
         server writes a task for every Update, even one its validator rejects, where a real

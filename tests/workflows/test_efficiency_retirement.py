@@ -349,3 +349,11 @@ async def test_people_record_only_the_manual_checklist_items_and_each_once(
         "access_revocation",
     ]
     assert view.state is CaseState.EXIT_PROCESSING
+    # The log reads in the order things happened: the checklist opens, then the system ticks
+    # its own items on it, then people tick theirs.
+    assert await case.exit_events() == [
+        ("exit_checklist_opened", None),
+        ("complete-checklist-item", "payroll_instruction"),
+        ("complete-checklist-item", "pension_notification"),
+        ("complete-checklist-item", "access_revocation"),
+    ]

@@ -521,3 +521,9 @@ async def test_checklist_items_are_recorded_once(start_case, time_skipping_env, 
         case, Action.COMPLETE_CHECKLIST_ITEM, CASEWORKER, item="access_revocation"
     )
     assert refusal.refusal is Refusal.INVALID_STATE and "already recorded" in refusal.detail
+    assert await case.exit_events() == [
+        ("exit_checklist_opened", None),
+        ("complete-checklist-item", "payroll_instruction"),
+        ("complete-checklist-item", "pension_notification"),
+        ("complete-checklist-item", "access_revocation"),
+    ]
