@@ -32,9 +32,11 @@ _TITLES: dict[int, tuple[str, str]] = {
     405: ("method-not-allowed", "Method not allowed"),
     406: ("not-acceptable", "Not acceptable"),
     409: ("conflict", "Conflict"),
+    412: ("case-changed", "The case has changed"),
     413: ("too-large", "Request too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "Invalid input"),
+    428: ("precondition-required", "Precondition required"),
     429: ("too-many-requests", "Too many requests"),
     500: ("internal-error", "Internal error"),
     503: ("unavailable", "Service unavailable"),
@@ -244,8 +246,13 @@ _DEFAULT_EXAMPLES: dict[int, str] = {
     404: "no case EX-0000000000",
     409: "'approve' is not allowed while the case is hr_review; allowed now: review, withdraw",
     413: "the roster is larger than 10 MB",
+    412: "the case has changed since you read it: you sent version 7, it is now at version 9; "
+    "read it again and decide on what it shows now",
     415: "send the roster as text/csv",
     422: "invalid input in: body.reason",
+    428: "'approve' decides on the case's figures: send If-Match with the ETag from "
+    "GET /v1/cases/{case_id} (or that version in the body's 'version'), so that a case changed "
+    "since you read it is refused rather than decided unseen",
     503: "the case service did not confirm the action in time; read the case before retrying",
 }
 

@@ -63,6 +63,12 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     actor: Actor
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        description="The case version (its ETag) the decision was taken on: if the case has "
+        "changed since, the action is refused. Required by the API for decisions on figures.",
+    )
 
 
 class ReviewDecision(StrEnum):
@@ -184,3 +190,4 @@ class Refusal(StrEnum):
     INVALID_STATE = "InvalidState"  # 409: not allowed in the case's current state
     FORBIDDEN = "Forbidden"  # 403: wrong role or tier, or a four-eyes breach
     INVALID_INPUT = "InvalidInput"  # 422: the body breaks a rule (a date outside notice rules)
+    STALE = "Stale"  # 412: the case has changed since the version the caller decided on

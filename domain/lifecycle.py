@@ -122,6 +122,13 @@ def allowed_actions(state: CaseState) -> frozenset[Action]:
     return frozenset(actions)
 
 
+# Decisions on the case's figures (the amount, its tiers, the offer): each must name the case
+# version its author read, so that nobody approves or accepts an amount they never saw. Other
+# actions may name one too; these may not leave it out (the API answers 428).
+DECISIONS_ON_FIGURES = frozenset(
+    {Action.APPROVE, Action.REJECT, Action.ADJUST_COMPENSATION, Action.ACCEPT_OFFER}
+)
+
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.REVIEW: frozenset({Role.CASEWORKER}),
     Action.PROVIDE_INFO: frozenset({Role.OFFICER, Role.CASEWORKER}),

@@ -43,10 +43,12 @@ class CaseNotFound(Exception):
 
 
 class CommandRefused(Exception):
-    def __init__(self, refusal: Refusal, detail: str) -> None:
+    def __init__(self, refusal: Refusal, detail: str, current_version: int | None = None) -> None:
         super().__init__(detail)
         self.refusal = refusal
         self.detail = detail
+        # A stale action's refusal names the version the case is at now.
+        self.current_version = current_version
 
 
 def new_case_id() -> str:
@@ -137,7 +139,9 @@ async def act(
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError) and cause.type in Refusal._value2member_map_:
-            raise CommandRefused(Refusal(cause.type), cause.message) from None
+            refusal = Refusal(cause.type)
+            current = cause.details[0] if refusal is Refusal.STALE and cause.details else None
+            raise CommandRefused(refusal, cause.message, current) from None
         raise
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:

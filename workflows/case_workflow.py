@@ -57,8 +57,7 @@ class Inbound:
     action: Action
     command: Command
     done: bool = False
-    refusal: Refusal | None = None
-    detail: str = ""
+    refusal: ApplicationError | None = None
 
 
 @dataclass
@@ -67,8 +66,8 @@ class _Alarm:
     fire: Callable[[], Any] = field(compare=False)
 
 
-def refuse(refusal: Refusal, detail: str) -> ApplicationError:
-    return ApplicationError(detail, type=refusal.value, non_retryable=True)
+def refuse(refusal: Refusal, detail: str, *details: Any) -> ApplicationError:
+    return ApplicationError(detail, *details, type=refusal.value, non_retryable=True)
 
 
 class CaseWorkflow:
@@ -208,6 +207,16 @@ class CaseWorkflow:
             )
         if actor.role is Role.OFFICER and actor.officer_id != self._case.officer_id:
             raise refuse(Refusal.FORBIDDEN, "officers may act only on their own case")
+        # Checked here, against the case as the workflow holds it, and again when the action
+        # leaves the inbox: an action queued behind another that changed the case is stale.
+        seen, current = command.version, self._case.version
+        if seen is not None and seen != current:
+            raise refuse(
+                Refusal.STALE,
+                f"the case has changed since you read it: you sent version {seen}, it is now "
+                f"at version {current}; read it again and decide on what it shows now",
+                current,
+            )
 
     # -- the inbox ----------------------------------------------------------------------------
 
@@ -217,7 +226,7 @@ class CaseWorkflow:
         self._inbox.append(item)
         await workflow.wait_condition(lambda: item.done)
         if item.refusal is not None:
-            raise refuse(item.refusal, item.detail)
+            raise item.refusal
         return self._case
 
     def _finish_current(self) -> None:
@@ -225,9 +234,9 @@ class CaseWorkflow:
             self._current.done = True
             self._current = None
 
-    def _refuse_current(self, refusal: Refusal, detail: str) -> None:
+    def _refuse_current(self, refusal: ApplicationError) -> None:
         assert self._current is not None
-        self._current.refusal, self._current.detail = refusal, detail
+        self._current.refusal = refusal
         self._finish_current()
 
     def _release_all(self) -> None:
@@ -235,8 +244,9 @@ class CaseWorkflow:
         self._finish_current()
         while self._inbox:
             item = self._inbox.popleft()
-            item.refusal = Refusal.INVALID_STATE
-            item.detail = f"the case is {self._case.state.value}; no action is allowed"
+            item.refusal = refuse(
+                Refusal.INVALID_STATE, f"the case is {self._case.state.value}; no action is allowed"
+            )
             item.done = True
 
     async def _next_action(
@@ -256,7 +266,7 @@ class CaseWorkflow:
                     # Validated on arrival; an action queued behind it may have changed things.
                     self._validate(item.action, item.command)
                 except ApplicationError as error:
-                    self._refuse_current(Refusal(error.type), error.message)
+                    self._refuse_current(error)
                     continue
                 if item.action in expected:
                     return item
@@ -308,9 +318,11 @@ class CaseWorkflow:
         else:
             # Validated when the state allowed it; the case has moved on since.
             self._refuse_current(
-                Refusal.INVALID_STATE,
-                f"'{item.action.value}' is no longer allowed: the case is now "
-                f"{self._case.state.value}",
+                refuse(
+                    Refusal.INVALID_STATE,
+                    f"'{item.action.value}' is no longer allowed: the case is now "
+                    f"{self._case.state.value}",
+                )
             )
 
     # -- recording ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import (
     BaseModel,
@@ -43,11 +43,12 @@ from api.bodies import RequestBody
 from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, remember, replay
 from api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
 from domain.case import Application, CaseView, case_id_from
 from domain.commands import COMMANDS, Refusal
 from domain.efficiency import Proposal
-from domain.lifecycle import Action, CaseKind, CaseState
+from domain.lifecycle import DECISIONS_ON_FIGURES, Action, CaseKind, CaseState
 from domain.officer import Rank
 from exitcases.cases import (
     CaseNotFound,
@@ -146,7 +147,10 @@ _CREATE_EXAMPLE: dict[str, Any] = {
     "an officer with an open case already gets 409. With `Idempotency-Key`, retries and "
     "concurrent duplicates get the first answer and open nothing more.",
     responses={
-        201: {"content": {"application/json": {"example": _CREATE_EXAMPLE}}},
+        201: {
+            "content": {"application/json": {"example": _CREATE_EXAMPLE}},
+            "headers": ETAG_HEADER,
+        },
         **problem_responses(
             401,
             403,
@@ -212,7 +216,12 @@ async def create_case(
 
 def _created(status: int, content: dict[str, Any]) -> JSONResponse:
     return JSONResponse(
-        content, status_code=status, headers={"Location": f"/v1/cases/{content['case_id']}"}
+        content,
+        status_code=status,
+        headers={
+            "Location": f"/v1/cases/{content['case_id']}",
+            "ETag": etag(content["version"]),
+        },
     )
 
 
@@ -224,12 +233,14 @@ def _created(status: int, content: dict[str, Any]) -> JSONResponse:
     response_model=CaseResource,
     summary="Read a case",
     description="The case as it stands, with the actions the caller may take now. Officers "
-    "see only their own case; any other is a 404.",
-    responses=problem_responses(401, 403, 404, 422),
+    "see only their own case; any other is a 404. The `ETag` is the case's version: send it "
+    "back as `If-Match` on an action to act on the case as you read it.",
+    responses={200: {"headers": ETAG_HEADER}, **problem_responses(401, 403, 404, 422)},
 )
 async def get_case(
-    user: Annotated[Principal, ALLOW[Operation.CASES_READ]], view: VisibleCase
+    user: Annotated[Principal, ALLOW[Operation.CASES_READ]], view: VisibleCase, response: Response
 ) -> CaseResource:
+    response.headers["ETag"] = etag(view.version)
     return to_resource(view, user)
 
 
@@ -359,28 +370,38 @@ def body_model(action: Action) -> type[BaseModel]:
     return model
 
 
-_REFUSAL_STATUS = {Refusal.INVALID_STATE: 409, Refusal.FORBIDDEN: 403, Refusal.INVALID_INPUT: 422}
+_REFUSAL_STATUS = {
+    Refusal.INVALID_STATE: 409,
+    Refusal.FORBIDDEN: 403,
+    Refusal.INVALID_INPUT: 422,
+    Refusal.STALE: 412,
+}
 _REFUSAL_KIND = {
     Refusal.INVALID_STATE: "invalid-state",
     Refusal.FORBIDDEN: "forbidden",
     Refusal.INVALID_INPUT: "invalid-input",
+    Refusal.STALE: "case-changed",
 }
 _REFUSAL_TITLE = {
     Refusal.INVALID_STATE: "Not allowed in this state",
     Refusal.FORBIDDEN: "Not allowed",
     Refusal.INVALID_INPUT: "Invalid input",
+    Refusal.STALE: "The case has changed",
 }
 
 
 async def _act(
     action: Action,
     body: BaseModel | None,
+    if_match: str | None,
     user: Principal,
     view: CaseView,
     pool: Any,
     client: Any,
+    response: Response,
 ) -> CaseResource:
     fields = body.model_dump(exclude_unset=False) if body is not None else {}
+    fields["version"] = expected_version(action, if_match, fields.get("version"))
     try:
         command = COMMANDS[action].model_validate(
             {**fields, "actor": user.actor(on_behalf_of(user, action, view.officer_id))}
@@ -395,11 +416,14 @@ async def _act(
         async with asyncio.timeout(ACTION_TIMEOUT_SECONDS):
             updated = await act(client, pool, view.case_id, action, command)
     except CommandRefused as refused:
+        current = refused.current_version
         raise ProblemError(
             _REFUSAL_STATUS[refused.refusal],
             refused.detail,
             kind=_REFUSAL_KIND[refused.refusal],
             title=_REFUSAL_TITLE[refused.refusal],
+            headers={"ETag": etag(current)} if current is not None else None,
+            **({"current_version": current} if current is not None else {}),
         ) from None
     except CaseNotFound:
         raise case_not_found() from None
@@ -410,6 +434,7 @@ async def _act(
             "trying again",
             headers={"Retry-After": "5"},
         ) from None
+    response.headers["ETag"] = etag(updated.version)
     return to_resource(updated, user)
 
 
@@ -425,9 +450,11 @@ def _action_route(action: Action) -> None:
             view: VisibleCase,
             pool: Pool,
             client: Temporal,
+            response: Response,
+            if_match: IfMatch = None,
             body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
         ) -> CaseResource:
-            return await _act(action, body, user, view, pool, client)
+            return await _act(action, body, if_match, user, view, pool, client, response)
 
     else:
 
@@ -436,9 +463,11 @@ def _action_route(action: Action) -> None:
             view: VisibleCase,
             pool: Pool,
             client: Temporal,
+            response: Response,
             body: Annotated[model, Body()],  # type: ignore[valid-type]
+            if_match: IfMatch = None,
         ) -> CaseResource:
-            return await _act(action, body, user, view, pool, client)
+            return await _act(action, body, if_match, user, view, pool, client, response)
 
     router.add_api_route(
         f"/{{case_id}}/actions/{action.value}",
@@ -449,18 +478,29 @@ def _action_route(action: Action) -> None:
         operation_id=f"case_action_{action.name.lower()}",
         summary=_SUMMARIES[action],
         description="Runs the action as the workflow's Update of the same name and returns "
-        "the case as it stands right after it. 409: not allowed in the case's state (the "
-        "detail names the state and the actions allowed now); 403: the caller's role or tier, "
-        "or four eyes; 422: the body breaks a rule.",
-        responses=problem_responses(
-            401,
-            403,
-            404,
-            409,
-            422,
-            503,
-            s403="four eyes: you reviewed this case",
+        "the case as it stands right after it, with its new `ETag`. 409: not allowed in the "
+        "case's state (the detail names the state and the actions allowed now); 403: the "
+        "caller's role or tier, or four eyes; 422: the body breaks a rule; 412: the case has "
+        "changed since the version sent in `If-Match` (or the body's `version`)"
+        + (
+            "; 428: no version was sent, and this decision on the case's figures needs one."
+            if action in DECISIONS_ON_FIGURES
+            else "."
         ),
+        responses={
+            200: {"headers": ETAG_HEADER},
+            **problem_responses(
+                401,
+                403,
+                404,
+                409,
+                412,
+                422,
+                *((428,) if action in DECISIONS_ON_FIGURES else ()),
+                503,
+                s403="four eyes: you reviewed this case",
+            ),
+        },
         tags=["case actions"],
     )
 

@@ -22,10 +22,13 @@ from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api.preconditions import etag
 from api.v1 import install_api
+from domain.lifecycle import DECISIONS_ON_FIGURES, Action
 from domain.people import Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
 from exitcases.settings import Settings
+from store.cases import get_case_view
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.pool import create_pool
@@ -156,6 +159,15 @@ async def staff(stack: Stack) -> dict[str, User]:
 officer_record = officer
 
 
+async def if_match(pool: asyncpg.Pool, case_id: str, action: str) -> dict[str, str]:
+    """The If-Match a client that has just read the case sends with a decision on figures."""
+    if Action(action) not in DECISIONS_ON_FIGURES:
+        return {}
+    view = await get_case_view(pool, case_id)
+    assert view is not None, case_id
+    return {"If-Match": etag(view.version)}
+
+
 NewOfficer = Callable[..., Awaitable[User]]
 
 
@@ -212,9 +224,23 @@ class Api:
         return case
 
     async def act(
-        self, case_id: str, action: str, by: User | str, expect: int = 200, **body: Any
+        self,
+        case_id: str,
+        action: str,
+        by: User | str,
+        expect: int = 200,
+        version: int | None = None,
+        **body: Any,
     ) -> dict[str, Any]:
-        response = await self.as_(by).post(f"/v1/cases/{case_id}/actions/{action}", json=body)
+        """Act as ``by``; decisions on figures carry ``version``, or the case's version now."""
+        headers = (
+            {"If-Match": etag(version)}
+            if version is not None
+            else await if_match(self.stack.pool, case_id, action)
+        )
+        response = await self.as_(by).post(
+            f"/v1/cases/{case_id}/actions/{action}", json=body, headers=headers
+        )
         assert response.status_code == expect, response.text
         return response.json()
 

@@ -19,7 +19,7 @@ from domain.people import Role, Tier
 from domain.policy import load_bundled_policy
 from store.officers import upsert_officers
 from store.policies import add_policy
-from tests.api.conftest import Stack, User, add_user, officer_record
+from tests.api.conftest import Stack, User, add_user, if_match, officer_record
 
 ROLES = [
     "officer",
@@ -181,7 +181,11 @@ class World:
 
     async def act(self, case_id: str, action: str, user: User, body: dict[str, Any]) -> Any:
         status, result = await self.call(
-            user, "POST", f"/v1/cases/{case_id}/actions/{action}", json=body
+            user,
+            "POST",
+            f"/v1/cases/{case_id}/actions/{action}",
+            json=body,
+            headers=await if_match(self.stack.pool, case_id, action),
         )
         assert status == 200, (action, result)
         return result
@@ -327,7 +331,11 @@ async def test_every_endpoint_and_action_against_every_role(
                 case_id, officer = shared_case, shared_officer
             user = await _user(world, role, officer)
             status, _ = await world.call(
-                user, "POST", f"/v1/cases/{case_id}/actions/{action}", json=body
+                user,
+                "POST",
+                f"/v1/cases/{case_id}/actions/{action}",
+                json=body,
+                headers=await if_match(stack.pool, case_id, action),
             )
             got[action][role] = status
         _, after = await world.call(staff["auditor"], "GET", f"/v1/cases/{shared_case}")

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 from domain.clock import LONDON
-from tests.api.conftest import Api, NewOfficer
+from tests.api.conftest import Api, NewOfficer, if_match
 
 PROBLEM = "application/problem+json"
 
@@ -215,8 +215,11 @@ async def test_refusals_are_problems_that_say_why_and_what_is_allowed(
     needs_reason = await api.act(case_id, "review", "caseworker", expect=422, decision="reject")
     assert needs_reason["detail"] == "'reject' needs a reason"
     await api.act(case_id, "review", "caseworker", decision="proceed")
-    # An empty body is fine where every field is optional.
-    approved = await api.as_("approver_hr").post(f"/v1/cases/{case_id}/actions/approve")
+    # An empty body is fine where every field is optional (the version travels in If-Match).
+    approved = await api.as_("approver_hr").post(
+        f"/v1/cases/{case_id}/actions/approve",
+        headers=await if_match(api.stack.pool, case_id, "approve"),
+    )
     assert approved.status_code == 200, approved.text
     adjust = await api.act(
         case_id, "adjust-compensation", "caseworker2", amount="50000.00", reason="agreed"
@@ -225,7 +228,7 @@ async def test_refusals_are_problems_that_say_why_and_what_is_allowed(
     assert adjust["approvals"] == []  # a new amount starts approval again
     float_amount = await api.as_("caseworker2").post(
         f"/v1/cases/{case_id}/actions/adjust-compensation",
-        json={"amount": 50000.5, "reason": "float"},
+        json={"amount": 50000.5, "reason": "float", "version": adjust["version"]},
     )
     assert float_amount.status_code == 422
     assert float_amount.json()["errors"][0]["field"] == "body.amount"

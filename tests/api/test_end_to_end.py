@@ -44,8 +44,20 @@ class Person:
         json_types = {"application/json", "application/problem+json"}
         return response.json() if content_type in json_types else response.text
 
-    async def act(self, case_id: str, action: str, **body: Any) -> dict[str, Any]:
-        return await self.call("POST", f"/v1/cases/{case_id}/actions/{action}", json=body)
+    async def act(
+        self, case_id: str, action: str, version: int | None = None, **body: Any
+    ) -> dict[str, Any]:
+        """Act; ``version`` is the case as this person read it, sent as If-Match."""
+        headers = {"If-Match": f'"{version}"'} if version is not None else {}
+        return await self.call(
+            "POST", f"/v1/cases/{case_id}/actions/{action}", json=body, headers=headers
+        )
+
+    async def read(self, case_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"/v1/cases/{case_id}")
+        assert response.status_code == 200, response.text
+        assert response.headers["etag"] == f'"{response.json()["version"]}"'
+        return response.json()
 
     async def wait_for(self, case_id: str, state: str, within: float = 30) -> dict[str, Any]:
         return await self.wait_until(case_id, lambda case: case["state"] == state, within)
@@ -121,15 +133,20 @@ async def test_one_case_through_the_whole_lifecycle_over_http(isolated_stack: St
         for tier in tiers:
             due = await people[tier].call("GET", "/v1/tasks")
             assert case_id in [t["case_id"] for t in due["items"]]
-            case = await people[tier].act(case_id, "approve", reason=f"{tier} content")
+            seen = await people[tier].read(case_id)
+            case = await people[tier].act(
+                case_id, "approve", version=seen["version"], reason=f"{tier} content"
+            )
         assert case["state"] == "offer_made"
         assert case["offer"]["amount"] == amount
 
         # The officer accepts, leaving today: the demo policy needs no notice.
-        mine = await officer.call("GET", f"/v1/cases/{case_id}")
+        mine = await officer.read(case_id)
         assert "accept-offer" in mine["allowed_actions"]
         today = local_date(datetime.now(UTC)).isoformat()
-        accepted = await officer.act(case_id, "accept-offer", leaving_date=today)
+        accepted = await officer.act(
+            case_id, "accept-offer", version=mine["version"], leaving_date=today
+        )
         assert accepted["state"] == "accepted"
         assert accepted["leaving_date"] == today
 

@@ -504,6 +504,24 @@ async def test_hr_review_reminder_and_escalation_fall_on_working_days(
     assert view.tasks[0].assignee_user_id == OTHER_CASEWORKER.user_id
 
 
+# -- versions: a decision is taken on the case as its author read it ----------------------------
+
+
+async def test_an_action_on_a_version_the_case_has_moved_past_is_refused(start_case) -> None:
+    case = await start_case()
+    await to_approval(case)
+    seen = (await case.view()).version
+    adjusted = await case.act(
+        Action.ADJUST_COMPENSATION, OTHER_CASEWORKER, amount="40000.00", reason="r", version=seen
+    )
+    assert adjusted.version == seen + 1 and adjusted.required_tiers == [Tier.HR]
+    refusal = await refused(case, Action.APPROVE, HR_APPROVER, version=seen)
+    assert refusal.refusal is Refusal.STALE and refusal.current_version == seen + 1
+    assert (await case.view()).approvals == []
+    view = await case.act(Action.APPROVE, HR_APPROVER, version=seen + 1)
+    assert view.state is CaseState.OFFER_MADE and view.offer.amount == Decimal("40000.00")
+
+
 # -- exit processing ---------------------------------------------------------------------------
 
 
