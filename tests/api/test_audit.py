@@ -41,12 +41,12 @@ async def test_a_case_opened_for_an_officer_is_recorded_on_their_behalf(
     api: Api, new_officer: NewOfficer
 ) -> None:
     officer, applicant = await new_officer(), await new_officer()
-    for_officer = await api.open(officer, by="caseworker")
-    own = await api.open(applicant, by=applicant)
-    assert for_officer["created_by"]["on_behalf_of"] == officer.officer_id
+    for_officer = await api.to_hr_review(officer, by="caseworker")
+    own = await api.to_hr_review(applicant, by=applicant)
+    assert (await api.get(for_officer))["created_by"]["on_behalf_of"] == officer.officer_id
     firsts = []
-    for case, reader in ((for_officer, officer), (own, applicant)):
-        response = await api.as_(reader).get(f"/v1/cases/{case['case_id']}/audit")
+    for case_id, reader in ((for_officer, officer), (own, applicant)):
+        response = await api.as_(reader).get(f"/v1/cases/{case_id}/audit")
         firsts.append(response.json()["items"][0])
     assert [(e["action"], e["actor_role"], e["on_behalf_of"]) for e in firsts] == [
         ("submit", "caseworker", officer.officer_id),
