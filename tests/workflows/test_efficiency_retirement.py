@@ -357,3 +357,4 @@ async def test_people_record_only_the_manual_checklist_items_and_each_once(
         ("complete-checklist-item", "pension_notification"),
         ("complete-checklist-item", "access_revocation"),
     ]
+    await save_history(case, "efficiency_checklist_opened_first")

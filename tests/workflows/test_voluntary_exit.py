@@ -520,6 +520,7 @@ async def test_an_action_on_a_version_the_case_has_moved_past_is_refused(start_c
     assert (await case.view()).approvals == []
     view = await case.act(Action.APPROVE, HR_APPROVER, version=seen + 1)
     assert view.state is CaseState.OFFER_MADE and view.offer.amount == Decimal("40000.00")
+    await save_history(case, "stale_version_refused")
 
 
 # -- exit processing ---------------------------------------------------------------------------
