@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from api import health
 from api.auth import DatabaseTokenVerifier, build_verifier
+from api.cors import install_cors
 from api.token_cache import TokenCache
 from api.v1 import install_api
 from exitcases.runtime import connect_temporal, database_url
@@ -50,12 +50,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     install_api(app)
-    # The Temporal Web UI calls /codec from the browser, from its own origin.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=[o.strip() for o in settings.ui_origins.split(",") if o.strip()],
-        allow_methods=["POST"],
-        allow_headers=["Authorization", "Content-Type", "X-Namespace"],
-        allow_credentials=True,
-    )
+    install_cors(app, settings)
     return app

@@ -72,6 +72,8 @@ class Permission:
 
 STAFF = frozenset({Role.CASEWORKER, Role.HR_MANAGER, Role.APPROVER, Role.AUDITOR, Role.ADMIN})
 _R = Role
+_CASE_READERS = frozenset(Role) - {_R.SYSTEM}
+_OWN = frozenset({Rule.OWN_CASE})
 
 
 def _action_permission(action: Action) -> Permission:
@@ -107,15 +109,10 @@ TABLE: dict[Operation | Action, Permission] = {
         True,
         what="propose an efficiency retirement case",
     ),
-    Operation.CASES_LIST: Permission(
-        frozenset({_R.OFFICER, _R.CASEWORKER, _R.HR_MANAGER, _R.APPROVER, _R.AUDITOR}),
-        False,
-        frozenset({Rule.OWN_CASE}),
-        "list cases",
-    ),
-    Operation.CASES_READ: Permission(
-        frozenset(Role) - {_R.SYSTEM}, False, frozenset({Rule.OWN_CASE}), "read cases"
-    ),
+    # Listing and reading one case go together: whoever may open a case may find it, and the
+    # reverse (docs/roles.md says why admins have both).
+    Operation.CASES_LIST: Permission(_CASE_READERS, False, _OWN, "list cases"),
+    Operation.CASES_READ: Permission(_CASE_READERS, False, _OWN, "read cases"),
     Operation.CASES_AUDIT: Permission(
         frozenset({_R.OFFICER, _R.CASEWORKER, _R.HR_MANAGER, _R.AUDITOR}),
         False,

@@ -7,11 +7,13 @@ would carry case ids and grow without bound.
 
 from __future__ import annotations
 
+import hmac
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -22,7 +24,8 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import pool_of
+from api.deps import AppSettings, pool_of
+from api.problems import ProblemError, problem_responses, unauthenticated
 from domain.lifecycle import CaseState
 from store.case_queries import cases_by_state
 
@@ -85,15 +88,34 @@ class MetricsMiddleware:
             self.metrics.latency.labels(**labels).observe(time.perf_counter() - started)
 
 
+_bearer = HTTPBearer(auto_error=False, scheme_name="MetricsToken")
+
+
+async def scraper(
+    settings: AppSettings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Only the holder of EXITCASES_METRICS_TOKEN (Prometheus) reads the metrics."""
+    expected = settings.metrics_token
+    if expected is None:
+        raise ProblemError(
+            404, "metrics are not served: EXITCASES_METRICS_TOKEN is not set", kind="metrics-off"
+        )
+    given = credentials.credentials if credentials is not None else ""
+    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise unauthenticated("send 'Authorization: Bearer <the metrics token>' to read metrics")
+
+
 router = APIRouter(tags=["operations"])
 
 
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
-    description="Request counts and latencies by route and status; cases by state. No "
-    "authentication, and no personal data.",
+    description="Request counts and latencies by route and status; cases by state; no "
+    "personal data. Only for the bearer of `EXITCASES_METRICS_TOKEN` (docs/operations.md).",
     response_class=Response,
+    dependencies=[Depends(scraper)],
     responses={
         200: {
             "content": {
@@ -102,7 +124,10 @@ router = APIRouter(tags=["operations"])
                     "example": 'exitcases_cases{state="hr_review"} 12.0\n',
                 }
             }
-        }
+        },
+        **problem_responses(
+            401, 404, s401="send 'Authorization: Bearer <the metrics token>' to read metrics"
+        ),
     },
 )
 async def metrics(request: Request) -> Response:

@@ -22,6 +22,7 @@ from domain.people import Actor, Role, Tier
 # Crockford's base32 without look-alikes: easy to read out over the phone.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_ID_CHARS = 10
+CASE_ID_PATTERN = f"^EX-[{_ALPHABET}]{{{CASE_ID_CHARS}}}$"
 
 
 def case_id_from(number: int) -> str:

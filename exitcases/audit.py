@@ -6,23 +6,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 
+from domain.window import check_window
 from exitcases.runtime import database_url
 from exitcases.settings import Settings
 from store import audit
 from store.pool import create_pool
-
-
-def _moment(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"--{name} needs a zone, e.g. 2026-11-01T00:00:00Z")
-    return moment
 
 
 def _run(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
@@ -43,6 +35,10 @@ def _run(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> 
 def verify_command(args: argparse.Namespace, settings: Settings) -> int:
     async def work(pool: asyncpg.Pool) -> int:
         report = await audit.verify(pool, args.case)
+        if args.case is not None and not report.cases:
+            # Nothing to check is not "clean": a mistyped id must not pass for a verified case.
+            print(f"error: there is no case {args.case} to verify", file=sys.stderr)
+            return 1
         for broken in report.breaks:
             print(broken)
         verdict = "clean" if report.clean else f"{len(report.breaks)} broken chain(s)"
@@ -60,19 +56,31 @@ async def _write(chunks: AsyncIterator[str]) -> None:
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
     async def work(pool: asyncpg.Pool) -> int:
-        since, until = _moment(args.since, "since"), _moment(args.until, "until")
-        await _write(audit.export(pool, since, until, audit.ExportFormat(args.format)))
+        fmt = audit.ExportFormat(args.format)
+        await _write(audit.export(pool, args.since, args.until, fmt))
         return 0
 
-    return _run(settings, work)
+    return _windowed(args, settings, work)
 
 
 def access_command(args: argparse.Namespace, settings: Settings) -> int:
     async def work(pool: asyncpg.Pool) -> int:
-        since, until = _moment(args.since, "since"), _moment(args.until, "until")
-        await _write(audit.export_access(pool, case_id=args.case, since=since, until=until))
+        lines = audit.export_access(pool, case_id=args.case, since=args.since, until=args.until)
+        await _write(lines)
         return 0
 
+    return _windowed(args, settings, work)
+
+
+def _windowed(
+    args: argparse.Namespace, settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]
+) -> int:
+    """Run ``work`` once --since and --until (already parsed by argparse) make a window."""
+    try:
+        check_window(args.since, args.until)
+    except ValueError as error:
+        print(f"error: --until: {error}", file=sys.stderr)
+        return 2
     return _run(settings, work)
 
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
+from domain.window import parse_moment
 from exitcases.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _moment(text: str) -> datetime:
+    """argparse's ``type=`` for --since/--until: it names the option in front of the message."""
+    try:
+        return parse_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
@@ -135,8 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = add("export", _audit("export"), "write the audit log to stdout", audit)
     access = add("access", _audit("access"), "write the access log (who read which case)", audit)
     for sub in (export, access):
-        sub.add_argument("--since", help="ISO 8601 moment with zone, inclusive")
-        sub.add_argument("--until", help="ISO 8601 moment with zone, exclusive")
+        sub.add_argument("--since", type=_moment, help="ISO 8601 moment with zone, inclusive")
+        sub.add_argument("--until", type=_moment, help="ISO 8601 moment with zone, exclusive")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     access.add_argument("--case", help="only reads of this case")
     redact = add("redact", _audit("redact"), "remove personal data of long-closed cases", audit)

@@ -12,7 +12,9 @@ import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
@@ -24,6 +26,15 @@ _NONCE_BYTES = 12
 
 class KeyringError(ValueError):
     """The configured keys cannot be used (the message never includes key material)."""
+
+
+class UndecryptablePayload(ValueError):
+    """Payload ``index`` cannot be decrypted. The message names the index and the kind of
+    fault, never key material or the payload's bytes."""
+
+    def __init__(self, index: int, problem: str) -> None:
+        super().__init__(f"payload {index}: {problem}")
+        self.index = index
 
 
 def parse_keyring(text: str) -> tuple[str, dict[str, bytes]]:
@@ -69,7 +80,7 @@ class EncryptionCodec(PayloadCodec):
         return [self._encrypt(p) for p in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self._decrypt(p) for p in payloads]
+        return [self._decrypt(index, p) for index, p in enumerate(payloads)]
 
     def _encrypt(self, payload: Payload) -> Payload:
         nonce = os.urandom(_NONCE_BYTES)
@@ -79,15 +90,25 @@ class EncryptionCodec(PayloadCodec):
             data=nonce + sealed,
         )
 
-    def _decrypt(self, payload: Payload) -> Payload:
+    def _decrypt(self, index: int, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
             return payload
-        key_id = payload.metadata[KEY_ID].decode()
+        key_id = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise KeyringError(f"payload encrypted with key '{key_id}', which is not loaded")
+            # Key ids are names, not secrets: saying which one is missing helps rotate keys.
+            raise UndecryptablePayload(index, f"encrypted with key '{key_id}', which is not loaded")
         data = payload.data
-        return Payload.FromString(cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], None))
+        if len(data) <= _NONCE_BYTES:
+            raise UndecryptablePayload(index, "too short to be an encrypted payload")
+        try:
+            return Payload.FromString(
+                cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], None)
+            )
+        except (InvalidTag, DecodeError):
+            raise UndecryptablePayload(
+                index, "does not decrypt with its key (damaged, or not sealed by this service)"
+            ) from None
 
     def key_ids(self) -> Iterable[str]:
         return self._ciphers.keys()

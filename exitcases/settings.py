@@ -6,14 +6,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Every setting the service reads. Unset server addresses mean "use the embedded one"."""
 
-    model_config = SettingsConfigDict(env_prefix="EXITCASES_", env_file=".env", extra="ignore")
+    # Values stay out of error messages: several settings are secrets (tokens, keys, URLs).
+    model_config = SettingsConfigDict(
+        env_prefix="EXITCASES_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str | None = Field(
         default=None,
@@ -76,9 +79,21 @@ class Settings(BaseSettings):
         description="Days after a case closes before `exitcases audit redact` removes the "
         "officer's personal data from the roster and read model (audit events stay).",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Bearer token Prometheus sends to read the API's /metrics (32 characters "
+        "or more, e.g. `openssl rand -hex 32`); unset: /metrics is not served.",
+    )
     notifier_poll_seconds: float = Field(
         default=2.0, description="How often the worker's notifier looks for undelivered mail."
     )
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: object) -> object:
+        # Compose passes `${EXITCASES_METRICS_TOKEN:-}`: empty means "not set", not "too short".
+        return None if value == "" else value
 
 
 @lru_cache

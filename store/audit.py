@@ -12,9 +12,7 @@ every chain verifiable.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -26,6 +24,7 @@ from pydantic import BaseModel
 
 from store import case_queries
 from store.case_queries import AuditEvent
+from store.safe_csv import CsvLines
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -350,23 +349,26 @@ async def _jsonl(events: AsyncIterator[AuditEvent]) -> AsyncIterator[str]:
 
 
 async def _csv(events: AsyncIterator[AuditEvent]) -> AsyncIterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    lines = CsvLines()
+    # The header leaves with the first row, so the first chunk still waits on the database
+    # (the API reads it before answering 200).
+    header = lines.line(CSV_COLUMNS)
     async for event in events:
         row = event.model_dump(mode="json")
         row["details"] = json.dumps(row["details"], sort_keys=True)
-        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
-        # Flush every row: the reader sees progress, and memory stays flat.
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+        # One chunk per row: the reader sees progress, and memory stays flat.
+        yield header + lines.line(row[c] for c in CSV_COLUMNS)
+        header = ""
+    if header:
+        yield header
 
 
 def render_export(events: AsyncIterator[AuditEvent], fmt: ExportFormat) -> AsyncIterator[str]:
-    """Events as JSON lines or as CSV (header row; ``details`` as JSON), chunk by chunk."""
+    """Events as JSON lines or as CSV (header row; ``details`` as JSON), chunk by chunk.
+
+    JSON lines carry every field exactly, so chains verify from them; CSV cells that a
+    spreadsheet would run as formulas are neutralised (store/safe_csv.py).
+    """
     return _jsonl(events) if fmt is ExportFormat.JSONL else _csv(events)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api.access import ALLOW, VisibleCase
 from api.auth import Principal
@@ -16,10 +17,13 @@ from api.authz import Operation
 from api.deps import Pool
 from api.pagination import Cursor, Page, decode_cursor, encode_cursor
 from api.problems import FieldError, ProblemError, problem_responses
+from domain.case import CASE_ID_PATTERN
+from domain.window import Moment, check_window
 from store import audit as audit_log
 from store import case_queries
 from store.audit import CSV_COLUMNS, ExportFormat, render_export
 from store.case_queries import AuditEvent
+from store.safe_csv import CsvLines
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -73,12 +77,53 @@ async def _prepend(first: str | None, rest: AsyncIterator[str]) -> AsyncIterator
         yield chunk
 
 
+async def _stream(
+    chunks: AsyncIterator[str], media_type: str, headers: dict[str, str] | None = None
+) -> StreamingResponse:
+    # The first chunk is read before answering, so a failure to start (the database) is
+    # still a proper problem rather than a stream broken after its 200.
+    first = await anext(chunks, None)
+    return StreamingResponse(_prepend(first, chunks), media_type=media_type, headers=headers)
+
+
+@dataclass(frozen=True)
+class Window:
+    since: datetime | None
+    until: datetime | None
+
+
+def window(
+    since: Annotated[
+        Moment | None, Query(description="From this moment (with zone), inclusive.")
+    ] = None,
+    until: Annotated[
+        Moment | None, Query(description="Up to this moment (with zone), exclusive.")
+    ] = None,
+) -> Window:
+    """since and until, checked before anything streams (each parsed as a UTC moment)."""
+    try:
+        check_window(since, until)
+    except ValueError as error:
+        raise ProblemError(
+            422,
+            str(error),
+            errors=[FieldError(field="query.until", message="must not be before since")],
+        ) from None
+    return Window(since, until)
+
+
+TimeWindow = Annotated[Window, Depends(window)]
+
+
 @router.get(
     "/audit/export",
     response_class=StreamingResponse,
     summary="Export the audit log",
     description="Streams every audit event with `since` <= occurred_at < `until`, in time "
-    "order, as JSON lines (one event per line) or CSV (with a header row; `details` as JSON).",
+    "order, as JSON lines (one event per line) or CSV (with a header row; `details` as JSON). "
+    "JSON lines are the lossless export, the one to verify hash chains from; CSV cells that a "
+    "spreadsheet would run as formulas (starting `=`, `+`, `-`, `@`, tab, CR) get a `'` in "
+    "front.",
     responses={
         200: {
             "description": "The events, streamed.",
@@ -89,7 +134,7 @@ async def _prepend(first: str | None, rest: AsyncIterator[str]) -> AsyncIterator
                 },
                 "text/csv": {
                     "schema": {"type": "string"},
-                    "example": ",".join(CSV_COLUMNS) + "\n",
+                    "example": CsvLines().line(CSV_COLUMNS),
                 },
             },
         },
@@ -99,39 +144,14 @@ async def _prepend(first: str | None, rest: AsyncIterator[str]) -> AsyncIterator
 async def export_audit(
     user: Annotated[Principal, ALLOW[Operation.AUDIT_EXPORT]],
     pool: Pool,
-    since: Annotated[
-        AwareDatetime | None, Query(description="From this moment (with zone), inclusive.")
-    ] = None,
-    until: Annotated[
-        AwareDatetime | None, Query(description="Up to this moment (with zone), exclusive.")
-    ] = None,
+    period: TimeWindow,
     format: Annotated[ExportFormat, Query(description="jsonl or csv.")] = ExportFormat.JSONL,
 ) -> StreamingResponse:
-    if since is not None and until is not None and until < since:
-        raise ProblemError(
-            422,
-            "until is before since",
-            errors=[FieldError(field="query.until", message="must not be before since")],
-        )
-    for name, moment in (("since", since), ("until", until)):
-        try:
-            if moment is not None:
-                moment.astimezone(UTC)
-        except OverflowError:
-            raise ProblemError(
-                422,
-                f"{name} is out of range",
-                errors=[FieldError(field=f"query.{name}", message="out of range")],
-            ) from None
-    events = case_queries.stream_audit(pool, since=since, until=until)
-    chunks = render_export(events, format)
-    # The first chunk is read before answering, so a failure to start (the database) is
-    # still a proper problem rather than a stream broken after its 200.
-    first = await anext(chunks, None)
-    return StreamingResponse(
-        _prepend(first, chunks),
-        media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="audit.{format.value}"'},
+    events = case_queries.stream_audit(pool, since=period.since, until=period.until)
+    return await _stream(
+        render_export(events, format),
+        MEDIA_TYPES[format],
+        {"Content-Disposition": f'attachment; filename="audit.{format.value}"'},
     )
 
 
@@ -149,9 +169,11 @@ async def export_audit(
 async def export_access(
     user: Annotated[Principal, ALLOW[Operation.AUDIT_ACCESS]],
     pool: Pool,
-    case_id: Annotated[str | None, Query(max_length=64, description="Only this case.")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="Inclusive, with zone.")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Exclusive, with zone.")] = None,
+    period: TimeWindow,
+    case_id: Annotated[
+        str | None,
+        Query(pattern=CASE_ID_PATTERN, description="Only this case.", examples=["EX-4K7M2Q9TXA"]),
+    ] = None,
 ) -> StreamingResponse:
-    lines = audit_log.export_access(pool, case_id=case_id, since=since, until=until)
-    return StreamingResponse(lines, media_type="application/x-ndjson")
+    lines = audit_log.export_access(pool, case_id=case_id, since=period.since, until=period.until)
+    return await _stream(lines, "application/x-ndjson")

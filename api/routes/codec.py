@@ -18,8 +18,8 @@ from temporalio.api.common.v1 import Payloads
 from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation
-from api.problems import ProblemError, problem_responses
-from exitcases.codec import EncryptionCodec, KeyringError
+from api.problems import FieldError, ProblemError, problem_responses
+from exitcases.codec import EncryptionCodec, UndecryptablePayload
 from exitcases.runtime import payload_keyring
 
 router = APIRouter(prefix="/codec", tags=["operations"])
@@ -57,8 +57,15 @@ async def decode(
 ) -> dict[str, Any]:
     try:
         decoded = await _codec(request).decode(list(_parse(body).payloads))
-    except KeyringError as error:
-        raise ProblemError(422, str(error)) from None
+    except UndecryptablePayload as error:
+        raise ProblemError(
+            422,
+            str(error),
+            kind="undecryptable-payload",
+            errors=[
+                FieldError(field=f"body.payloads.{error.index}", message="cannot be decrypted")
+            ],
+        ) from None
     return _render(decoded)
 
 

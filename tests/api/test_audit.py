@@ -7,6 +7,8 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.api.conftest import Api, NewOfficer
 
 
@@ -92,3 +94,62 @@ async def test_export_streams_jsonl_and_csv_within_the_window(
     assert naive.json()["errors"][0]["field"] == "query.since"
     for role in ("caseworker", "admin", "hr_manager"):
         assert (await api.as_(role).get("/v1/audit/export")).status_code == 403
+
+
+async def test_csv_export_neutralises_a_reason_that_starts_like_a_formula(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    before = datetime.now(UTC)
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    reason = "+cmd|' /C calc'!A0"
+    await api.act(case_id, "review", "caseworker", decision="request_info", reason=reason)
+    params = {"since": before.isoformat(), "format": "csv"}
+    as_csv = await api.as_("auditor").get("/v1/audit/export", params=params)
+    assert as_csv.status_code == 200
+    rows = [r for r in csv.DictReader(io.StringIO(as_csv.text)) if r["case_id"] == case_id]
+    assert [r["reason"] for r in rows if r["action"] == "review"] == ["'" + reason]
+    jsonl = await api.as_("auditor").get("/v1/audit/export", params={"since": before.isoformat()})
+    events = [json.loads(line) for line in jsonl.text.splitlines()]
+    assert [e["reason"] for e in events if e["case_id"] == case_id and e["action"] == "review"] == [
+        reason
+    ]
+
+
+BAD_MOMENTS = [
+    ("since", "0001-01-01T00:00:00+14:00", "outside the years 1-9999"),
+    ("until", "9999-12-31T23:59:59-14:00", "outside the years 1-9999"),
+    ("since", "2026-01-01T00:00:00", "timezone"),
+]
+
+
+@pytest.mark.parametrize("path", ["/v1/audit/export", "/v1/audit/access"])
+@pytest.mark.parametrize(("name", "value", "why"), BAD_MOMENTS)
+async def test_a_moment_outside_utc_range_is_a_problem_before_anything_streams(
+    api: Api, path: str, name: str, value: str, why: str
+) -> None:
+    response = await api.as_("auditor").get(path, params={name: value})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    (error,) = response.json()["errors"]
+    assert error["field"] == f"query.{name}" and why in error["message"]
+    assert value not in response.text
+
+
+@pytest.mark.parametrize("path", ["/v1/audit/export", "/v1/audit/access"])
+async def test_until_before_since_is_a_problem_on_both_exports(api: Api, path: str) -> None:
+    params = {"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}
+    response = await api.as_("auditor").get(path, params=params)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"] == [
+        {"field": "query.until", "message": "must not be before since"}
+    ]
+
+
+@pytest.mark.parametrize("case_id", ["\x00", "EX-4K7M2Q9TX\x00", "EX-NOSUCHCASE", "ex-4k7m2q9txa"])
+async def test_the_access_log_refuses_a_case_id_that_is_not_one(api: Api, case_id: str) -> None:
+    response = await api.as_("auditor").get("/v1/audit/access", params={"case_id": case_id})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "query.case_id"

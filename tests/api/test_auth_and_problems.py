@@ -105,3 +105,11 @@ async def test_routing_and_validation_errors_are_problems(api: Api) -> None:
     assert extra.json()["errors"] == [
         {"field": "body.salary", "message": "Extra inputs are not permitted"}
     ]
+
+
+async def test_a_nul_character_in_a_path_is_a_problem_not_a_crash(api: Api) -> None:
+    # PostgreSQL cannot hold NUL in text: refused as bad input, never a 500.
+    for path in ("/v1/cases/EX-%00", "/v1/cases/%00/audit", "/v1/policies/v%001"):
+        response = await api.as_("auditor").get(path)
+        assert response.headers["content-type"] == PROBLEM, path
+        assert response.status_code in {404, 422}, (path, response.text)

@@ -1,6 +1,6 @@
 """The authorisation matrix: every endpoint and every action against every role.
 
-The expected table is written out by hand from API.md, not derived from ``api.authz``, so a
+The expected table is written out by hand from docs/roles.md, not derived from ``api.authz``, so a
 change to the authorisation table that breaks the contract fails here. ``officer`` is the
 officer whose case it is; ``other_officer`` is any other officer.
 """
@@ -57,19 +57,9 @@ ENDPOINTS: dict[str, dict[str, int]] = {
     "POST /v1/cases voluntary_exit": _cells(201, {"officer", "caseworker"}),
     # hr_manager is allowed; no regulation is in force, so the answer is 409.
     "POST /v1/cases efficiency_retirement": _cells(409, {"hr_manager"}),
-    "GET /v1/cases": _cells(
-        200,
-        {
-            "officer",
-            "other_officer",
-            "caseworker",
-            "hr_manager",
-            "approver_hr",
-            "approver_finance",
-            "approver_executive",
-            "auditor",
-        },
-    ),
+    # Whoever may read one case may list cases, and the reverse (docs/roles.md): staff, admins
+    # included; officers their own (a list of their own is 200; another's case is 404).
+    "GET /v1/cases": _cells(200, {"officer", "other_officer", *STAFF_READ}),
     "GET /v1/cases/{case_id}": _cells(200, {"officer", *STAFF_READ}, other_officer=404),
     "GET /v1/cases/{case_id}/audit": _cells(
         200, {"officer", "caseworker", "hr_manager", "auditor"}, other_officer=404

