@@ -241,7 +241,10 @@ def run_dev(settings: Settings) -> int:
         keyring = _ensure_keyring(settings)
         logs = settings.data_dir / "logs"
         logs.mkdir(exist_ok=True)
-        with _database(settings) as database_url:
+        with contextlib.ExitStack() as stack:
+            database_url = stack.enter_context(_database(settings))
+            # The service and Temporal stop before the database they use stops.
+            stack.callback(lambda: _stop(service, temporal))
             asyncio.run(_prepare_database(database_url))
             stop.check()
             address = settings.temporal_address
@@ -322,5 +325,4 @@ def run_dev(settings: Settings) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     finally:
-        _stop(service, temporal)
         runtime_path(settings).unlink(missing_ok=True)

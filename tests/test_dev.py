@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,6 +52,21 @@ def wait_for_state(url: str, headers: dict[str, str], state: str) -> None:
         time.sleep(0.2)
 
 
+def _last_logged(log: Path, event: str) -> datetime:
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return max(
+        datetime.fromisoformat(line["timestamp"]) for line in lines if line["event"] == event
+    )
+
+
+def _postgres_stop_requested(data_dir: Path) -> datetime:
+    """When embedded PostgreSQL was last asked to shut down (its log is in UTC: TZ below)."""
+    log = (data_dir / "postgres" / "log").read_text().splitlines()
+    [*_, line] = [line for line in log if "received fast shutdown request" in line]
+    assert line[24:27] == "UTC", line
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+
+
 class Dev:
     def __init__(self, data_dir: Path, ports: dict[str, int]) -> None:
         # No XDG_RUNTIME_DIR, as on a machine with no login session (root in a container).
@@ -61,6 +77,7 @@ class Dev:
         }
         self.env = env | {
             "EXITCASES_DATA_DIR": str(data_dir),
+            "TZ": "UTC",
             "EXITCASES_API_PORT": str(ports["api"]),
             "EXITCASES_TEMPORAL_PORT": str(ports["temporal"]),
             "EXITCASES_TEMPORAL_UI_PORT": str(ports["ui"]),
@@ -155,8 +172,13 @@ def test_dev_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) ->
     assert dev.leftovers() == []
     assert all(port_free(port) for port in ports.values())
     assert not (tmp_path / "data" / "runtime.json").exists()
-    # Embedded PostgreSQL started with no warning (platformdirs' runtime directory).
+    # Embedded PostgreSQL started with no warning (platformdirs' runtime directory), and was
+    # stopped after the processes using it.
     assert "Warning" not in dev.stderr()
+    postgres_stop = _postgres_stop_requested(tmp_path / "data")
+    logs = tmp_path / "data" / "logs"
+    assert _last_logged(logs / "worker.log", "worker stopped") < postgres_stop
+    assert _last_logged(logs / "api.log", "Application shutdown complete.") < postgres_stop
 
     # A second run finds the first run's case, and its workflow is still there to act on.
     process, printed = dev.start()
