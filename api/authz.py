@@ -16,6 +16,7 @@ from api.problems import ProblemError
 from domain.case import CaseView
 from domain.lifecycle import (
     ACTION_ROLES,
+    ATTENTION_ACTIONS,
     WITHDRAWABLE_STATES,
     Action,
     CaseKind,
@@ -33,6 +34,7 @@ class Operation(StrEnum):
     CASES_CREATE_VOLUNTARY = "cases.create.voluntary_exit"
     CASES_CREATE_EFFICIENCY = "cases.create.efficiency_retirement"
     CASES_LIST = "cases.list"
+    CASES_NEEDING_ATTENTION = "cases.needing_attention"
     CASES_READ = "cases.read"
     CASES_AUDIT = "cases.audit"
     TASKS_LIST = "tasks.list"
@@ -111,6 +113,10 @@ TABLE: dict[Operation | Action, Permission] = {
         False,
         frozenset({Rule.OWN_CASE}),
         "list cases",
+    ),
+    # Escalations come to HR managers; admins halt the efficiency cases among them.
+    Operation.CASES_NEEDING_ATTENTION: Permission(
+        frozenset({_R.HR_MANAGER, _R.ADMIN}), False, what="list cases that need attention"
     ),
     Operation.CASES_READ: Permission(
         frozenset(Role) - {_R.SYSTEM}, False, frozenset({Rule.OWN_CASE}), "read cases"
@@ -241,6 +247,8 @@ def on_behalf_of(principal: Principal, action: Action, view: CaseView) -> str | 
 
 def state_actions(view: CaseView) -> frozenset[Action]:
     """What the case's state allows, whoever asks (as the workflow computes it)."""
+    if view.needs_attention:
+        return ATTENTION_ACTIONS[view.kind]
     actions = set(kind_state_actions(view.kind, view.state))
     if view.state is CaseState.SUSPENDED and view.suspended_from in WITHDRAWABLE_STATES:
         actions.add(Action.WITHDRAW)

@@ -23,8 +23,8 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import pool_of
-from domain.lifecycle import CaseState
-from store.case_queries import cases_by_state
+from domain.lifecycle import CALCULATION_FAILED, CaseState
+from store.case_queries import cases_by_state, cases_needing_attention
 
 
 class Metrics:
@@ -47,6 +47,12 @@ class Metrics:
             "exitcases_cases",
             "Cases in the read model, by state.",
             ["state"],
+            registry=self.registry,
+        )
+        self.needing_attention = Gauge(
+            "exitcases_cases_needing_attention",
+            "Open cases stopped for a person to look at them, by reason.",
+            ["reason"],
             registry=self.registry,
         )
 
@@ -91,8 +97,8 @@ router = APIRouter(tags=["operations"])
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
-    description="Request counts and latencies by route and status; cases by state. No "
-    "authentication, and no personal data.",
+    description="Request counts and latencies by route and status; cases by state; open cases "
+    "needing attention. No authentication, and no personal data.",
     response_class=Response,
     responses={
         200: {
@@ -110,6 +116,9 @@ async def metrics(request: Request) -> Response:
     counts = await cases_by_state(pool_of(request))
     for state in CaseState:
         collected.cases.labels(state=state.value).set(counts.get(state.value, 0))
+    stopped = await cases_needing_attention(pool_of(request))
+    for reason in {CALCULATION_FAILED, *stopped}:
+        collected.needing_attention.labels(reason=reason).set(stopped.get(reason, 0))
     return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
 
 

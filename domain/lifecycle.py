@@ -122,6 +122,15 @@ def allowed_actions(state: CaseState) -> frozenset[Action]:
     return frozenset(actions)
 
 
+# A case that needs attention waits only to be closed. The one reason so far: computing with
+# the case's own figures failed (workflows/case_workflow.py).
+CALCULATION_FAILED = "calculation_failed"
+ATTENTION_ACTIONS: dict[CaseKind, frozenset[Action]] = {
+    CaseKind.VOLUNTARY_EXIT: frozenset({Action.WITHDRAW}),
+    CaseKind.EFFICIENCY_RETIREMENT: frozenset({Action.HALT}),
+}
+
+
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.REVIEW: frozenset({Role.CASEWORKER}),
     Action.PROVIDE_INFO: frozenset({Role.OFFICER, Role.CASEWORKER}),

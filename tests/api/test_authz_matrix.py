@@ -70,6 +70,7 @@ ENDPOINTS: dict[str, dict[str, int]] = {
             "auditor",
         },
     ),
+    "GET /v1/cases/needs-attention": _cells(200, {"hr_manager", "admin"}),
     "GET /v1/cases/{case_id}": _cells(200, {"officer", *STAFF_READ}, other_officer=404),
     "GET /v1/cases/{case_id}/audit": _cells(
         200, {"officer", "caseworker", "hr_manager", "auditor"}, other_officer=404
