@@ -339,8 +339,6 @@ class CaseWorkflow:
             "the case's figures could not be computed; it needs attention and can now only "
             "be closed"
         )
-        if self._current is not None:
-            self._refuse_current(Refusal.INVALID_STATE, detail)
         self._case.needs_attention = CALCULATION_FAILED
         await self._record(
             "needs_attention",
@@ -353,6 +351,9 @@ class CaseWorkflow:
                 )
             ],
         )
+        # Whoever's action ran into the error hears of it once the case is recorded as stopped.
+        if self._current is not None:
+            self._refuse_current(Refusal.INVALID_STATE, detail)
         # Answers only the actions that close the case; closing unwinds with CaseClosed.
         await self._next_action(())
 
