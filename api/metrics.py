@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import (
@@ -113,13 +114,18 @@ router = APIRouter(tags=["operations"])
 )
 async def metrics(request: Request) -> Response:
     collected: Metrics = request.app.state.metrics
-    counts = await cases_by_state(pool_of(request))
+    await count_cases(collected, pool_of(request))
+    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def count_cases(collected: Metrics, pool: asyncpg.Pool) -> None:
+    """Set the case gauges from the read model as it stands."""
+    counts = await cases_by_state(pool)
     for state in CaseState:
         collected.cases.labels(state=state.value).set(counts.get(state.value, 0))
-    stopped = await cases_needing_attention(pool_of(request))
+    stopped = await cases_needing_attention(pool)
     for reason in {CALCULATION_FAILED, *stopped}:
         collected.needing_attention.labels(reason=reason).set(stopped.get(reason, 0))
-    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def install_metrics(app: FastAPI) -> None:
