@@ -2,6 +2,7 @@
 
 A case keeps the policy version it started under; a new version applies to new cases only.
 The defaults and their sources are in DESIGN.md's rule table; ``policies/default.json`` holds them.
+Each figure's bounds on admission are in docs/policy-bounds.md.
 """
 
 from __future__ import annotations

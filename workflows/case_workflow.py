@@ -185,7 +185,16 @@ class CaseWorkflow:
 
     @act.validator
     def _validate_act(self, name: str, args: Sequence[RawValue]) -> None:
-        self._validate(*self._decode(name, args))
+        action, command = self._decode(name, args)
+        try:
+            self._validate(action, command)
+        except CALCULATION_ERRORS:
+            # A rule computed from the case's own figures (the notice window) cannot be: the
+            # action is refused, and nothing about the case has changed.
+            raise refuse(
+                Refusal.INVALID_STATE,
+                f"'{action.value}' cannot be checked: the case's figures could not be computed",
+            ) from None
 
     def _decode(self, name: str, args: Sequence[RawValue]) -> tuple[Action, Command]:
         try:

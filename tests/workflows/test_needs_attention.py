@@ -7,7 +7,7 @@ straight into their tables here, as an older version of the service would have s
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 import asyncpg
 
@@ -72,6 +72,25 @@ async def test_an_offer_that_cannot_be_dated_stops_the_case_which_can_be_withdra
     assert view.state is CaseState.WITHDRAWN
     assert (await case.handle.result()).state is CaseState.WITHDRAWN
     assert case.case_id not in await _needing_attention(pool)
+
+
+async def test_an_action_whose_rules_cannot_be_computed_is_refused_not_failed(
+    start_case, pool, today
+) -> None:
+    policy = await _legacy_policy(pool, notice_max="P99999999Y")
+    case = await start_case(policy=policy, leaving_date=today + timedelta(days=60))
+    await case.wait_for(CaseState.HR_REVIEW)
+    view = await case.act(Action.REVIEW, CASEWORKER, decision="proceed")
+    for tier in view.required_tiers:
+        view = await case.act(Action.APPROVE, APPROVERS[tier])
+    assert view.state is CaseState.OFFER_MADE
+
+    # The notice window the acceptance is checked against runs off the calendar.
+    refusal = await refused(case, Action.ACCEPT_OFFER, case.officer)
+    assert refusal.refusal is Refusal.INVALID_STATE
+    assert "could not be computed" in refusal.detail
+    view = await case.act(Action.DECLINE_OFFER, case.officer)
+    assert view.state is CaseState.OFFER_DECLINED
 
 
 async def test_an_efficiency_case_whose_window_cannot_be_dated_is_halted(start_case, pool) -> None:
