@@ -16,6 +16,7 @@ from api.problems import ProblemError
 from domain.case import CaseView
 from domain.lifecycle import (
     ACTION_ROLES,
+    ATTENTION_ACTIONS,
     WITHDRAWABLE_STATES,
     Action,
     CaseKind,
@@ -33,6 +34,7 @@ class Operation(StrEnum):
     CASES_CREATE_VOLUNTARY = "cases.create.voluntary_exit"
     CASES_CREATE_EFFICIENCY = "cases.create.efficiency_retirement"
     CASES_LIST = "cases.list"
+    CASES_NEEDING_ATTENTION = "cases.needing_attention"
     CASES_READ = "cases.read"
     CASES_AUDIT = "cases.audit"
     TASKS_LIST = "tasks.list"
@@ -112,6 +114,10 @@ TABLE: dict[Operation | Action, Permission] = {
     # Listing and reading one case go together: whoever may open a case may find it, and the
     # reverse (docs/roles.md says why admins have both).
     Operation.CASES_LIST: Permission(_CASE_READERS, False, _OWN, "list cases"),
+    # Escalations come to HR managers; admins halt the efficiency cases among them.
+    Operation.CASES_NEEDING_ATTENTION: Permission(
+        frozenset({_R.HR_MANAGER, _R.ADMIN}), False, what="list cases that need attention"
+    ),
     Operation.CASES_READ: Permission(_CASE_READERS, False, _OWN, "read cases"),
     Operation.CASES_AUDIT: Permission(
         frozenset({_R.OFFICER, _R.CASEWORKER, _R.HR_MANAGER, _R.AUDITOR}),
@@ -242,6 +248,8 @@ def on_behalf_of(
 
 def state_actions(view: CaseView) -> frozenset[Action]:
     """What the case's state allows, whoever asks (as the workflow computes it)."""
+    if view.needs_attention:
+        return ATTENTION_ACTIONS[view.kind]
     actions = set(kind_state_actions(view.kind, view.state))
     if view.state is CaseState.SUSPENDED and view.suspended_from in WITHDRAWABLE_STATES:
         actions.add(Action.WITHDRAW)

@@ -7,9 +7,14 @@ a workflow whose activity could never write its event.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from domain.bounds import admit
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def unstorable_text(value: Any, path: str = "") -> str | None:
@@ -45,3 +50,14 @@ class RequestBody(BaseModel):
         if where is not None:
             raise ValueError(f"{where or 'a value'} contains a character that cannot be stored")
         return data
+
+
+def admitted(model: type[Model], body: Model) -> Model:
+    """``body`` checked against the bounds on new documents (domain/bounds.py): outside them,
+    a 422 naming each field, like any other invalid input."""
+    try:
+        return admit(model, body)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
+        ) from None

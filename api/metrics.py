@@ -11,6 +11,7 @@ import hmac
 import time
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,8 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import AppSettings, pool_of
 from api.problems import ProblemError, problem_responses, unauthenticated
-from domain.lifecycle import CaseState
-from store.case_queries import cases_by_state
+from domain.lifecycle import CALCULATION_FAILED, CaseState
+from store.case_queries import cases_by_state, cases_needing_attention
 
 
 class Metrics:
@@ -50,6 +51,12 @@ class Metrics:
             "exitcases_cases",
             "Cases in the read model, by state.",
             ["state"],
+            registry=self.registry,
+        )
+        self.needing_attention = Gauge(
+            "exitcases_cases_needing_attention",
+            "Open cases stopped for a person to look at them, by reason.",
+            ["reason"],
             registry=self.registry,
         )
 
@@ -112,8 +119,9 @@ router = APIRouter(tags=["operations"])
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
-    description="Request counts and latencies by route and status; cases by state; no "
-    "personal data. Only for the bearer of `EXITCASES_METRICS_TOKEN` (docs/operations.md).",
+    description="Request counts and latencies by route and status; cases by state; open cases "
+    "needing attention. No personal data. Only for the bearer of `EXITCASES_METRICS_TOKEN` "
+    "(docs/operations.md).",
     response_class=Response,
     dependencies=[Depends(scraper)],
     responses={
@@ -132,10 +140,18 @@ router = APIRouter(tags=["operations"])
 )
 async def metrics(request: Request) -> Response:
     collected: Metrics = request.app.state.metrics
-    counts = await cases_by_state(pool_of(request))
+    await count_cases(collected, pool_of(request))
+    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def count_cases(collected: Metrics, pool: asyncpg.Pool) -> None:
+    """Set the case gauges from the read model as it stands."""
+    counts = await cases_by_state(pool)
     for state in CaseState:
         collected.cases.labels(state=state.value).set(counts.get(state.value, 0))
-    return Response(generate_latest(collected.registry), media_type=CONTENT_TYPE_LATEST)
+    stopped = await cases_needing_attention(pool)
+    for reason in {CALCULATION_FAILED, *stopped}:
+        collected.needing_attention.labels(reason=reason).set(stopped.get(reason, 0))
 
 
 def install_metrics(app: FastAPI) -> None:

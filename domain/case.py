@@ -125,6 +125,12 @@ class CaseView(BaseModel):
     checklist: list[ChecklistEntry] = []
     tasks: list[Task] = []
     suspended_from: CaseState | None = None
+    needs_attention: str | None = Field(
+        default=None,
+        description="Why the case stopped for a person to look at it (a reason code, such as "
+        "calculation_failed); it can then only be withdrawn (voluntary exit) or halted "
+        "(efficiency retirement).",
+    )
     outcome_reason: str | None = None
     efficiency: EfficiencyCase | None = Field(
         default=None, description="Efficiency retirement cases only: record, proposal, notice."

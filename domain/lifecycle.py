@@ -129,6 +129,15 @@ DECISIONS_ON_FIGURES = frozenset(
     {Action.APPROVE, Action.REJECT, Action.ADJUST_COMPENSATION, Action.ACCEPT_OFFER}
 )
 
+# A case that needs attention waits only to be closed. The one reason so far: computing with
+# the case's own figures failed (workflows/case_workflow.py).
+CALCULATION_FAILED = "calculation_failed"
+ATTENTION_ACTIONS: dict[CaseKind, frozenset[Action]] = {
+    CaseKind.VOLUNTARY_EXIT: frozenset({Action.WITHDRAW}),
+    CaseKind.EFFICIENCY_RETIREMENT: frozenset({Action.HALT}),
+}
+
+
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.REVIEW: frozenset({Role.CASEWORKER}),
     Action.PROVIDE_INFO: frozenset({Role.OFFICER, Role.CASEWORKER}),

@@ -2,6 +2,7 @@
 
 A case keeps the policy version it started under; a new version applies to new cases only.
 The defaults and their sources are in DESIGN.md's rule table; ``policies/default.json`` holds them.
+Each figure's bounds on admission are in docs/policy-bounds.md.
 """
 
 from __future__ import annotations
@@ -10,11 +11,18 @@ import json
 from datetime import date
 from decimal import Decimal
 from importlib import resources
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from domain.bounds import DAY_BOUNDS, PeriodWithin, Within, admit, check_after, shorter
 from domain.officer import PensionScheme, Rank
 from domain.periods import Period
+
+Day = Annotated[date, DAY_BOUNDS]
+Money = Annotated[Decimal, Field(ge=0), Within(0, 10_000_000)]
+Months = Annotated[Decimal, Field(gt=0), Within(0, 36)]
+ServiceYears = Annotated[int, Within(20, 45)]
 
 
 class Deadline(BaseModel):
@@ -22,8 +30,8 @@ class Deadline(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    working_days: int | None = Field(default=None, ge=0)
-    after: Period | None = None
+    working_days: Annotated[int, Within(1, 60)] | None = Field(default=None, ge=0)
+    after: Annotated[Period, PeriodWithin("PT1S", "P1Y")] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Deadline:
@@ -38,14 +46,33 @@ class ServiceLevel(BaseModel):
     reminder: Deadline
     escalation: Deadline
 
+    @field_validator("escalation")
+    @classmethod
+    def _reminder_first(cls, escalation: Deadline, info: ValidationInfo) -> Deadline:
+        check_after(
+            info,
+            "reminder",
+            lambda reminder: _earlier(reminder, escalation),
+            "must fall after the reminder, counted the same way (working_days or after)",
+        )
+        return escalation
+
+
+def _earlier(first: Deadline, second: Deadline) -> bool:
+    if first.working_days is not None and second.working_days is not None:
+        return first.working_days < second.working_days
+    if first.after is not None and second.after is not None:
+        return shorter(first.after, second.after)
+    return False
+
 
 class PensionAge(BaseModel):
     """At or above pension age once either figure given is reached."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    age: int | None = Field(default=None, gt=0)
-    service_years: int | None = Field(default=None, gt=0)
+    age: Annotated[int, Within(50, 75)] | None = Field(default=None, gt=0)
+    service_years: ServiceYears | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _one_of(self) -> PensionAge:
@@ -57,9 +84,9 @@ class PensionAge(BaseModel):
 class ApprovalThresholds(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    finance_above: Decimal = Field(ge=0)
-    executive_from: Decimal = Field(ge=0)
-    executive_annual_pay_from: Decimal = Field(ge=0)
+    finance_above: Money
+    executive_from: Money
+    executive_annual_pay_from: Money
 
 
 class SchemePolicy(BaseModel):
@@ -69,27 +96,52 @@ class SchemePolicy(BaseModel):
 
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
-    eligible_ranks: frozenset[Rank]
-    application_opens: date
-    application_closes: date
-    earliest_leaving_date: date
-    tariff_weeks_per_year: Decimal = Field(gt=0)
-    days_per_service_year: int = Field(gt=0)
-    cap_months_below_pension_age: Decimal = Field(gt=0)
-    cap_months_at_pension_age: Decimal = Field(gt=0)
+    eligible_ranks: Annotated[frozenset[Rank], Within(1, len(Rank), count=True)]
+    application_opens: Day
+    application_closes: Day
+    earliest_leaving_date: Day
+    tariff_weeks_per_year: Annotated[Decimal, Field(gt=0), Within(0, 52, exclusive_low=True)]
+    days_per_service_year: Annotated[int, Field(gt=0), Within(360, 366)]
+    cap_months_below_pension_age: Months
+    cap_months_at_pension_age: Months
     pension_age: dict[PensionScheme, PensionAge]
-    full_service_years: dict[PensionScheme, int] = Field(
+    full_service_years: dict[PensionScheme, ServiceYears] = Field(
         description="Schemes with a full-service point, and the years that reach it: no payment."
     )
     approval: ApprovalThresholds
-    offer_consideration: Period
-    offer_reminder_before_lapse: Period
-    cooling_off: Period
-    notice_min: Period
-    notice_max: Period
-    leaving_reminders_before: tuple[Period, ...]
+    offer_consideration: Annotated[Period, PeriodWithin("PT1S", "P2Y")]
+    offer_reminder_before_lapse: Annotated[Period, PeriodWithin("PT1S", "P2Y")]
+    cooling_off: Annotated[Period, PeriodWithin("PT1S", "P1Y")]
+    notice_min: Annotated[Period, PeriodWithin("PT0S", "P2Y")]
+    notice_max: Annotated[Period, PeriodWithin("PT1S", "P5Y")]
+    leaving_reminders_before: Annotated[
+        tuple[Annotated[Period, PeriodWithin("PT1S", "P1Y")], ...], Within(0, 5, count=True)
+    ]
     hr_review_sla: ServiceLevel
     approval_tier_sla: ServiceLevel
+
+    @field_validator("offer_reminder_before_lapse")
+    @classmethod
+    def _reminder_before_lapse(cls, reminder: str, info: ValidationInfo) -> str:
+        check_after(
+            info,
+            "offer_consideration",
+            lambda consideration: shorter(reminder, consideration),
+            "must be shorter than offer_consideration, or the reminder would come before the "
+            "offer is made",
+        )
+        return reminder
+
+    @field_validator("notice_max")
+    @classmethod
+    def _notice_in_order(cls, notice_max: str, info: ValidationInfo) -> str:
+        check_after(
+            info,
+            "notice_min",
+            lambda notice_min: not shorter(notice_max, notice_min),
+            "must not be shorter than notice_min",
+        )
+        return notice_max
 
     @model_validator(mode="after")
     def _consistent(self) -> SchemePolicy:
@@ -103,6 +155,6 @@ class SchemePolicy(BaseModel):
 
 
 def load_bundled_policy(name: str = "default") -> SchemePolicy:
-    """A policy shipped in ``domain/policies`` (``default`` or ``demo``)."""
+    """A policy shipped in ``domain/policies`` (``default`` or ``demo``), within the bounds."""
     text = resources.files("domain.policies").joinpath(f"{name}.json").read_text()
-    return SchemePolicy.model_validate(json.loads(text))
+    return admit(SchemePolicy, json.loads(text))

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -21,8 +22,11 @@ from pydantic import (
     model_validator,
 )
 
+from domain.bounds import DAY_BOUNDS, PeriodWithin
 from domain.officer import Rank
 from domain.periods import Period
+
+Day = Annotated[date, DAY_BOUNDS]
 
 
 class Assessment(StrEnum):
@@ -54,8 +58,10 @@ class RegulationParameters(BaseModel):
         decimal_places=1,
         description="Pensionable service an officer needs before the power applies.",
     )
-    notice_period: Period = Field(default="P3M", description="ISO 8601 period of notice.")
-    representations_window: Period = Field(
+    notice_period: Annotated[Period, PeriodWithin("PT1S", "P5Y")] = Field(
+        default="P3M", description="ISO 8601 period of notice."
+    )
+    representations_window: Annotated[Period, PeriodWithin("PT1S", "P1Y")] = Field(
         default="P28D", description="ISO 8601 period the officer has to make representations."
     )
     required_assessments: frozenset[Assessment] = Field(
@@ -105,8 +111,8 @@ class Regulation(BaseModel):
         description="The statutory instrument and regulation, on one line.",
     )
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    effective_from: date
-    effective_to: date | None = Field(
+    effective_from: Day
+    effective_to: Day | None = Field(
         default=None, description="Last day in force; none while it stays in force."
     )
     parameters: RegulationParameters = RegulationParameters()

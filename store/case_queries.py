@@ -40,6 +40,9 @@ class CaseSummary(BaseModel):
     overdue: bool
     leaving_date: date | None
     amount: Money | None = Field(description="Compensation on the table, once calculated.")
+    needs_attention: str | None = Field(
+        default=None, description="Why the case stopped for a person to look at it, if it did."
+    )
 
 
 _SUMMARIES = TypeAdapter(list[CaseSummary])
@@ -111,6 +114,7 @@ def list_cases_statement(
     kind: CaseKind | None = None,
     rank: Rank | None = None,
     overdue: bool | None = None,
+    needs_attention: bool = False,
 ) -> tuple[str, list[object]]:
     """The list query and its arguments: newest first, ``limit`` rows after the cursor, filtered.
 
@@ -137,9 +141,11 @@ def list_cases_statement(
         conditions.append("due_at < now()")
     elif overdue is False:
         conditions.append("(due_at IS NULL OR due_at >= now())")
+    if needs_attention:
+        conditions.append("needs_attention IS NOT NULL AND is_open")
     arguments.append(limit)
     statement = f"""SELECT case_id, kind, state, officer_id, rank, policy_version, version,
-                   created_at, updated_at, due_at, leaving_date,
+                   created_at, updated_at, due_at, leaving_date, needs_attention,
                    coalesce(due_at < now(), false) AS overdue,
                    coalesce(view #>> '{{adjustment,amount}}', view #>> '{{calculation,amount}}')
                        AS amount
@@ -243,3 +249,12 @@ async def stream_audit(
 async def cases_by_state(pool: asyncpg.Pool) -> dict[str, int]:
     rows = await pool.fetch("SELECT state, count(*) AS n FROM cases GROUP BY state")
     return {r["state"]: r["n"] for r in rows}
+
+
+async def cases_needing_attention(pool: asyncpg.Pool) -> dict[str, int]:
+    """Open cases that stopped for a person to look at them, by reason."""
+    rows = await pool.fetch(
+        """SELECT needs_attention AS reason, count(*) AS n FROM cases
+           WHERE needs_attention IS NOT NULL AND is_open GROUP BY needs_attention"""
+    )
+    return {r["reason"]: r["n"] for r in rows}

@@ -32,12 +32,14 @@ async def _upsert_view(connection: asyncpg.Connection, view: CaseView) -> bool:
     """Write the view unless a newer one is already there; return whether it was written."""
     written = await connection.fetchval(
         """INSERT INTO cases (case_id, kind, officer_id, rank, state, is_open, policy_version,
-                              version, created_at, updated_at, due_at, leaving_date, view)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                              version, created_at, updated_at, due_at, leaving_date,
+                              needs_attention, view)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            ON CONFLICT (case_id) DO UPDATE SET
                state = EXCLUDED.state, is_open = EXCLUDED.is_open, version = EXCLUDED.version,
                updated_at = EXCLUDED.updated_at, due_at = EXCLUDED.due_at,
-               leaving_date = EXCLUDED.leaving_date, view = EXCLUDED.view
+               leaving_date = EXCLUDED.leaving_date,
+               needs_attention = EXCLUDED.needs_attention, view = EXCLUDED.view
            WHERE cases.version <= EXCLUDED.version
            RETURNING true""",
         view.case_id,
@@ -52,6 +54,7 @@ async def _upsert_view(connection: asyncpg.Connection, view: CaseView) -> bool:
         view.updated_at,
         _due_at(view),
         view.leaving_date,
+        view.needs_attention,
         view.model_dump(mode="json"),
     )
     return bool(written)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from domain.bounds import admit
 from domain.policy import SchemePolicy, load_bundled_policy
 
 Executor = asyncpg.Pool | asyncpg.Connection
@@ -15,8 +16,11 @@ class PolicyConflict(Exception):
 
 
 async def add_policy(pool: asyncpg.Pool, policy: SchemePolicy, created_by: str) -> bool:
-    """Store a new version; False when the identical document is already stored."""
-    document = policy.model_dump(mode="json")
+    """Store a new version; False when the identical document is already stored.
+
+    A version outside the bounds raises pydantic's ``ValidationError`` and stores nothing.
+    """
+    document = admit(SchemePolicy, policy).model_dump(mode="json")
     async with pool.acquire() as connection, connection.transaction():
         stored = await connection.fetchval(
             """INSERT INTO policies (version, document, created_by) VALUES ($1, $2, $3)

@@ -28,6 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.commands import COMMANDS, Command, Reassign, Refusal, Resume, Suspend, Withdraw
     from domain.lifecycle import (
         ACTION_ROLES,
+        ATTENTION_ACTIONS,
+        CALCULATION_FAILED,
         WITHDRAWABLE_STATES,
         Action,
         CaseState,
@@ -44,6 +46,12 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
+
+# What computing with a case's own figures raises when they are beyond what the calendar or
+# the arithmetic can hold (a policy stored before today's bounds, say): the case stops and
+# waits for a person. Any other exception is a bug, and fails the workflow task, which
+# Temporal retries until a fixed worker is deployed.
+CALCULATION_ERRORS = (ArithmeticError, ValueError)
 
 
 class CaseClosed(Exception):
@@ -85,7 +93,14 @@ class CaseWorkflow:
     async def _live(self, lifecycle: Callable[[], Awaitable[None]]) -> CaseOutcome:
         """Run the lifecycle until it closes the case, then answer whatever is still queued."""
         with contextlib.suppress(CaseClosed):
-            await lifecycle()
+            try:
+                await lifecycle()
+            except CALCULATION_ERRORS as error:
+                # Before this branch such a case failed its workflow task for ever; a stuck
+                # case takes the branch once a worker with it is deployed.
+                if not workflow.patched("calculation-errors-need-attention"):
+                    raise
+                await self._hold_for_attention(error)
         self._release_all()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CaseOutcome(case_id=self._case.case_id, state=self._case.state)
@@ -152,6 +167,8 @@ class CaseWorkflow:
         return allowed_actions(state)
 
     def allowed_now(self) -> frozenset[Action]:
+        if self._case.needs_attention:
+            return ATTENTION_ACTIONS[self._case.kind]
         state = self._case.state
         actions = set(self._allowed_in(state))
         if state is CaseState.SUSPENDED and self._case.suspended_from in WITHDRAWABLE_STATES:
@@ -167,7 +184,16 @@ class CaseWorkflow:
 
     @act.validator
     def _validate_act(self, name: str, args: Sequence[RawValue]) -> None:
-        self._validate(*self._decode(name, args))
+        action, command = self._decode(name, args)
+        try:
+            self._validate(action, command)
+        except CALCULATION_ERRORS:
+            # A rule computed from the case's own figures (the notice window) cannot be: the
+            # action is refused, and nothing about the case has changed.
+            raise refuse(
+                Refusal.INVALID_STATE,
+                f"'{action.value}' cannot be checked: the case's figures could not be computed",
+            ) from None
 
     def _decode(self, name: str, args: Sequence[RawValue]) -> tuple[Action, Command]:
         try:
@@ -325,6 +351,33 @@ class CaseWorkflow:
                 )
             )
 
+    async def _hold_for_attention(self, error: Exception) -> None:
+        """Stop the case where it stands, tell the HR managers, and wait for it to be closed.
+
+        Only the error's type is recorded: its message may quote the case's figures.
+        """
+        detail = (
+            "the case's figures could not be computed; it needs attention and can now only "
+            "be closed"
+        )
+        self._case.needs_attention = CALCULATION_FAILED
+        await self._record(
+            "needs_attention",
+            SYSTEM_ACTOR,
+            reason=detail,
+            details={"reason": CALCULATION_FAILED, "error": type(error).__name__},
+            notices=[
+                self._notice(
+                    Recipient(role=Role.HR_MANAGER), "case_needs_attention", "needs attention"
+                )
+            ],
+        )
+        # Whoever's action ran into the error hears of it once the case is recorded as stopped.
+        if self._current is not None:
+            self._refuse_current(refuse(Refusal.INVALID_STATE, detail))
+        # Answers only the actions that close the case; closing unwinds with CaseClosed.
+        await self._next_action(())
+
     # -- recording ----------------------------------------------------------------------------
 
     async def _record(
@@ -385,6 +438,7 @@ class CaseWorkflow:
         first), and end the lifecycle."""
         self._case.tasks = []
         self._case.outcome_reason = reason
+        self._case.needs_attention = None
         await self._record(
             action,
             actor,
@@ -439,7 +493,7 @@ class CaseWorkflow:
         return Recipient(role=task.assignee_role, tier=task.assignee_tier)
 
     def _alarms(self) -> list[_Alarm]:
-        if self._case.state is CaseState.SUSPENDED:
+        if self._case.state is CaseState.SUSPENDED or self._case.needs_attention:
             return []
         alarms: list[_Alarm] = []
         for task in self._case.tasks:

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import (
@@ -229,6 +230,24 @@ def _created(status: int, content: dict[str, Any]) -> JSONResponse:
 
 
 @router.get(
+    "/needs-attention",
+    response_model=Page[CaseSummary],
+    summary="Cases that need attention",
+    description="Open cases that stopped for a person to look at them (`needs_attention` "
+    "gives the reason), newest first. Such a case can only be withdrawn (voluntary exit) or "
+    "halted (efficiency retirement). For HR managers and admins.",
+    responses=problem_responses(400, 401, 403, 422),
+)
+async def list_needing_attention(
+    user: Annotated[Principal, ALLOW[Operation.CASES_NEEDING_ATTENTION]],
+    pool: Pool,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[CaseSummary]:
+    return await _page(pool, limit, cursor, needs_attention=True)
+
+
+@router.get(
     "/{case_id}",
     response_model=CaseResource,
     summary="Read a case",
@@ -264,17 +283,23 @@ async def list_cases(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[CaseSummary]:
-    after = decode_cursor(cursor, CaseCursor)
-    items = await case_queries.list_cases(
+    return await _page(
         pool,
-        limit=limit + 1,
-        after=after,
+        limit,
+        cursor,
         officer_id=officer_scope(user),
         state=state,
         kind=kind,
         rank=rank,
         overdue=overdue,
     )
+
+
+async def _page(
+    pool: asyncpg.Pool, limit: int, cursor: str | None, **filters: Any
+) -> Page[CaseSummary]:
+    after = decode_cursor(cursor, CaseCursor)
+    items = await case_queries.list_cases(pool, limit=limit + 1, after=after, **filters)
     next_cursor = None
     if len(items) > limit:
         items = items[:limit]

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation
+from api.bodies import admitted
 from api.deps import Pool
 from api.idempotency import IdempotencyKey, remember, replay
 from api.problems import ProblemError, problem_responses
@@ -88,6 +89,8 @@ async def add(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     from store.policies import PolicyConflict, add_policy
+
+    policy = admitted(SchemePolicy, policy)
 
     content = policy.model_dump(mode="json")
     if idempotency_key is not None:

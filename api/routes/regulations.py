@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation
+from api.bodies import admitted
 from api.deps import Pool
 from api.idempotency import IdempotencyKey, remember, replay
 from api.problems import ProblemError, problem_responses
@@ -69,6 +70,7 @@ async def add(
     regulation: Regulation,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    regulation = admitted(Regulation, regulation)
     if idempotency_key is not None:
         stored = await replay(pool, user, _SCOPE, idempotency_key, regulation.model_dump())
         if stored is not None:

@@ -60,6 +60,7 @@ ENDPOINTS: dict[str, dict[str, int]] = {
     # Whoever may read one case may list cases, and the reverse (docs/roles.md): staff, admins
     # included; officers their own (a list of their own is 200; another's case is 404).
     "GET /v1/cases": _cells(200, {"officer", "other_officer", *STAFF_READ}),
+    "GET /v1/cases/needs-attention": _cells(200, {"hr_manager", "admin"}),
     "GET /v1/cases/{case_id}": _cells(200, {"officer", *STAFF_READ}, other_officer=404),
     "GET /v1/cases/{case_id}/audit": _cells(
         200, {"officer", "caseworker", "hr_manager", "auditor"}, other_officer=404
