@@ -21,7 +21,7 @@ from api.authz import Operation
 from api.bodies import RequestBody
 from api.deps import Pool
 from api.idempotency import IdempotencyKey, remember, replay
-from api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from api.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from api.problems import ProblemError, problem_responses
 from domain.people import USER_ROLES, Role, Tier, check_role_fields
 from store import users
@@ -125,12 +125,9 @@ async def list_all(
 ) -> Page[User]:
     after = decode_cursor(cursor, UserCursor)
     items = await users.list_users(pool, limit=limit + 1, after=after)
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        last = items[-1]
-        next_cursor = encode_cursor(UserCursor(created_at=last.created_at, user_id=last.user_id))
-    return Page[User](items=items, next_cursor=next_cursor)
+    return page_of(
+        items, limit, lambda last: UserCursor(created_at=last.created_at, user_id=last.user_id)
+    )
 
 
 @router.post(
