@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -96,6 +97,20 @@ async def test_creating_with_an_idempotency_key_makes_one_user(api: Api, stack: 
     reused = await admin.post("/v1/users", json={**HAL, "tier": "finance"}, headers=key)
     assert reused.status_code == 422
     assert reused.json()["type"] == "/problems/idempotency-key-reused"
+
+
+async def test_concurrent_duplicates_create_one_user_and_one_token(api: Api, stack: Stack) -> None:
+    body = {"name": f"Con Current {uuid.uuid4().hex[:6]}", "role": "caseworker"}
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    admin = api.as_("admin")
+    answers = await asyncio.gather(
+        *(admin.post("/v1/users", json=body, headers=key) for _ in range(6))
+    )
+    assert {answer.status_code for answer in answers} == {201}
+    assert len({answer.json()["user_id"] for answer in answers}) == 1
+    assert sum(answer.json()["token"] is not None for answer in answers) == 1
+    count = "SELECT count(*) FROM users WHERE name = $1"
+    assert await stack.pool.fetchval(count, body["name"]) == 1
 
 
 @pytest.mark.parametrize(
