@@ -17,6 +17,7 @@ The first tests pin those conventions down on small examples; the last runs the 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -191,6 +192,8 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path, walkthrough_data
     ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
     dev = Dev(tmp_path / "data", ports)
     dev.env["EXITCASES_DATABASE_URL"] = walkthrough_database
+    # Step 6 reads /metrics with this token, as a reader who set it for ./dev would.
+    dev.env["EXITCASES_METRICS_TOKEN"] = secrets.token_hex(16)
     process, _ = dev.start()
     try:
         scratch = tmp_path / "reader"
