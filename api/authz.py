@@ -46,6 +46,9 @@ class Operation(StrEnum):
     POLICIES_WRITE = "policies.write"
     REGULATIONS_READ = "regulations.read"
     REGULATIONS_WRITE = "regulations.write"
+    USERS_LIST = "users.list"
+    USERS_CREATE = "users.create"
+    USERS_REVOKE = "users.revoke"
 
 
 class Rule(StrEnum):
@@ -143,6 +146,9 @@ TABLE: dict[Operation | Action, Permission] = {
     Operation.REGULATIONS_WRITE: Permission(
         frozenset({_R.ADMIN}), True, what="add a regulation record"
     ),
+    Operation.USERS_LIST: Permission(frozenset({_R.ADMIN}), False, what="list users"),
+    Operation.USERS_CREATE: Permission(frozenset({_R.ADMIN}), True, what="create users"),
+    Operation.USERS_REVOKE: Permission(frozenset({_R.ADMIN}), True, what="revoke users"),
     **{action: _action_permission(action) for action in Action},
 }
 

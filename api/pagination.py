@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
@@ -49,3 +50,12 @@ def decode_cursor(cursor: str | None, model: type[Key]) -> Key | None:
             kind="bad-cursor",
             errors=[FieldError(field="query.cursor", message="not a cursor from this list")],
         ) from None
+
+
+def page_of(items: list[Item], limit: int, key: Callable[[Item], BaseModel]) -> Page[Item]:
+    """The page for ``limit + 1`` rows fetched after a cursor: the extra row only says that
+    there is a next page, whose cursor is the key of this page's last row."""
+    if len(items) <= limit:
+        return Page[Item](items=items, next_cursor=None)
+    items = items[:limit]
+    return Page[Item](items=items, next_cursor=encode_cursor(key(items[-1])))

@@ -26,6 +26,19 @@ class Tier(StrEnum):
 
 
 STAFF_ROLES = frozenset({Role.CASEWORKER, Role.HR_MANAGER, Role.APPROVER, Role.AUDITOR, Role.ADMIN})
+# The roles a user can hold: the system role belongs to the service itself.
+USER_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
+
+
+def check_role_fields(role: Role, tier: Tier | None, officer_id: str | None) -> None:
+    """Raise ValueError unless the role's fields fit: approvers, and only they, have a tier;
+    officers have an officer id."""
+    if role is Role.APPROVER and tier is None:
+        raise ValueError("an approver needs a tier")
+    if role is not Role.APPROVER and tier is not None:
+        raise ValueError("only approvers have a tier")
+    if role is Role.OFFICER and not officer_id:
+        raise ValueError("an officer needs an officer_id")
 
 
 class Actor(BaseModel):
@@ -44,12 +57,7 @@ class Actor(BaseModel):
 
     @model_validator(mode="after")
     def _role_fields(self) -> Actor:
-        if self.role is Role.APPROVER and self.tier is None:
-            raise ValueError("an approver needs a tier")
-        if self.role is not Role.APPROVER and self.tier is not None:
-            raise ValueError("only approvers have a tier")
-        if self.role is Role.OFFICER and not self.officer_id:
-            raise ValueError("an officer actor needs an officer_id")
+        check_role_fields(self.role, self.tier, self.officer_id)
         return self
 
 

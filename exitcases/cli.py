@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from domain.people import USER_ROLES
 from domain.window import parse_moment
 from exitcases.settings import Settings
 
@@ -49,6 +50,12 @@ def _users_add(args: argparse.Namespace, settings: Settings) -> int:
     from exitcases.users import add_user_command
 
     return add_user_command(args, settings)
+
+
+def _users_list(args: argparse.Namespace, settings: Settings) -> int:
+    from exitcases.users import list_users_command
+
+    return list_users_command(args, settings)
 
 
 def _users_revoke(args: argparse.Namespace, settings: Settings) -> int:
@@ -102,15 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user_add = add("add", _users_add, "create a user and print its token once", users)
     user_add.add_argument("--name", required=True)
-    user_add.add_argument(
-        "--role",
-        required=True,
-        choices=["officer", "caseworker", "hr_manager", "approver", "auditor", "admin"],
-    )
+    user_add.add_argument("--role", required=True, choices=[role.value for role in USER_ROLES])
     user_add.add_argument("--tier", choices=["hr", "finance", "executive"])
     user_add.add_argument("--officer-id")
     user_add.add_argument("--email")
     user_add.add_argument("--json", action="store_true", help="print {user_id, token} as JSON")
+    user_list = add("list", _users_list, "list users (never their tokens), oldest first", users)
+    user_list.add_argument("--json", action="store_true", help="print a JSON array")
     user_revoke = add("revoke", _users_revoke, "revoke a user's token", users)
     user_revoke.add_argument("user_id")
 

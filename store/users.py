@@ -22,7 +22,13 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 USERS_CHANNEL = "exitcases_users"
 
 
+class UserExists(Exception):
+    """A user with this id exists already (an idempotent creation that ran before)."""
+
+
 class User(BaseModel):
+    """A user as admins see them: never the token or its hash."""
+
     user_id: str
     name: str
     role: Role
@@ -31,6 +37,22 @@ class User(BaseModel):
     email: str | None = None
     created_at: datetime
     revoked: bool = False
+
+
+class UserCursor(BaseModel):
+    """Where a page of users ends: users are listed oldest first, by (created_at, user_id)."""
+
+    created_at: datetime
+    user_id: str
+
+
+def user_id_from(number: int) -> str:
+    """``u_`` and twelve characters of ``number`` in base 36."""
+    digits = []
+    for _ in range(12):
+        number, digit = divmod(number, len(_ID_ALPHABET))
+        digits.append(_ID_ALPHABET[digit])
+    return "u_" + "".join(digits)
 
 
 def token_hash(token: str) -> str:
@@ -58,11 +80,12 @@ async def create_user(
     tier: Tier | str | None = None,
     officer_id: str | None = None,
     email: str | None = None,
+    user_id: str | None = None,
 ) -> tuple[User, str]:
     """Create a user; returns it and its token, which is never retrievable again.
 
     Raises ValueError when the role and its fields do not fit (an approver needs a tier,
-    an officer an officer id).
+    an officer an officer id), and :class:`UserExists` when ``user_id`` is taken.
     """
     if not name.strip():
         raise ValueError("a user needs a name")
@@ -72,10 +95,11 @@ async def create_user(
     # The same rules as an Actor's: checked before anything is written.
     Actor(user_id="u_new", role=role, tier=Tier(tier) if tier else None, officer_id=officer_id)
     token = secrets.token_urlsafe(32)
-    user_id = "u_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+    user_id = user_id or user_id_from(secrets.randbits(64))
     row = await pool.fetchrow(
         """INSERT INTO users (user_id, name, role, tier, officer_id, email, token_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (user_id) DO NOTHING RETURNING *""",
         user_id,
         name.strip(),
         role.value,
@@ -84,6 +108,8 @@ async def create_user(
         email,
         token_hash(token),
     )
+    if row is None:
+        raise UserExists(user_id)
     return _user(row), token
 
 
@@ -101,11 +127,30 @@ async def revoke_user(pool: asyncpg.Pool, user_id: str) -> bool:
     return status == "UPDATE 1"
 
 
-async def list_users(pool: asyncpg.Pool, *, include_revoked: bool = True) -> list[User]:
-    """Every user, oldest first: for admins reviewing who holds a token."""
+async def get_user(pool: asyncpg.Pool, user_id: str) -> User | None:
+    row = await pool.fetchrow("SELECT * FROM users WHERE user_id = $1", user_id)
+    return _user(row) if row else None
+
+
+async def list_users(
+    pool: asyncpg.Pool,
+    *,
+    include_revoked: bool = True,
+    limit: int | None = None,
+    after: UserCursor | None = None,
+) -> list[User]:
+    """Users oldest first, for admins reviewing who holds a token: all of them, or up to
+    ``limit`` after the cursor (keyset on columns that never change, so pages stay stable)."""
     rows = await pool.fetch(
-        "SELECT * FROM users WHERE $1 OR revoked_at IS NULL ORDER BY created_at, user_id",
+        """SELECT * FROM users
+           WHERE ($1 OR revoked_at IS NULL)
+             AND ($2::timestamptz IS NULL OR (created_at, user_id) > ($2, $3))
+           ORDER BY created_at, user_id
+           LIMIT $4""",
         include_revoked,
+        after.created_at if after else None,
+        after.user_id if after else None,
+        limit,
     )
     return [_user(row) for row in rows]
 

@@ -31,6 +31,7 @@ def test_every_command_in_the_command_table_parses() -> None:
         ["api"],
         ["migrate"],
         ["users", "add", "--name", "N", "--role", "admin"],
+        ["users", "list", "--json"],
         ["users", "revoke", "u_x"],
         ["officers", "import", "roster.csv"],
         ["compensation", "quote", "--officer-id", "OF1"],

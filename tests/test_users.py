@@ -96,3 +96,41 @@ async def test_users_add_prints_the_token_once_and_revoke_ends_it(
     assert (await user_for_token(pool, printed["token"])).revoked
     bad = _exitcases(database_url, "users", "add", "--name", "Ann", "--role", "approver")
     assert bad.returncode == 2 and "tier" in bad.stderr
+
+
+async def test_users_list_prints_a_table_and_json_without_tokens(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    kept, kept_token = await create_user(pool, name="Lis Ted", role=Role.APPROVER, tier=Tier.HR)
+    gone, gone_token = await create_user(
+        pool, name="Gone Away", role=Role.OFFICER, officer_id="OF9"
+    )
+    await revoke_user(pool, gone.user_id)
+
+    as_json = _exitcases(database_url, "users", "list", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    listed = json.loads(as_json.stdout)
+    assert [u["user_id"] for u in listed] == [u.user_id for u in await list_users(pool)]
+    by_id = {u["user_id"]: u for u in listed}
+    assert by_id[kept.user_id] | {"created_at": None} == {
+        "user_id": kept.user_id,
+        "name": "Lis Ted",
+        "role": "approver",
+        "tier": "hr",
+        "officer_id": None,
+        "email": None,
+        "created_at": None,
+        "revoked": False,
+    }
+    assert by_id[gone.user_id]["revoked"] is True
+
+    table = _exitcases(database_url, "users", "list")
+    assert table.returncode == 0, table.stderr
+    header, *rows = table.stdout.splitlines()
+    assert header.split() == ["user_id", "role", "tier", "officer_id", "created", "status", "name"]
+    row = next(line for line in rows if line.startswith(kept.user_id))
+    assert row.split()[:3] == [kept.user_id, "approver", "hr"]
+    assert row.split()[-3:] == ["active", "Lis", "Ted"]
+    assert next(line for line in rows if line.startswith(gone.user_id)).split()[-3] == "revoked"
+    for token in (kept_token, gone_token):
+        assert token not in table.stdout + as_json.stdout

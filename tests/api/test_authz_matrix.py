@@ -74,6 +74,9 @@ ENDPOINTS: dict[str, dict[str, int]] = {
     "POST /v1/policies": _cells(201, {"admin"}),
     "GET /v1/regulations": _cells(200, STAFF_READ),
     "POST /v1/regulations": _cells(201, {"admin"}),
+    "GET /v1/users": _cells(200, {"admin"}),
+    "POST /v1/users": _cells(201, {"admin"}),
+    "POST /v1/users/{user_id}/revoke": _cells(200, {"admin"}),
 }
 
 # action -> (state the case is put in, body, roles that may take it)
@@ -401,6 +404,13 @@ async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
                     "effective_from": "2099-01-01",
                 },
             )
+        case "POST /v1/users":
+            status, _ = await world.call(
+                user, "POST", "/v1/users", json={"name": "New", "role": "auditor"}
+            )
+        case "POST /v1/users/{user_id}/revoke":
+            target = await add_user(world.stack.pool, "to revoke", Role.AUDITOR)
+            status, _ = await world.call(user, "POST", f"/v1/users/{target.user_id}/revoke")
         case _:
             method, path = endpoint.split(" ")
             status, _ = await world.call(user, method, case_path or path)
