@@ -35,7 +35,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as error:
         return _fail(f"cannot read {args.file}: {error.strerror}")
     try:
-        roster = parse_roster(text)
+        roster = parse_roster(text, today=datetime.now(LONDON).date())
     except csv.Error:
         return _fail("the file is not well-formed CSV; nothing was imported")
     except RosterError as error:

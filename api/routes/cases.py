@@ -38,7 +38,7 @@ from api.idempotency import IdempotencyKey, remember, replay
 from api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
 from domain.case import Application, CaseView, case_id_from
-from domain.commands import COMMANDS, Refusal
+from domain.commands import COMMANDS, NEW_INPUT, Refusal
 from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Rank
@@ -268,7 +268,11 @@ async def list_cases(
 # -- actions ------------------------------------------------------------------------------
 
 
-_MONEY = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
+# Pounds as a decimal string of ASCII digits only (Python's Decimal takes any script's digits),
+# more than 0 and at most MAX_AMOUNT: the command checks the range with a clear message, and
+# this pattern says the same to OpenAPI readers (tests hold the two together).
+_MONEY = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$")
+_ADJUSTABLE_PATTERN = r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,5}(\.[0-9]{1,2})?|1000000(\.00?)?)$"
 
 
 def _money(value: Any) -> Any:
@@ -281,7 +285,7 @@ def _money(value: Any) -> Any:
 MoneyIn = Annotated[
     Decimal,
     BeforeValidator(_money),
-    WithJsonSchema({"type": "string", "pattern": _MONEY.pattern, "examples": ["41538.46"]}),
+    WithJsonSchema({"type": "string", "pattern": _ADJUSTABLE_PATTERN, "examples": ["41538.46"]}),
 ]
 
 _FIELD_OVERRIDES: dict[str, Any] = {"amount": MoneyIn}
@@ -376,14 +380,12 @@ async def _act(
     fields = body.model_dump(exclude_unset=False) if body is not None else {}
     try:
         command = COMMANDS[action].model_validate(
-            {**fields, "actor": user.actor(on_behalf_of(user, action, view))}
+            {**fields, "actor": user.actor(on_behalf_of(user, action, view))}, context=NEW_INPUT
         )
     except ValidationError as error:
-        raise ProblemError(
-            422,
-            "the body does not make a valid command",
-            errors=validation_errors(error.errors()),
-        ) from None
+        errors = validation_errors({**e, "loc": ("body", *e["loc"])} for e in error.errors())
+        fields = ", ".join(dict.fromkeys(e.field for e in errors))
+        raise ProblemError(422, f"invalid input in: {fields}", errors=errors) from None
     try:
         async with asyncio.timeout(ACTION_TIMEOUT_SECONDS):
             updated = await act(client, pool, view.case_id, action, command)
