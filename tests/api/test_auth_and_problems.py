@@ -105,3 +105,19 @@ async def test_routing_and_validation_errors_are_problems(api: Api) -> None:
     assert extra.json()["errors"] == [
         {"field": "body.salary", "message": "Extra inputs are not permitted"}
     ]
+
+
+async def test_options_and_405_name_every_method_of_the_path(api: Api) -> None:
+    client = api.as_("caseworker")
+    paths = api.stack.app.openapi()["paths"]
+    for path, operations in paths.items():
+        concrete = path.replace("{case_id}", "EX-0000000000").replace("{version}", "v1")
+        documented = {method.upper() for method in operations} | {"OPTIONS"}
+        options = await client.options(concrete)
+        assert options.status_code == 204, path
+        assert set(options.headers["allow"].split(", ")) == documented, path
+        unsupported = "PUT" if "PUT" not in documented else "PATCH"
+        refused = await client.request(unsupported, concrete)
+        assert refused.status_code == 405 and refused.headers["content-type"] == PROBLEM
+        assert set(refused.headers["allow"].split(", ")) == documented, path
+    assert (await client.options("/v1/nowhere")).status_code == 404
