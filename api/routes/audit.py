@@ -14,7 +14,7 @@ from api.access import ALLOW, VisibleCase
 from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool
-from api.pagination import Cursor, Page, decode_cursor, encode_cursor
+from api.pagination import Page, cursor_query, decode_cursor, encode_cursor
 from api.problems import FieldError, ProblemError, problem_responses
 from store import audit as audit_log
 from store import case_queries
@@ -26,6 +26,9 @@ router = APIRouter(prefix="/v1", tags=["audit"])
 
 class AuditCursor(BaseModel):
     seq: int = Field(ge=0)
+
+
+Cursor = cursor_query(AuditCursor)
 
 
 @router.get(

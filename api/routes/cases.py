@@ -35,7 +35,7 @@ from api.authz import Operation, actions_for, officer_scope, on_behalf_of, requi
 from api.bodies import RequestBody
 from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, remember, replay
-from api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from api.pagination import Limit, Page, cursor_query, decode_cursor, encode_cursor
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
 from domain.case import Application, CaseView, case_id_from
 from domain.commands import COMMANDS, NEW_INPUT, Refusal
@@ -55,6 +55,8 @@ from store import case_queries
 from store.case_queries import CaseCursor, CaseSummary
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+Cursor = cursor_query(CaseCursor)
 
 _CREATE_SCOPE = "POST /v1/cases"
 
@@ -232,7 +234,7 @@ async def get_case(
     summary="List cases",
     description="Newest first, a page at a time (keyset: pages stay consistent while cases "
     "move). Officers get only their own.",
-    responses=problem_responses(400, 401, 403, 422),
+    responses=problem_responses(401, 403, 422),
 )
 async def list_cases(
     user: Annotated[Principal, ALLOW[Operation.CASES_LIST]],
