@@ -38,7 +38,7 @@ from api.idempotency import IdempotencyKey, remember, replay
 from api.pagination import Limit, Page, cursor_query, decode_cursor, encode_cursor
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
 from domain.case import Application, CaseView, case_id_from
-from domain.commands import COMMANDS, NEW_INPUT, Refusal
+from domain.commands import COMMANDS, NEW_INPUT, Refusal, ReviewDecision
 from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Rank
@@ -92,7 +92,14 @@ class CreateCase(RequestBody):
                     "leaving_date": "2026-06-30",
                     "statement": "I would like to leave at the end of June.",
                 }
-            ]
+            ],
+            # _proposal_for_efficiency_only, as JSON Schema says it.
+            "if": {
+                "properties": {"kind": {"const": CaseKind.EFFICIENCY_RETIREMENT.value}},
+                "required": ["kind"],
+            },
+            "then": {"required": ["proposal"], "properties": {"proposal": {"type": "object"}}},
+            "else": {"properties": {"proposal": {"type": "null"}}},
         },
     )
 
@@ -317,6 +324,21 @@ _EXAMPLES: dict[Action, dict[str, Any]] = {
     Action.HALT: {"reason": "the regulation was revoked"},
 }
 
+# Rules of the workflow's validators that JSON Schema can state.
+_RULES: dict[Action, dict[str, Any]] = {
+    Action.REVIEW: {
+        "if": {
+            "properties": {
+                "decision": {
+                    "enum": [ReviewDecision.REJECT.value, ReviewDecision.REQUEST_INFO.value]
+                }
+            },
+            "required": ["decision"],
+        },
+        "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}},
+    },
+}
+
 _SUMMARIES: dict[Action, str] = {
     Action.REVIEW: "HR review: proceed, reject or ask for information (caseworker)",
     Action.PROVIDE_INFO: "Answer HR's request for information (officer, or caseworker for them)",
@@ -353,7 +375,10 @@ def body_model(action: Action) -> type[BaseModel]:
             fields[name] = (annotation, info)
     name = "".join(part.capitalize() for part in action.value.split("-")) + "Body"
     model = create_model(name, __base__=RequestBody, **fields)
-    model.model_config["json_schema_extra"] = {"examples": [_EXAMPLES[action]]}
+    model.model_config["json_schema_extra"] = {
+        "examples": [_EXAMPLES[action]],
+        **_RULES.get(action, {}),
+    }
     model.model_rebuild(force=True)
     return model
 
