@@ -133,6 +133,9 @@ def quote_command(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(str(error))
     assert officer is not None
     today = datetime.now(LONDON).date()
-    calculation = calculate(officer, on or calculation_date(None, today, policy), policy)
+    try:
+        calculation = calculate(officer, on or calculation_date(None, today, policy), policy)
+    except ValueError as error:  # an amount over the most a case may carry
+        return _fail(str(error))
     print(calculation.model_dump_json(indent=2))
     return 0
