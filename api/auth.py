@@ -121,17 +121,16 @@ async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    brake = _brake(request)
-    address = request.client.host if request.client else "unknown"
-    brake.check(address)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthenticated("send 'Authorization: Bearer <token>'")
     token = credentials.credentials.strip()
     principal = None
     if token and len(token) <= _MAX_TOKEN_LENGTH:
+        # Checked even from a braked address: a valid token costs a hash and (usually) a cached
+        # lookup, and its holder must not be locked out by someone else's failures.
         principal = await _verifier(request).verify(token)
     if principal is None:
-        brake.failed(address)
+        _brake(request).failed(request.client.host if request.client else "unknown")
         raise unauthenticated("the bearer token is not valid or has been revoked")
     request.state.principal = principal
     return principal

@@ -2,15 +2,18 @@
 
 Both are per API process. Behind a load balancer with several API processes, the guessing
 brake multiplies by their number; tokens carry 256 random bits, so the brake is about noise
-and log flooding rather than the odds of a guess.
+and log flooding rather than the odds of a guess. The address is the TCP peer's, or the one
+a trusted proxy names in ``X-Forwarded-For`` (``EXITCASES_TRUSTED_PROXIES``, see api.server).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict, deque
+from collections import deque
+from collections.abc import Callable
 
+from cachetools import TTLCache
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import ProblemError
@@ -79,22 +82,38 @@ class BodyLimitMiddleware:
 
 
 class FailedAuthBrake:
-    """After ``limit`` failed authentications from one address within ``window`` seconds,
-    that address gets 429 until the window has moved on."""
+    """After ``limit`` failed authentications from one address within ``window`` seconds, that
+    address's further failures get 429 until the window has moved on.
 
-    def __init__(self, limit: int = 20, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    Only failures are braked: a valid credential from the same address still gets through, so
+    one mistyped script does not lock out everyone behind the same NAT. Addresses are held in a
+    TTL cache: each is forgotten ``window`` seconds after its last failure, and at most
+    ``max_addresses`` are held (the least recently failing go first), so a flood from many
+    addresses cannot grow the process.
+    """
 
-    def _recent(self, address: str, now: float) -> deque[float]:
-        failures = self._failures[address]
+    def __init__(
+        self,
+        limit: int = 20,
+        window: float = 60.0,
+        max_addresses: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit, self.window, self._timer = limit, window, timer
+        # Only the newest ``limit`` failures decide whether an address is braked.
+        self._failures: TTLCache[str, deque[float]] = TTLCache(
+            maxsize=max_addresses, ttl=window, timer=timer
+        )
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def failed(self, address: str) -> None:
+        """Count a failure from ``address``; 429 when it has failed ``limit`` times already."""
+        now = self._timer()
+        failures = self._failures.get(address) or deque(maxlen=self.limit)
         while failures and failures[0] <= now - self.window:
             failures.popleft()
-        return failures
-
-    def check(self, address: str) -> None:
-        now = time.monotonic()
-        failures = self._recent(address, now)
         if len(failures) >= self.limit:
             retry = int(failures[0] + self.window - now) + 1
             raise ProblemError(
@@ -103,8 +122,6 @@ class FailedAuthBrake:
                 kind="too-many-failures",
                 headers={"Retry-After": str(retry)},
             )
-        if not failures:
-            self._failures.pop(address, None)
-
-    def failed(self, address: str) -> None:
-        self._failures[address].append(time.monotonic())
+        failures.append(now)
+        # Set again, not only appended to: the entry's time to live starts afresh.
+        self._failures[address] = failures

@@ -15,6 +15,17 @@ from api.problems import PROBLEM_MEDIA_TYPE, FieldError, Problem, problem_respon
 
 _REF = "#/components/schemas/"
 
+# PostgreSQL cannot store NUL in text, so no string the API takes may hold one: request bodies
+# refuse it (api.bodies), anything else meets the database's refusal (a 422). Said once here
+# for every string the document does not already give a pattern, format or set of values.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+_SHAPED = ("pattern", "format", "enum", "const", "contentMediaType")
+
+# Rules JSON Schema cannot state, in the description of the schema they belong to.
+_PROSE_RULES = {
+    "Regulation": "`effective_to`, when given, is not before `effective_from`.",
+}
+
 
 def _schema_of(model: type[Problem] | type[FieldError]) -> dict[str, Any]:
     return model.model_json_schema(ref_template=_REF + "{model}")
@@ -49,7 +60,41 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 )[400]
             if operation.get("security") and "401" not in responses:
                 responses["401"] = problem_responses(401)[401]
+            _forbid_nul_in_requests(operation, schemas)
+    for name, rule in _PROSE_RULES.items():
+        if name in schemas:
+            described = schemas[name].get("description", "")
+            schemas[name]["description"] = f"{described}\n\n{rule}".strip()
     return document
+
+
+def _forbid_nul_in_requests(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    targets = [p["schema"] for p in operation.get("parameters", []) if "schema" in p]
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        if "schema" in media:
+            targets.append(media["schema"])
+    seen: set[str] = set()
+    for schema in targets:
+        _forbid_nul(schema, schemas, seen)
+
+
+def _forbid_nul(schema: Any, schemas: dict[str, Any], seen: set[str]) -> None:
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref", "")
+    if ref.startswith(_REF) and ref not in seen:
+        seen.add(ref)
+        _forbid_nul(schemas.get(ref.removeprefix(_REF)), schemas, seen)
+    if schema.get("type") == "string" and not any(key in schema for key in _SHAPED):
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in ("properties", "patternProperties", "$defs"):
+        for child in schema.get(key, {}).values():
+            _forbid_nul(child, schemas, seen)
+    for key in ("items", "additionalProperties", "propertyNames"):
+        _forbid_nul(schema.get(key), schemas, seen)
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for child in schema.get(key, []):
+            _forbid_nul(child, schemas, seen)
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -14,9 +14,11 @@ import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
 log = structlog.get_logger(__name__)
@@ -168,16 +170,34 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, f"invalid input in: {fields}", errors=errors)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+def _methods_at(request: Request) -> str:
+    """Every method the request's path answers, for ``Allow``.
+
+    Starlette's own 405 names the methods of the first route that matched the path only; a path
+    served by several routes (``GET`` and ``POST /v1/cases``) would seem to allow one of them.
+    """
+    methods = {"OPTIONS"}
+    for route in iter_route_contexts(request.app.routes):
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    headers = getattr(exc, "headers", None)
     if status == 404:
         detail = "there is nothing at this address"
     elif status == 405:
-        detail = f"{request.method} is not allowed here"
+        allow = _methods_at(request)
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
+        detail = f"{request.method} is not allowed here; allowed: {allow}"
+        headers = {**(headers or {}), "Allow": allow}
     else:
         detail = str(exc.detail) if exc.detail else _TITLES.get(status, ("", "Error"))[1]
-    return problem_response(status, detail, headers=getattr(exc, "headers", None))
+    return problem_response(status, detail, headers=headers)
 
 
 async def _unstorable(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ dies.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -26,6 +27,21 @@ def app_factory() -> FastAPI:
     return create_app(settings)
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app, whether from ``exitcases api`` or a test's live server."""
+    return {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        # uvicorn's loggers go through the structlog set-up like everything else.
+        "log_config": None,
+        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (its default), letting
+        # any local caller pick the address the failed-authentication brake holds. Only the
+        # configured proxies are believed; with none, the TCP peer is the caller.
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+    }
+
+
 def serve(settings: Settings) -> int:
     # Say what is missing before uvicorn starts, rather than as a traceback from the lifespan.
     try:
@@ -35,9 +51,8 @@ def serve(settings: Settings) -> int:
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    # log_config=None: uvicorn's loggers go through the structlog set-up like everything else.
     # uvicorn picks uvloop and httptools (dependencies) over its pure-Python fallbacks.
-    common = {"host": settings.api_host, "port": settings.api_port, "log_config": None}
+    common = uvicorn_options(settings)
     if settings.api_workers == 1:
         uvicorn.run(create_app(settings), **common)
     else:

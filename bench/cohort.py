@@ -79,7 +79,7 @@ async def main(args: argparse.Namespace) -> None:
         await add_policy(s.pool, BENCH_POLICY, "bench")
         text = roster_csv(args.officers)
         started = time.perf_counter()
-        officers = parse_roster(text)
+        officers = parse_roster(text, today=date.today())
         parsed = time.perf_counter() - started
         result = await upsert_officers(s.pool, officers)
         imported = time.perf_counter() - started

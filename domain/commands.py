@@ -6,23 +6,63 @@ records who acted, in which role, and on whose behalf.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 from domain.case import Application, CaseView
 from domain.efficiency import EfficiencyCase, PanelOutcome, Proposal, RegulationRef
 from domain.lifecycle import Action, CaseKind, CaseState, ChecklistItem
+from domain.money import MAX_AMOUNT
 from domain.officer import Rank
 from domain.people import Actor
 from domain.policy import SchemePolicy
 
+# Rules that hold for commands sent from now on. A command already in a case's history was
+# accepted under the rules of its day and must still load when the workflow replays it, so
+# these are checked only when validating with this context (the API does).
+NEW_INPUT = {"new_input": True}
+
+# Unicode's White_Space, spelt out: ``\s`` means slightly different things to Python (which
+# adds \x1c-\x1f) and to the regex engines that read the OpenAPI document.
+_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_BLANK = re.compile(f"[{_SPACE}]*")
+# Some text that is not all white space, and no NUL (which nothing downstream can store).
+WORDS_PATTERN = f"^[{_SPACE}]*[^{_SPACE}\\x00][^\\x00]*$"
+
+
+def _new_input(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("new_input"))
+
+
+def _has_words(value: str | None, info: ValidationInfo) -> str | None:
+    if value is not None and _BLANK.fullmatch(value) and _new_input(info):
+        raise ValueError("is blank: say it in words, or leave it out where it is optional")
+    return value
+
+
+def _adjustable(value: Decimal, info: ValidationInfo) -> Decimal:
+    if _new_input(info):
+        if value <= 0:
+            raise ValueError(
+                "an adjustment to £0.00 is refused: to pay nothing, reject or withdraw the case"
+            )
+        if value > MAX_AMOUNT:
+            raise ValueError(f"may be at most £{MAX_AMOUNT:,.2f}")
+    return value
+
+
+_WORDS = Field(json_schema_extra={"pattern": WORDS_PATTERN})
+
 # A reason someone must give: never blank, never a novel.
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
-OptionalReason = Annotated[str | None, Field(default=None, max_length=2000)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000), _WORDS, AfterValidator(_has_words)]
+# Optional, but when given the same rules hold ("" once meant "none": it is blank now).
+_GivenReason = Annotated[str, Field(max_length=2000), _WORDS, AfterValidator(_has_words)]
+OptionalReason = Annotated[_GivenReason | None, Field(default=None)]
 
 
 class StartCase(BaseModel):
@@ -87,7 +127,11 @@ class ProvideInfo(Command):
 
 
 class AdjustCompensation(Command):
-    amount: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    amount: Annotated[
+        Decimal,
+        Field(ge=0, max_digits=12, decimal_places=2),
+        AfterValidator(_adjustable),
+    ] = Field(description=f"Pounds, more than 0 and at most {MAX_AMOUNT:,.2f}.")
     reason: Reason
 
 
@@ -144,7 +188,9 @@ class Decide(Command):
 
 
 class MakeRepresentations(Command):
-    representations: str = Field(min_length=1, max_length=20000)
+    representations: Annotated[
+        str, Field(min_length=1, max_length=20000), _WORDS, AfterValidator(_has_words)
+    ]
 
 
 class PanelDecide(Command):

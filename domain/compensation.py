@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.money import Money, to_pounds
+from domain.money import MAX_AMOUNT, Money, to_pounds
 from domain.officer import Officer, PensionScheme
 from domain.policy import SchemePolicy
 
@@ -91,6 +91,10 @@ def calculate(officer: Officer, on: date, policy: SchemePolicy) -> Calculation:
     )
     cap = Fraction(cap_months) * monthly
     amount = min(tariff, cap) if payable else Fraction(0)
+    if amount > MAX_AMOUNT:
+        # Only from a pay above MAX_ANNUAL_PAY (stored before the roster bound) or a cap above 40
+        # months: refuse to make an offer that no adjustment could correct.
+        raise ValueError(f"the calculated amount is over the most a case may carry ({MAX_AMOUNT})")
 
     return Calculation(
         policy_version=policy.version,

@@ -10,6 +10,10 @@ from pydantic import PlainSerializer
 
 PENNY = Decimal("0.01")
 
+# The most compensation one case may carry, calculated or adjusted: far above what any officer's
+# pay and the scheme's cap produce, far below what the stores hold (numeric(12, 2)).
+MAX_AMOUNT = Decimal("1000000.00")
+
 
 def to_pounds(value: Decimal | Fraction | int) -> Decimal:
     """Round an exact amount half-up to the penny."""

@@ -9,10 +9,17 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 
 from pydantic import ValidationError
 
-from domain.officer import Officer
+from domain.compensation import age_on
+from domain.officer import MAX_ANNUAL_PAY, Officer
+
+# Plausibility, checked on import (officers already stored, and cases holding them, keep loading):
+# nobody on the roster was born in 1900 or before or joined before their 16th birthday.
+BORN_AFTER = date(1900, 12, 31)
+MINIMUM_AGE_AT_JOINING = 16
 
 REQUIRED_COLUMNS = (
     "officer_id",
@@ -72,7 +79,22 @@ def _header_errors(header: list[str]) -> list[RowError]:
     return errors
 
 
-def _parse_row(line: int, row: dict[str, str]) -> tuple[Officer | None, list[RowError]]:
+def _implausible(line: int, officer: Officer, today: date) -> list[RowError]:
+    errors = []
+    if officer.date_of_birth <= BORN_AFTER:
+        errors.append(RowError(line, "date_of_birth", "must be after 1900"))
+    if officer.service_start > today:
+        errors.append(RowError(line, "service_start", "is in the future"))
+    if age_on(officer.date_of_birth, officer.service_start) < MINIMUM_AGE_AT_JOINING:
+        errors.append(RowError(line, "service_start", "is before the officer's 16th birthday"))
+    if officer.annual_pay > MAX_ANNUAL_PAY:
+        errors.append(RowError(line, "annual_pay", f"must be at most {MAX_ANNUAL_PAY:,.2f}"))
+    return errors
+
+
+def _parse_row(
+    line: int, row: dict[str, str], today: date
+) -> tuple[Officer | None, list[RowError]]:
     values: dict[str, object] = {k: (v or "").strip() for k, v in row.items() if k is not None}
     errors: list[RowError] = []
     if None in row:
@@ -93,11 +115,14 @@ def _parse_row(line: int, row: dict[str, str]) -> tuple[Officer | None, list[Row
             if field != "misconduct_pending" or not errors:
                 errors.append(RowError(line, field, _message(error)))  # type: ignore[arg-type]
         return None, errors
+    errors += _implausible(line, officer, today)
     return (officer, errors) if not errors else (None, errors)
 
 
-def parse_roster(text: str) -> list[Officer]:
+def parse_roster(text: str, *, today: date) -> list[Officer]:
     """Every officer in the file, or RosterError listing every problem (header is line 1).
+
+    ``today`` (London) is when the import happens: no service starts after it.
 
     A malformed file (say, an unterminated quote) raises ``csv.Error``.
     """
@@ -113,7 +138,7 @@ def parse_roster(text: str) -> list[Officer]:
     seen: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
-        officer, row_errors = _parse_row(line, row)
+        officer, row_errors = _parse_row(line, row, today)
         errors += row_errors
         if officer is None:
             continue

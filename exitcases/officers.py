@@ -35,7 +35,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as error:
         return _fail(f"cannot read {args.file}: {error.strerror}")
     try:
-        roster = parse_roster(text)
+        roster = parse_roster(text, today=datetime.now(LONDON).date())
     except csv.Error:
         return _fail("the file is not well-formed CSV; nothing was imported")
     except RosterError as error:
@@ -133,6 +133,9 @@ def quote_command(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(str(error))
     assert officer is not None
     today = datetime.now(LONDON).date()
-    calculation = calculate(officer, on or calculation_date(None, today, policy), policy)
+    try:
+        calculation = calculate(officer, on or calculation_date(None, today, policy), policy)
+    except ValueError as error:  # an amount over the most a case may carry
+        return _fail(str(error))
     print(calculation.model_dump_json(indent=2))
     return 0

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -67,6 +68,12 @@ class Settings(BaseSettings):
         description="'module:factory' of a single-sign-on verifier (a JWT verifier, say); "
         "unset: the bearer tokens of `exitcases users add`.",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Comma-separated addresses or CIDR networks of reverse proxies whose "
+        "X-Forwarded-For names the caller; unset: the header is ignored, the TCP peer is the "
+        "caller.",
+    )
     auth_cache_seconds: float = Field(
         default=60,
         ge=0,
@@ -94,6 +101,18 @@ class Settings(BaseSettings):
     def _empty_token_is_unset(cls, value: object) -> object:
         # Compose passes `${EXITCASES_METRICS_TOKEN:-}`: empty means "not set", not "too short".
         return None if value == "" else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            for item in value:
+                # Raises for anything that is not an address or a network: a typo must not
+                # start a server that trusts nobody (or the wrong host) without saying so.
+                ipaddress.ip_network(str(item), strict=False)
+        return value
 
 
 @lru_cache

@@ -117,3 +117,12 @@ def test_quote_refuses_unclear_requests(database_url: str) -> None:
         "2015",
     )
     assert bad_pay.returncode == 2 and "--annual-pay" in bad_pay.stderr
+    too_much = exitcases(
+        database_url,
+        "compensation",
+        "quote",
+        *("--rank", "superintendent", "--annual-pay", "9000000.00"),
+        *("--date-of-birth", "1976-01-01", "--service-start", "1996-09-30"),
+        *("--pension-scheme", "2015", "--on", "2026-09-30"),
+    )
+    assert too_much.returncode == 2 and "over the most a case may carry" in too_much.stderr

@@ -15,7 +15,7 @@ from api.access import ALLOW, VisibleCase
 from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool
-from api.pagination import Cursor, Page, decode_cursor, encode_cursor
+from api.pagination import Page, cursor_query, decode_cursor, encode_cursor
 from api.problems import FieldError, ProblemError, problem_responses
 from domain.case import CASE_ID_PATTERN
 from domain.window import Moment, check_window
@@ -30,6 +30,9 @@ router = APIRouter(prefix="/v1", tags=["audit"])
 
 class AuditCursor(BaseModel):
     seq: int = Field(ge=0)
+
+
+Cursor = cursor_query(AuditCursor)
 
 
 @router.get(

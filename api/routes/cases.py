@@ -43,11 +43,11 @@ from api.authz import (
 from api.bodies import RequestBody
 from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, remember, replay
-from api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from api.pagination import Limit, Page, cursor_query, decode_cursor, encode_cursor
 from api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
 from domain.case import Application, CaseView, case_id_from
-from domain.commands import COMMANDS, Refusal
+from domain.commands import COMMANDS, NEW_INPUT, Refusal, ReviewDecision
 from domain.efficiency import Proposal
 from domain.lifecycle import DECISIONS_ON_FIGURES, Action, CaseKind, CaseState
 from domain.officer import Rank
@@ -64,6 +64,8 @@ from store import case_queries
 from store.case_queries import CaseCursor, CaseSummary
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+Cursor = cursor_query(CaseCursor)
 
 _CREATE_SCOPE = "POST /v1/cases"
 
@@ -99,7 +101,14 @@ class CreateCase(RequestBody):
                     "leaving_date": "2026-06-30",
                     "statement": "I would like to leave at the end of June.",
                 }
-            ]
+            ],
+            # _proposal_for_efficiency_only, as JSON Schema says it.
+            "if": {
+                "properties": {"kind": {"const": CaseKind.EFFICIENCY_RETIREMENT.value}},
+                "required": ["kind"],
+            },
+            "then": {"required": ["proposal"], "properties": {"proposal": {"type": "object"}}},
+            "else": {"properties": {"proposal": {"type": "null"}}},
         },
     )
 
@@ -269,7 +278,7 @@ async def get_case(
     summary="List cases",
     description="Newest first, a page at a time (keyset: pages stay consistent while cases "
     "move). Officers get only their own.",
-    responses=problem_responses(400, 401, 403, 422),
+    responses=problem_responses(401, 403, 422),
 )
 async def list_cases(
     user: Annotated[Principal, ALLOW[Operation.CASES_LIST]],
@@ -311,7 +320,11 @@ async def _page(
 # -- actions ------------------------------------------------------------------------------
 
 
-_MONEY = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
+# Pounds as a decimal string of ASCII digits only (Python's Decimal takes any script's digits),
+# more than 0 and at most MAX_AMOUNT: the command checks the range with a clear message, and
+# this pattern says the same to OpenAPI readers (tests hold the two together).
+_MONEY = re.compile(r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$")
+_ADJUSTABLE_PATTERN = r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,5}(\.[0-9]{1,2})?|1000000(\.00?)?)$"
 
 
 def _money(value: Any) -> Any:
@@ -324,7 +337,7 @@ def _money(value: Any) -> Any:
 MoneyIn = Annotated[
     Decimal,
     BeforeValidator(_money),
-    WithJsonSchema({"type": "string", "pattern": _MONEY.pattern, "examples": ["41538.46"]}),
+    WithJsonSchema({"type": "string", "pattern": _ADJUSTABLE_PATTERN, "examples": ["41538.46"]}),
 ]
 
 _FIELD_OVERRIDES: dict[str, Any] = {"amount": MoneyIn}
@@ -352,6 +365,21 @@ _EXAMPLES: dict[Action, dict[str, Any]] = {
     },
     Action.APPLY_VOLUNTARY: {"leaving_date": "2027-01-31", "statement": "I prefer to volunteer."},
     Action.HALT: {"reason": "the regulation was revoked"},
+}
+
+# Rules of the workflow's validators that JSON Schema can state.
+_RULES: dict[Action, dict[str, Any]] = {
+    Action.REVIEW: {
+        "if": {
+            "properties": {
+                "decision": {
+                    "enum": [ReviewDecision.REJECT.value, ReviewDecision.REQUEST_INFO.value]
+                }
+            },
+            "required": ["decision"],
+        },
+        "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}},
+    },
 }
 
 _SUMMARIES: dict[Action, str] = {
@@ -390,7 +418,10 @@ def body_model(action: Action) -> type[BaseModel]:
             fields[name] = (annotation, info)
     name = "".join(part.capitalize() for part in action.value.split("-")) + "Body"
     model = create_model(name, __base__=RequestBody, **fields)
-    model.model_config["json_schema_extra"] = {"examples": [_EXAMPLES[action]]}
+    model.model_config["json_schema_extra"] = {
+        "examples": [_EXAMPLES[action]],
+        **_RULES.get(action, {}),
+    }
     model.model_rebuild(force=True)
     return model
 
@@ -429,14 +460,13 @@ async def _act(
     fields["version"] = expected_version(action, if_match, fields.get("version"))
     try:
         command = COMMANDS[action].model_validate(
-            {**fields, "actor": user.actor(on_behalf_of(user, action, view.officer_id))}
+            {**fields, "actor": user.actor(on_behalf_of(user, action, view.officer_id))},
+            context=NEW_INPUT,
         )
     except ValidationError as error:
-        raise ProblemError(
-            422,
-            "the body does not make a valid command",
-            errors=validation_errors(error.errors()),
-        ) from None
+        errors = validation_errors({**e, "loc": ("body", *e["loc"])} for e in error.errors())
+        fields = ", ".join(dict.fromkeys(e.field for e in errors))
+        raise ProblemError(422, f"invalid input in: {fields}", errors=errors) from None
     try:
         async with asyncio.timeout(ACTION_TIMEOUT_SECONDS):
             updated = await act(client, pool, view.case_id, action, command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,7 @@ from api.authz import Operation
 from api.deps import Pool
 from api.idempotency import IdempotencyKey, remember, replay
 from api.problems import FieldError, ProblemError, problem_responses
+from domain.clock import LONDON
 
 router = APIRouter(prefix="/v1/officers", tags=["officers"])
 
@@ -90,7 +92,7 @@ async def import_roster(
         if stored is not None:
             return JSONResponse(stored.body, status_code=stored.status_code)
     try:
-        officers = parse_roster(text)
+        officers = parse_roster(text, today=datetime.now(LONDON).date())
     except csv.Error:
         # The file is not CSV at all (a stray carriage return inside a field, say).
         raise ProblemError(

@@ -10,12 +10,14 @@ from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation, officer_scope
 from api.deps import Pool
-from api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from api.pagination import Limit, Page, cursor_query, decode_cursor, encode_cursor
 from api.problems import problem_responses
 from store import case_queries
 from store.case_queries import TaskCursor, TaskItem
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+
+Cursor = cursor_query(TaskCursor)
 
 
 @router.get(
@@ -25,7 +27,7 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
     description="Tasks assigned to the caller by name, or to their role (and approval tier) "
     "and to nobody by name; HR managers also get every escalated task. Soonest due first; "
     "tasks without a deadline last.",
-    responses=problem_responses(400, 401, 403, 422),
+    responses=problem_responses(401, 403, 422),
 )
 async def list_tasks(
     user: Annotated[Principal, ALLOW[Operation.TASKS_LIST]],

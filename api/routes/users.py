@@ -21,13 +21,15 @@ from api.authz import Operation
 from api.bodies import RequestBody
 from api.deps import Pool
 from api.idempotency import IdempotencyKey, remember, replay
-from api.pagination import Cursor, Limit, Page, decode_cursor, page_of
+from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.problems import ProblemError, problem_responses
 from domain.people import USER_ROLES, Role, Tier, check_role_fields
 from store import users
 from store.users import User, UserCursor, UserExists
 
 log = structlog.get_logger(__name__)
+
+Cursor = cursor_query(UserCursor)
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 

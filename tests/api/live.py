@@ -9,18 +9,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 
 from api.app import create_app
+from api.server import uvicorn_options
 from exitcases.settings import Settings
 from tests.api.conftest import Stack
 from tests.conftest import TEST_KEYRING, free_port
 
 
 @asynccontextmanager
-async def live_server(stack: Stack) -> AsyncIterator[str]:
-    """Serve the stack's database and task queue over HTTP; yield the base URL."""
+async def live_server(stack: Stack, **overrides: Any) -> AsyncIterator[str]:
+    """Serve the stack's database and task queue over HTTP, as ``exitcases api`` would; yield
+    the base URL. ``overrides`` are further settings (``trusted_proxies``, say)."""
     port = free_port()
     settings = Settings(
         database_url=stack.database_url,
@@ -30,9 +33,10 @@ async def live_server(stack: Stack) -> AsyncIterator[str]:
         payload_keys=TEST_KEYRING,
         api_host="127.0.0.1",
         api_port=port,
+        **overrides,
     )
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings), **uvicorn_options(settings), log_level="warning", lifespan="on"
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

@@ -113,3 +113,19 @@ async def test_a_nul_character_in_a_path_is_a_problem_not_a_crash(api: Api) -> N
         response = await api.as_("auditor").get(path)
         assert response.headers["content-type"] == PROBLEM, path
         assert response.status_code in {404, 422}, (path, response.text)
+
+
+async def test_options_and_405_name_every_method_of_the_path(api: Api) -> None:
+    client = api.as_("caseworker")
+    paths = api.stack.app.openapi()["paths"]
+    for path, operations in paths.items():
+        concrete = path.replace("{case_id}", "EX-0000000000").replace("{version}", "v1")
+        documented = {method.upper() for method in operations} | {"OPTIONS"}
+        options = await client.options(concrete)
+        assert options.status_code == 204, path
+        assert set(options.headers["allow"].split(", ")) == documented, path
+        unsupported = "PUT" if "PUT" not in documented else "PATCH"
+        refused = await client.request(unsupported, concrete)
+        assert refused.status_code == 405 and refused.headers["content-type"] == PROBLEM
+        assert set(refused.headers["allow"].split(", ")) == documented, path
+    assert (await client.options("/v1/nowhere")).status_code == 404

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -19,7 +20,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
+    negative_data_rejection,
     not_a_server_error,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -37,13 +40,63 @@ CHECKS = [
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
+    # The document says what the API accepts: what it calls valid is not refused as invalid
+    # input (400/422), and what it calls invalid is not accepted.
+    positive_data_acceptance,
+    negative_data_rejection,
 ]
 
 # Bounded: the whole run stays well under two minutes on a small machine.
 EXAMPLES_PER_OPERATION = 8
 
+# Inputs whose rules are about the world, not the shape, and which positive mode therefore sets:
+# a case is opened for the officer on the roster (any other id is a 422 naming it), the roster
+# CSV is the documented example (its rows' rules are CSV, described in prose), and an
+# Idempotency-Key is new (one used before with another body is a 422).
+ROSTER_EXAMPLE = (
+    "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,"
+    "misconduct_pending\nOF1001,A. Example,superintendent,1975-03-14,2001-09-03,82000.00,2006,"
+    "false\n"
+)
 
-def _run(base_url: str, tokens: dict[str, str], case_id: str) -> tuple[list[str], int]:
+# Operations whose every input rule is not yet in the document: they are held to no server
+# errors and conforming responses, not yet to accepting all and only what the document allows.
+# Their validation is being reworked elsewhere (policy and regulation bounds; audit export and
+# codec input); each entry goes once its rules are in the document.
+RULES_NOT_YET_IN_THE_DOCUMENT = {
+    "POST /v1/policies",
+    "POST /v1/regulations",
+    "GET /v1/audit/export",
+    "POST /codec/encode",
+    "POST /codec/decode",
+}
+DATA_CHECKS = {positive_data_acceptance, negative_data_rejection}
+
+
+def _checks(label: str) -> list[Any]:
+    if label in RULES_NOT_YET_IN_THE_DOCUMENT:
+        return [check for check in CHECKS if check not in DATA_CHECKS]
+    return CHECKS
+
+
+def _set_world(case: Any, officer_id: str) -> Any:
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    if case.operation.label == "POST /v1/cases" and isinstance(case.body, dict):
+        case.body["officer_id"] = officer_id
+    if case.operation.label == "POST /v1/officers/import":
+        case.body = ROSTER_EXAMPLE
+    if case.operation.label == "POST /v1/regulations" and isinstance(case.body, dict):
+        # Stated in the schema's description, not expressible in JSON Schema.
+        effective_to = case.body.get("effective_to")
+        if effective_to is not None and effective_to < case.body.get("effective_from", ""):
+            case.body["effective_to"] = case.body["effective_from"]
+    return case
+
+
+def _run(
+    base_url: str, tokens: dict[str, str], case_id: str, officer_id: str
+) -> tuple[list[str], int]:
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     failures: list[str] = []
     calls = 0
@@ -59,6 +112,8 @@ def _run(base_url: str, tokens: dict[str, str], case_id: str) -> tuple[list[str]
                         headers={"Authorization": f"Bearer {token}"},
                         path_parameters=path_parameters,
                     )
+                    if mode is GenerationMode.POSITIVE:
+                        strategy = strategy.map(lambda case: _set_world(case, officer_id))
 
                     @settings(
                         max_examples=EXAMPLES_PER_OPERATION,
@@ -73,13 +128,13 @@ def _run(base_url: str, tokens: dict[str, str], case_id: str) -> tuple[list[str]
                         nonlocal calls
                         calls += 1
                         response = case.call(base_url=base_url, session=session, timeout=60)
-                        case.validate_response(response, checks=CHECKS)
+                        case.validate_response(response, checks=_checks(case.operation.label))
 
                     try:
                         check()
                     except Unsatisfiable:
                         pass  # negative mode with nothing to make invalid (no parameters)
-                    except Exception as failure:  # collect every operation's, then report
+                    except (Exception, BaseExceptionGroup) as failure:  # collect all, then report
                         label = f"{operation.label} as {role} ({mode.value})"
                         failures.append(f"{label}: {failure}"[:2000])
     return failures, calls
@@ -108,7 +163,9 @@ async def test_no_server_errors_and_every_response_matches_the_schema(
         async with stack.http(caseworker.token) as client:
             created = await client.post("/v1/cases", json={"officer_id": subject.officer_id})
         assert created.status_code == 201
-        failures, calls = await asyncio.to_thread(_run, base_url, tokens, created.json()["case_id"])
+        failures, calls = await asyncio.to_thread(
+            _run, base_url, tokens, created.json()["case_id"], subject.officer_id
+        )
     elapsed = time.perf_counter() - started
     print(f"\nschemathesis: {calls} generated requests in {elapsed:.1f} s")
     assert calls > 500

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.commands import NEW_INPUT, AdjustCompensation
 from domain.compensation import age_on, calculate
-from domain.officer import Officer, PensionScheme, Rank
+from domain.money import MAX_AMOUNT
+from domain.officer import MAX_ANNUAL_PAY, Officer, PensionScheme, Rank
 from domain.policy import load_bundled_policy
 
 POLICY = load_bundled_policy()
@@ -209,3 +211,27 @@ def test_more_service_never_pays_less_below_the_cap(pay: Decimal, served: int, m
         officer(pay=str(pay), started=ON - timedelta(days=served + more), born=born), ON, POLICY
     )
     assert longer.amount >= shorter.amount
+
+
+@pytest.mark.parametrize("cap_months", ["18", "36", "40"])
+def test_the_largest_calculation_fits_an_adjustment(cap_months: str) -> None:
+    """The roster's pay bound times any cap up to 40 months' pay stays within MAX_AMOUNT, so an
+    adjustment can always hold (and correct) what the calculation offers."""
+    policy = POLICY.model_copy(
+        update={"cap_months_below_pension_age": Decimal(cap_months), "tariff_weeks_per_year": 52}
+    )
+    largest = officer(pay=str(MAX_ANNUAL_PAY), started=date(1990, 1, 1), born=date(1970, 1, 1))
+    amount = calculate(largest, ON, policy).amount
+    assert amount <= MAX_AMOUNT
+    adjust = {"actor": {"user_id": "u", "role": "caseworker"}, "reason": "checked"}
+    AdjustCompensation.model_validate({**adjust, "amount": amount}, context=NEW_INPUT)
+
+
+def test_a_calculation_over_the_most_a_case_may_carry_is_refused() -> None:
+    """Only an officer stored before the roster's pay bound (or a cap over 40 months) gets here."""
+    policy = POLICY.model_copy(
+        update={"cap_months_below_pension_age": Decimal(36), "tariff_weeks_per_year": 52}
+    )
+    overpaid = officer(pay="400000.00", started=date(1990, 1, 1), born=date(1970, 1, 1))
+    with pytest.raises(ValueError, match="over the most a case may carry"):
+        calculate(overpaid, ON, policy)
