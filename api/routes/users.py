@@ -23,6 +23,7 @@ from api.deps import Pool
 from api.idempotency import IdempotencyKey, remember, replay
 from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.problems import ProblemError, problem_responses
+from domain.commands import WORDS_PATTERN
 from domain.people import USER_ROLES, Role, Tier, check_role_fields
 from store import users
 from store.users import User, UserCursor, UserExists
@@ -60,7 +61,7 @@ class CreateUser(RequestBody):
         },
     )
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: str = Field(min_length=1, max_length=200, pattern=WORDS_PATTERN)
     role: UserRole
     tier: Tier | None = Field(default=None, description="Approvers only, and required there.")
     officer_id: str | None = Field(
@@ -70,7 +71,7 @@ class CreateUser(RequestBody):
         pattern=r"^[A-Za-z0-9._-]+$",
         description="Officers only, and required there: their id on the roster.",
     )
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")
 
     @model_validator(mode="after")
     def _fields_fit_the_role(self) -> CreateUser:

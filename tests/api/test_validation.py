@@ -12,7 +12,7 @@ from api.routes.cases import body_model
 from api.v1 import install_api
 from domain.commands import NEW_INPUT, AdjustCompensation
 from domain.lifecycle import Action
-from tests.api.conftest import Api, NewOfficer
+from tests.api.conftest import Api, NewOfficer, if_match
 
 
 def _fields(problem: dict[str, Any]) -> dict[str, str]:
@@ -44,6 +44,7 @@ async def test_money_is_ascii_digits_more_than_nothing_and_at_most_a_million(
         response = await api.as_("caseworker2").post(
             f"/v1/cases/{case_id}/actions/adjust-compensation",
             json={"amount": amount, "reason": "checked"},
+            headers=await if_match(api.stack.pool, case_id, "adjust-compensation"),
         )
         return {"status": response.status_code, **response.json()}
 
@@ -136,4 +137,5 @@ def test_the_document_states_the_input_rules() -> None:
         for p in operation.get("parameters", [])
         if p["name"] == "cursor"
     ]
-    assert len(cursors) == 3 and all(c.startswith("^[0-9]") for c in cursors)
+    # cases, cases needing attention, tasks, the audit log, users
+    assert len(cursors) == 5 and all(c.startswith("^[0-9]") for c in cursors)
