@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import health
 from api.auth import DatabaseTokenVerifier, build_verifier
+from api.docs_ui import install_docs
 from api.token_cache import TokenCache
 from api.v1 import install_api
 from exitcases.runtime import connect_temporal, database_url
@@ -47,9 +48,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="HR exit cases (voluntary exit, efficiency retirement) as durable workflows.",
         lifespan=lifespan,
+        # Served by install_docs from the service's own files, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(health.router)
     install_api(app)
+    install_docs(app)
     # The Temporal Web UI calls /codec from the browser, from its own origin.
     app.add_middleware(
         CORSMiddleware,
