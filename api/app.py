@@ -55,10 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     install_api(app)
     install_docs(app)
-    # The Temporal Web UI calls /codec from the browser, from its own origin.
+    # The Temporal Web UI calls /codec from the browser, from its own origin, with the session
+    # cookie (docs/temporal-ui.md).
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=[o.strip() for o in settings.ui_origins.split(",") if o.strip()],
+        allow_origins=settings.ui_origin_list(),
         allow_methods=["POST"],
         allow_headers=["Authorization", "Content-Type", "X-Namespace"],
         allow_credentials=True,

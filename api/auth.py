@@ -23,7 +23,7 @@ from api.problems import unauthenticated
 from api.token_cache import TokenCache
 from domain.people import Actor, Role, Tier
 from exitcases.settings import Settings
-from store.users import token_hash, user_for_token
+from store.users import User, token_hash, user_for_token
 
 
 class Principal(BaseModel):
@@ -73,12 +73,16 @@ class DatabaseTokenVerifier:
         user = await user_for_token(self._pool, token)
         if user is None or user.revoked:
             return None
-        return Principal(
-            user_id=user.user_id,
-            role=Role(user.role),
-            tier=Tier(user.tier) if user.tier else None,
-            officer_id=user.officer_id,
-        )
+        return principal_of(user)
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.user_id,
+        role=Role(user.role),
+        tier=Tier(user.tier) if user.tier else None,
+        officer_id=user.officer_id,
+    )
 
 
 def build_verifier(settings: Settings, pool: asyncpg.Pool) -> IdentityVerifier:
@@ -105,12 +109,12 @@ def _verifier(request: Request) -> IdentityVerifier:
 
 
 # auto_error=False: a missing header becomes our 401 problem, not FastAPI's 403.
-_bearer = HTTPBearer(auto_error=False, description="A token from `exitcases users add`.")
+bearer = HTTPBearer(auto_error=False, description="A token from `exitcases users add`.")
 
 _MAX_TOKEN_LENGTH = 4096
 
 
-def _brake(request: Request) -> FailedAuthBrake:
+def auth_brake(request: Request) -> FailedAuthBrake:
     state = request.app.state
     if getattr(state, "auth_brake", None) is None:
         state.auth_brake = FailedAuthBrake()
@@ -119,9 +123,9 @@ def _brake(request: Request) -> FailedAuthBrake:
 
 async def current_user(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    brake = _brake(request)
+    brake = auth_brake(request)
     address = request.client.host if request.client else "unknown"
     brake.check(address)
     if credentials is None or credentials.scheme.lower() != "bearer":

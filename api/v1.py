@@ -9,7 +9,17 @@ from api.logging import CaseLoggingMiddleware
 from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
-from api.routes import audit, cases, codec, officers, policies, regulations, tasks, timeline
+from api.routes import (
+    audit,
+    cases,
+    codec,
+    officers,
+    policies,
+    regulations,
+    session,
+    tasks,
+    timeline,
+)
 
 
 def install_api(app: FastAPI) -> None:
@@ -17,6 +27,6 @@ def install_api(app: FastAPI) -> None:
     app.add_middleware(CaseLoggingMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     install_metrics(app)
-    for module in (cases, tasks, audit, timeline, officers, policies, regulations, codec):
+    for module in (cases, tasks, audit, timeline, officers, policies, regulations, codec, session):
         app.include_router(module.router)
     install_openapi(app)

@@ -37,7 +37,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _user(row: asyncpg.Record) -> User:
+def user_from_row(row: asyncpg.Record) -> User:
     return User(
         user_id=row["user_id"],
         name=row["name"],
@@ -84,13 +84,13 @@ async def create_user(
         email,
         token_hash(token),
     )
-    return _user(row), token
+    return user_from_row(row), token
 
 
 async def user_for_token(pool: asyncpg.Pool, token: str) -> User | None:
     """The token's user (revoked ones too, marked so); None for a token nobody holds."""
     row = await pool.fetchrow("SELECT * FROM users WHERE token_hash = $1", token_hash(token))
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 async def revoke_user(pool: asyncpg.Pool, user_id: str) -> bool:
@@ -107,7 +107,7 @@ async def list_users(pool: asyncpg.Pool, *, include_revoked: bool = True) -> lis
         "SELECT * FROM users WHERE $1 OR revoked_at IS NULL ORDER BY created_at, user_id",
         include_revoked,
     )
-    return [_user(row) for row in rows]
+    return [user_from_row(row) for row in rows]
 
 
 async def count_users(pool: asyncpg.Pool, role: Role) -> int:
