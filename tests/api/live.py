@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 
@@ -19,9 +20,11 @@ from tests.conftest import TEST_KEYRING, free_port
 
 
 @asynccontextmanager
-async def live_server(stack: Stack) -> AsyncIterator[str]:
+async def live_server(
+    stack: Stack, port: int | None = None, **settings_overrides: Any
+) -> AsyncIterator[str]:
     """Serve the stack's database and task queue over HTTP; yield the base URL."""
-    port = free_port()
+    port = port or free_port()
     settings = Settings(
         database_url=stack.database_url,
         temporal_address=stack.client.service_client.config.target_host,
@@ -30,6 +33,7 @@ async def live_server(stack: Stack) -> AsyncIterator[str]:
         payload_keys=TEST_KEYRING,
         api_host="127.0.0.1",
         api_port=port,
+        **settings_overrides,
     )
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
