@@ -84,3 +84,13 @@ def test_the_image_runs_as_a_non_root_user() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert users and users[-1] not in {"root", "0"}
+
+
+def test_the_ui_sends_the_session_cookie_to_the_apis_codec() -> None:
+    ui = _environment(SERVICES["temporal-ui"])
+    api = _environment(SERVICES["api"])
+    endpoint = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", ui["TEMPORAL_CODEC_ENDPOINT"])
+    assert endpoint == "http://localhost:8000/codec"  # the API's published port
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    origins = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", api["EXITCASES_UI_ORIGINS"])
+    assert origins == "http://localhost:8233"  # the UI's published port
