@@ -10,6 +10,7 @@ else in the API changes: every route depends on :func:`current_user` alone.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Protocol, runtime_checkable
 
 import asyncpg
@@ -121,24 +122,34 @@ def auth_brake(request: Request) -> FailedAuthBrake:
     return state.auth_brake
 
 
+async def authenticate(
+    request: Request, find: Callable[[], Awaitable[Principal | None]], refusal: str
+) -> Principal:
+    """Whoever ``find`` says is calling; each failure counts against the caller's address."""
+    brake = auth_brake(request)
+    address = request.client.host if request.client else "unknown"
+    brake.check(address)
+    principal = await find()
+    if principal is None:
+        brake.failed(address)
+        raise unauthenticated(refusal)
+    request.state.principal = principal
+    return principal
+
+
 async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    brake = auth_brake(request)
-    address = request.client.host if request.client else "unknown"
-    brake.check(address)
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise unauthenticated("send 'Authorization: Bearer <token>'")
-    token = credentials.credentials.strip()
-    principal = None
-    if token and len(token) <= _MAX_TOKEN_LENGTH:
-        principal = await _verifier(request).verify(token)
-    if principal is None:
-        brake.failed(address)
-        raise unauthenticated("the bearer token is not valid or has been revoked")
-    request.state.principal = principal
-    return principal
+    async def find() -> Principal | None:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise unauthenticated("send 'Authorization: Bearer <token>'")
+        token = credentials.credentials.strip()
+        if token and len(token) <= _MAX_TOKEN_LENGTH:
+            return await _verifier(request).verify(token)
+        return None
+
+    return await authenticate(request, find, "the bearer token is not valid or has been revoked")
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

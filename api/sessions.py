@@ -15,9 +15,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api.auth import Principal, auth_brake, bearer, current_user, principal_of
+from api.auth import Principal, authenticate, bearer, current_user, principal_of
 from api.deps import pool_of
-from api.problems import ProblemError, unauthenticated
+from api.problems import ProblemError
 from exitcases.settings import Settings
 from store.sessions import session_user
 
@@ -59,8 +59,8 @@ async def session_principal(request: Request) -> Principal | None:
     return principal_of(user) if user else None
 
 
-def _check_origin(request: Request) -> None:
-    """A cookie rides along with any same-site request; only trusted pages may use it."""
+def check_origin(request: Request) -> None:
+    """A cookie rides along with any same-site request; only trusted pages may use or set it."""
     origin = request.headers.get("origin")
     if origin is None:
         return
@@ -76,16 +76,12 @@ async def token_or_session_user(
     """The bearer token's user when one is sent; otherwise the session cookie's."""
     if credentials is not None or COOKIE not in request.cookies:
         return await current_user(request, credentials)
-    brake = auth_brake(request)
-    address = request.client.host if request.client else "unknown"
-    brake.check(address)
-    _check_origin(request)
-    principal = await session_principal(request)
-    if principal is None:
-        brake.failed(address)
-        raise unauthenticated("the session has ended; sign in again")
-    request.state.principal = principal
-    return principal
+
+    async def find() -> Principal | None:
+        check_origin(request)
+        return await session_principal(request)
+
+    return await authenticate(request, find, "the session has ended; sign in again")
 
 
 TokenOrSessionUser = Annotated[Principal, Depends(token_or_session_user)]

@@ -8,7 +8,7 @@ the Temporal Web UI to show decoded payloads; the web application will bring its
 from __future__ import annotations
 
 import html
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import asyncpg
@@ -20,7 +20,13 @@ from pydantic import BaseModel, Field, ValidationError
 from api.auth import Principal, current_user
 from api.deps import AppSettings, Pool
 from api.problems import ProblemError, problem_responses
-from api.sessions import COOKIE, clear_session_cookie, session_principal, set_session_cookie
+from api.sessions import (
+    COOKIE,
+    check_origin,
+    clear_session_cookie,
+    session_principal,
+    set_session_cookie,
+)
 from domain.people import Role
 from exitcases.settings import Settings
 from store.sessions import end_session, start_session
@@ -52,6 +58,7 @@ async def _token(request: Request) -> str:
 async def _sign_in(
     request: Request, pool: asyncpg.Pool, settings: Settings
 ) -> tuple[str, Principal]:
+    check_origin(request)  # no other page signs a browser in as someone else
     token = await _token(request)
     user = await current_user(
         request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
@@ -67,6 +74,17 @@ async def _sign_in(
     return session_id, user
 
 
+def _sign_in_responses() -> dict[int | str, dict[str, Any]]:
+    """Problems for JSON; the sign-in page again, or a redirect to it, for the form."""
+    responses = problem_responses(401, 403, 422, 429)
+    responses[401]["content"]["text/html"] = {"schema": {"type": "string"}}
+    responses[303] = {"description": "Signed in from the form: back to the sign-in page."}
+    return responses
+
+
+_SIGN_IN_RESPONSES = _sign_in_responses()
+
+
 @router.post(
     "/session",
     status_code=201,
@@ -75,7 +93,7 @@ async def _sign_in(
     "UI sends to /codec. The session ends after EXITCASES_SESSION_IDLE_MINUTES unused, "
     "EXITCASES_SESSION_LIFETIME_HOURS in all, on DELETE /session, or when the user is revoked.",
     response_model=Session,
-    responses=problem_responses(401, 422),
+    responses=_SIGN_IN_RESPONSES,
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -125,6 +125,9 @@ async def test_the_sign_in_page_signs_in_with_a_form(api: Api) -> None:
     async with api.stack.http() as http:
         page = await http.get("/sign-in")
         assert 'action="/session"' in page.text and "<link" not in page.text
+        elsewhere = {"Origin": "http://127.0.0.1:9999"}  # another page may not sign us in
+        forged = await http.post("/session", data={"token": admin.token}, headers=elsewhere)
+        assert forged.status_code == 403 and COOKIE not in forged.cookies
         refused = await http.post("/session", data={"token": "wrong"})
         assert refused.status_code == 401 and "not valid" in refused.text
         signed = await http.post("/session", data={"token": admin.token})
