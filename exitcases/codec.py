@@ -17,6 +17,7 @@ import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -94,7 +95,11 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
 
     def _encrypt(self, payload: Payload) -> Payload:
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._ciphers[self._active].encrypt(nonce, payload.SerializeToString(), None)
+        # The case id is authenticated with the data: changing or removing it breaks decryption,
+        # so nobody can decode one case's payload while the access log names another.
+        sealed = self._ciphers[self._active].encrypt(
+            nonce, payload.SerializeToString(), self._case_id
+        )
         metadata = {"encoding": ENCODING, KEY_ID: self._active.encode()}
         if self._case_id is not None:
             metadata[CASE_ID] = self._case_id
@@ -108,7 +113,14 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         if cipher is None:
             raise KeyringError(f"payload encrypted with key '{key_id}', which is not loaded")
         data = payload.data
-        return Payload.FromString(cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], None))
+        case_id = payload.metadata.get(CASE_ID)
+        try:
+            plain = cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], case_id)
+        except InvalidTag:
+            raise KeyringError(
+                "a payload does not decrypt: it or its case id was altered"
+            ) from None
+        return Payload.FromString(plain)
 
     def key_ids(self) -> Iterable[str]:
         return self._ciphers.keys()

@@ -3,6 +3,7 @@ and the ways a session ends. Decoding through the codec is recorded like reading
 
 from __future__ import annotations
 
+import base64
 import json
 
 import httpx
@@ -68,6 +69,13 @@ async def test_a_signed_in_browser_decodes_and_the_decoding_is_logged(
         assert decoded.status_code == 200, decoded.text
         (payload,) = json_format.ParseDict(decoded.json(), Payloads()).payloads
         assert json.loads(payload.data)["officer_id"] == officer.officer_id
+        assert await access_rows(api, auditor.user_id) == [(case_id, "POST /codec/decode")]
+
+        # The case id is sealed with the data: relabelled, the payload does not decode.
+        relabelled = json.loads(json.dumps(body))
+        other_case = base64.b64encode(b"EX-SOMEONEELSE").decode()
+        relabelled["payloads"][0]["metadata"][CASE_ID] = other_case
+        assert (await http.post("/codec/decode", json=relabelled)).status_code == 422
         assert await access_rows(api, auditor.user_id) == [(case_id, "POST /codec/decode")]
 
         # A page of another origin on the same site may not spend the cookie.
