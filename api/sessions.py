@@ -11,6 +11,7 @@ stays bearer-only.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
@@ -64,8 +65,9 @@ def check_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is None:
         return
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    if origin != own and origin not in request.app.state.settings.ui_origin_list():
+    # The API's own pages: compared by host, as a TLS proxy in front may change the scheme.
+    own = urlsplit(origin).netloc == request.headers.get("host")
+    if not own and origin not in request.app.state.settings.ui_origin_list():
         raise ProblemError(403, f"requests from {origin} may not use a session")
 
 

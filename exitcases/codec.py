@@ -5,8 +5,8 @@ in the payload's metadata so older payloads still decrypt after the active key c
 every key that ever encrypted a running case loaded until those cases have closed.
 
 The id of the workflow (the case) a payload belongs to travels in its metadata too, in clear
-(Temporal shows workflow ids anyway): whoever decodes a payload for the Web UI is recorded
-against that case (api/routes/codec.py). Payloads written before that have no case id.
+(Temporal shows workflow ids anyway) but sealed with the data: whoever decodes a payload for the
+Web UI is recorded against that case (api/routes/codec.py). Older payloads have no case id.
 """
 
 from __future__ import annotations
