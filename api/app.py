@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import health
 from api.auth import DatabaseTokenVerifier, build_verifier
 from api.cors import install_cors
+from api.docs_ui import install_docs
 from api.token_cache import TokenCache
 from api.v1 import install_api
 from exitcases.runtime import connect_temporal, database_url
@@ -47,8 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="HR exit cases (voluntary exit, efficiency retirement) as durable workflows.",
         lifespan=lifespan,
+        # Served by install_docs from the service's own files, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(health.router)
     install_api(app)
+    install_docs(app)
     install_cors(app, settings)
     return app

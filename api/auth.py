@@ -10,6 +10,7 @@ else in the API changes: every route depends on :func:`current_user` alone.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Protocol, runtime_checkable
 
 import asyncpg
@@ -23,7 +24,7 @@ from api.problems import unauthenticated
 from api.token_cache import TokenCache
 from domain.people import Actor, Role, Tier
 from exitcases.settings import Settings
-from store.users import token_hash, user_for_token
+from store.users import User, token_hash, user_for_token
 
 
 class Principal(BaseModel):
@@ -73,12 +74,16 @@ class DatabaseTokenVerifier:
         user = await user_for_token(self._pool, token)
         if user is None or user.revoked:
             return None
-        return Principal(
-            user_id=user.user_id,
-            role=Role(user.role),
-            tier=Tier(user.tier) if user.tier else None,
-            officer_id=user.officer_id,
-        )
+        return principal_of(user)
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.user_id,
+        role=Role(user.role),
+        tier=Tier(user.tier) if user.tier else None,
+        officer_id=user.officer_id,
+    )
 
 
 def build_verifier(settings: Settings, pool: asyncpg.Pool) -> IdentityVerifier:
@@ -105,35 +110,47 @@ def _verifier(request: Request) -> IdentityVerifier:
 
 
 # auto_error=False: a missing header becomes our 401 problem, not FastAPI's 403.
-_bearer = HTTPBearer(auto_error=False, description="A token from `exitcases users add`.")
+bearer = HTTPBearer(auto_error=False, description="A token from `exitcases users add`.")
 
 _MAX_TOKEN_LENGTH = 4096
 
 
-def _brake(request: Request) -> FailedAuthBrake:
+def auth_brake(request: Request) -> FailedAuthBrake:
     state = request.app.state
     if getattr(state, "auth_brake", None) is None:
         state.auth_brake = FailedAuthBrake()
     return state.auth_brake
 
 
-async def current_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+async def authenticate(
+    request: Request, find: Callable[[], Awaitable[Principal | None]], refusal: str
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise unauthenticated("send 'Authorization: Bearer <token>'")
-    token = credentials.credentials.strip()
-    principal = None
-    if token and len(token) <= _MAX_TOKEN_LENGTH:
-        # Checked even from a braked address: a valid token costs a hash and (usually) a cached
-        # lookup, and its holder must not be locked out by someone else's failures.
-        principal = await _verifier(request).verify(token)
+    """Whoever ``find`` says is calling; each failure counts against the caller's address.
+
+    Looked up even from a braked address: a valid credential costs a hash and (usually) a cached
+    lookup, and its holder must not be locked out by someone else's failures.
+    """
+    principal = await find()
     if principal is None:
-        _brake(request).failed(request.client.host if request.client else "unknown")
-        raise unauthenticated("the bearer token is not valid or has been revoked")
+        auth_brake(request).failed(request.client.host if request.client else "unknown")
+        raise unauthenticated(refusal)
     request.state.principal = principal
     return principal
+
+
+async def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    async def find() -> Principal | None:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise unauthenticated("send 'Authorization: Bearer <token>'")
+        token = credentials.credentials.strip()
+        if token and len(token) <= _MAX_TOKEN_LENGTH:
+            return await _verifier(request).verify(token)
+        return None
+
+    return await authenticate(request, find, "the bearer token is not valid or has been revoked")
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

@@ -36,10 +36,11 @@ class ProblemCORSMiddleware(CORSMiddleware):
 
 
 def install_cors(app: FastAPI, settings: Settings) -> None:
-    # The Temporal Web UI calls /codec from the browser, from its own origin.
+    # The Temporal Web UI calls /codec from the browser, from its own origin, with the session
+    # cookie (docs/temporal-ui.md).
     app.add_middleware(
         ProblemCORSMiddleware,
-        allow_origins=[o.strip() for o in settings.ui_origins.split(",") if o.strip()],
+        allow_origins=settings.ui_origin_list(),
         allow_methods=["POST"],
         allow_headers=["Authorization", "Content-Type", "X-Namespace"],
         allow_credentials=True,

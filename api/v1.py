@@ -9,7 +9,18 @@ from api.logging import CaseLoggingMiddleware
 from api.metrics import install_metrics
 from api.openapi import install_openapi
 from api.problems import install_problem_handlers
-from api.routes import audit, cases, codec, officers, policies, regulations, tasks, timeline, users
+from api.routes import (
+    audit,
+    cases,
+    codec,
+    officers,
+    policies,
+    regulations,
+    session,
+    tasks,
+    timeline,
+    users,
+)
 
 
 def install_api(app: FastAPI) -> None:
@@ -17,6 +28,18 @@ def install_api(app: FastAPI) -> None:
     app.add_middleware(CaseLoggingMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     install_metrics(app)
-    for module in (cases, tasks, audit, timeline, officers, policies, regulations, users, codec):
+    routers = (
+        cases,
+        tasks,
+        audit,
+        timeline,
+        officers,
+        policies,
+        regulations,
+        users,
+        codec,
+        session,
+    )
+    for module in routers:
         app.include_router(module.router)
     install_openapi(app)

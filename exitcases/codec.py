@@ -3,11 +3,16 @@
 Every payload the worker, API or CLI sends is encrypted with the active key; the key id travels
 in the payload's metadata so older payloads still decrypt after the active key changes. Keep
 every key that ever encrypted a running case loaded until those cases have closed.
+
+The id of the workflow (the case) a payload belongs to travels in its metadata too, in clear
+(Temporal shows workflow ids anyway) but sealed with the data: whoever decodes a payload for the
+Web UI is recorded against that case (api/routes/codec.py). Older payloads have no case id.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,10 +22,16 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    DataConverter,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+)
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
+CASE_ID = "exitcases-case-id"
 _NONCE_BYTES = 12
 
 
@@ -65,12 +76,22 @@ def new_key_entry(key_id: str) -> str:
     return f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}"
 
 
-class EncryptionCodec(PayloadCodec):
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
     def __init__(self, active_key_id: str, keys: Mapping[str, bytes]) -> None:
         if active_key_id not in keys:
             raise KeyringError(f"the active key '{active_key_id}' is not among the keys")
         self._active = active_key_id
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        self._case_id: bytes | None = None
+
+    def with_context(self, context: SerializationContext) -> EncryptionCodec:
+        """The SDK asks for this before coding a workflow's or activity's payloads."""
+        workflow_id = getattr(context, "workflow_id", None)
+        if not workflow_id:
+            return self
+        stamped = copy.copy(self)
+        stamped._case_id = workflow_id.encode()
+        return stamped
 
     @classmethod
     def from_keyring(cls, text: str) -> EncryptionCodec:
@@ -84,11 +105,15 @@ class EncryptionCodec(PayloadCodec):
 
     def _encrypt(self, payload: Payload) -> Payload:
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._ciphers[self._active].encrypt(nonce, payload.SerializeToString(), None)
-        return Payload(
-            metadata={"encoding": ENCODING, KEY_ID: self._active.encode()},
-            data=nonce + sealed,
+        # The case id is authenticated with the data: changing or removing it breaks decryption,
+        # so nobody can decode one case's payload while the access log names another.
+        sealed = self._ciphers[self._active].encrypt(
+            nonce, payload.SerializeToString(), self._case_id
         )
+        metadata = {"encoding": ENCODING, KEY_ID: self._active.encode()}
+        if self._case_id is not None:
+            metadata[CASE_ID] = self._case_id
+        return Payload(metadata=metadata, data=nonce + sealed)
 
     def _decrypt(self, index: int, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
@@ -101,13 +126,17 @@ class EncryptionCodec(PayloadCodec):
         data = payload.data
         if len(data) <= _NONCE_BYTES:
             raise UndecryptablePayload(index, "too short to be an encrypted payload")
+        # The case id is authenticated with the data (see _encrypt).
+        case_id = payload.metadata.get(CASE_ID)
         try:
             return Payload.FromString(
-                cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], None)
+                cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], case_id)
             )
         except (InvalidTag, DecodeError):
             raise UndecryptablePayload(
-                index, "does not decrypt with its key (damaged, or not sealed by this service)"
+                index,
+                "does not decrypt with its key (damaged, its case id altered, or not sealed by "
+                "this service)",
             ) from None
 
     def key_ids(self) -> Iterable[str]:

@@ -289,6 +289,8 @@ def run_dev(settings: Settings) -> int:
                 "EXITCASES_PAYLOAD_KEYS": keyring,
                 "EXITCASES_DATA_DIR": str(settings.data_dir),
                 "EXITCASES_LOG_FORMAT": "json",
+                # The API lets the UI on this port call /codec with the session cookie.
+                "EXITCASES_TEMPORAL_UI_PORT": str(settings.temporal_ui_port),
             }
             python = [sys.executable, "-m", "exitcases"]
             for name in ("worker", "api"):
@@ -308,6 +310,7 @@ def run_dev(settings: Settings) -> int:
             print(f"API docs     {api_url}/docs")
             if ui_url:
                 print(f"Temporal UI  {ui_url}")
+                print(f"sign in      {api_url}/sign-in  (the UI then shows decoded payloads)")
             print(f"logs         {logs}")
             if token:
                 print(f"admin token  {token}  (shown once; keep it)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -58,10 +59,19 @@ class Settings(BaseSettings):
         description="Temporal payload keys, 'id:base64-32-bytes' comma-separated, first active; "
         "unset: `exitcases dev` keeps a generated keyring in the data directory.",
     )
-    ui_origins: str = Field(
-        default="http://127.0.0.1:8233,http://localhost:8233",
+    ui_origins: str | None = Field(
+        default=None,
         description="Comma-separated origins of the Temporal Web UI, allowed to call the "
-        "API's /codec endpoint from the browser.",
+        "API's /codec endpoint from the browser with credentials; unset: the embedded UI "
+        "(http://127.0.0.1 and http://localhost on EXITCASES_TEMPORAL_UI_PORT).",
+    )
+    session_idle_minutes: float = Field(
+        default=30, gt=0, description="A browser session unused this long ends (sign in again)."
+    )
+    session_lifetime_hours: float = Field(
+        default=12,
+        gt=0,
+        description="A browser session ends this long after signing in, used or not.",
     )
     auth_verifier: str | None = Field(
         default=None,
@@ -113,6 +123,21 @@ class Settings(BaseSettings):
                 # start a server that trusts nobody (or the wrong host) without saying so.
                 ipaddress.ip_network(str(item), strict=False)
         return value
+
+    def ui_origin_list(self) -> list[str]:
+        """The Temporal Web UI's origins: configured, or the embedded UI's on its port."""
+        if self.ui_origins is not None:
+            return [o.strip() for o in self.ui_origins.split(",") if o.strip()]
+        port = self.temporal_ui_port
+        return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_lifetime_hours)
 
 
 @lru_cache

@@ -59,7 +59,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _user(row: asyncpg.Record) -> User:
+def user_from_row(row: asyncpg.Record) -> User:
     return User(
         user_id=row["user_id"],
         name=row["name"],
@@ -110,13 +110,13 @@ async def create_user(
     )
     if row is None:
         raise UserExists(user_id)
-    return _user(row), token
+    return user_from_row(row), token
 
 
 async def user_for_token(pool: asyncpg.Pool, token: str) -> User | None:
     """The token's user (revoked ones too, marked so); None for a token nobody holds."""
     row = await pool.fetchrow("SELECT * FROM users WHERE token_hash = $1", token_hash(token))
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 async def revoke_user(pool: asyncpg.Pool, user_id: str) -> bool:
@@ -129,7 +129,7 @@ async def revoke_user(pool: asyncpg.Pool, user_id: str) -> bool:
 
 async def get_user(pool: asyncpg.Pool, user_id: str) -> User | None:
     row = await pool.fetchrow("SELECT * FROM users WHERE user_id = $1", user_id)
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 async def list_users(
@@ -152,7 +152,7 @@ async def list_users(
         after.user_id if after else None,
         limit,
     )
-    return [_user(row) for row in rows]
+    return [user_from_row(row) for row in rows]
 
 
 async def count_users(pool: asyncpg.Pool, role: Role) -> int:

@@ -125,3 +125,13 @@ def test_migrations_run_as_the_owner_and_the_service_as_a_noinherit_member() -> 
     for variable in ("POSTGRES_OWNER_PASSWORD", "POSTGRES_SERVICE_PASSWORD"):
         assert f'"${variable}"' in init.read_text()
         assert _environment(SERVICES["postgres"])[variable] == f"${{{variable}:?set {variable}}}"
+
+
+def test_the_ui_sends_the_session_cookie_to_the_apis_codec() -> None:
+    ui = _environment(SERVICES["temporal-ui"])
+    api = _environment(SERVICES["api"])
+    endpoint = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", ui["TEMPORAL_CODEC_ENDPOINT"])
+    assert endpoint == "http://localhost:8000/codec"  # the API's published port
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    origins = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", api["EXITCASES_UI_ORIGINS"])
+    assert origins == "http://localhost:8233"  # the UI's published port

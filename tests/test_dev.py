@@ -156,6 +156,21 @@ def test_dev_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) ->
         api = printed["API"]
         assert httpx.get(f"{api}/readyz", timeout=10).json()["status"] == "ready"
         assert httpx.get(printed["Temporal UI"], timeout=10).status_code == 200
+        # The UI, on its configured port, may call the codec with the session cookie.
+        ui_settings = httpx.get(f"{printed['Temporal UI']}/api/v1/settings", timeout=10).json()
+        assert ui_settings["Codec"]["Endpoint"] == f"{api}/codec"
+        preflight = httpx.options(
+            f"{api}/codec/decode",
+            headers={
+                "Origin": printed["Temporal UI"],
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,x-namespace",
+            },
+            timeout=10,
+        )
+        assert preflight.headers["access-control-allow-origin"] == printed["Temporal UI"]
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        assert httpx.get(printed["sign in"], timeout=10).status_code == 200
         admin = {"Authorization": f"Bearer {printed['admin token']}"}
         assert httpx.get(f"{api}/v1/policies/current", headers=admin).status_code == 200
 

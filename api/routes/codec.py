@@ -4,25 +4,40 @@ Temporal keeps every payload encrypted (AES-256-GCM, exitcases/codec.py); the UI
 here to be decoded in the browser session of someone the service has authenticated. The body
 is the codec-server protocol: ``{"payloads": [{"metadata": {...}, "data": "..."}]}`` with
 base64 bytes, as Temporal's JSON mapping of its Payload message writes them.
+
+Callers are staff with a bearer token, or staff signed in to a browser session (the UI sends
+the session cookie; see docs/temporal-ui.md). Decoding is reading: every decode that reveals a
+case's payloads writes an access-log row naming the user and the case. The UI sends only the
+namespace (``X-Namespace``) and the payloads, so the case comes from each payload's metadata
+(``exitcases.codec.CASE_ID``); payloads from before that was stamped are logged as ``unknown``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from google.protobuf import json_format
 from pydantic import BaseModel
 from temporalio.api.common.v1 import Payloads
 
-from api.access import ALLOW
 from api.auth import Principal
-from api.authz import Operation
+from api.authz import Operation, require
+from api.deps import Pool
 from api.problems import FieldError, ProblemError, problem_responses
-from exitcases.codec import EncryptionCodec, UndecryptablePayload
+from api.sessions import TokenOrSessionUser
+from exitcases.codec import CASE_ID, ENCODING, EncryptionCodec, UndecryptablePayload
 from exitcases.runtime import payload_keyring
+from store.audit import record_access
 
 router = APIRouter(prefix="/codec", tags=["operations"])
+
+UNKNOWN_CASE = "unknown"
+
+
+async def codec_staff(user: TokenOrSessionUser) -> Principal:
+    require(user, Operation.CODEC)
+    return user
 
 
 class CodecBody(BaseModel):
@@ -47,16 +62,27 @@ def _render(payloads: list) -> dict[str, Any]:
     return json_format.MessageToDict(Payloads(payloads=payloads))
 
 
+def _cases_revealed(payloads: Payloads) -> set[str]:
+    return {
+        payload.metadata[CASE_ID].decode(errors="replace")
+        if CASE_ID in payload.metadata
+        else UNKNOWN_CASE
+        for payload in payloads.payloads
+        if payload.metadata.get("encoding") == ENCODING
+    }
+
+
 @router.post(
     "/decode",
     summary="Decode payloads for the Temporal Web UI (staff)",
     responses=problem_responses(401, 403, 422),
 )
 async def decode(
-    user: Annotated[Principal, ALLOW[Operation.CODEC]], body: CodecBody, request: Request
+    user: Annotated[Principal, Depends(codec_staff)], body: CodecBody, request: Request, pool: Pool
 ) -> dict[str, Any]:
+    sealed = _parse(body)
     try:
-        decoded = await _codec(request).decode(list(_parse(body).payloads))
+        decoded = await _codec(request).decode(list(sealed.payloads))
     except UndecryptablePayload as error:
         raise ProblemError(
             422,
@@ -66,6 +92,15 @@ async def decode(
                 FieldError(field=f"body.payloads.{error.index}", message="cannot be decrypted")
             ],
         ) from None
+    # Recorded before the answer leaves: no decoded payload is seen without its row.
+    for case_id in sorted(_cases_revealed(sealed)):
+        await record_access(
+            pool,
+            user_id=user.user_id,
+            role=user.role.value,
+            case_id=case_id,
+            endpoint="POST /codec/decode",
+        )
     return _render(decoded)
 
 
@@ -75,6 +110,6 @@ async def decode(
     responses=problem_responses(401, 403, 422),
 )
 async def encode(
-    user: Annotated[Principal, ALLOW[Operation.CODEC]], body: CodecBody, request: Request
+    user: Annotated[Principal, Depends(codec_staff)], body: CodecBody, request: Request
 ) -> dict[str, Any]:
     return _render(await _codec(request).encode(list(_parse(body).payloads)))

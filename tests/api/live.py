@@ -21,10 +21,12 @@ from tests.conftest import TEST_KEYRING, free_port
 
 
 @asynccontextmanager
-async def live_server(stack: Stack, **overrides: Any) -> AsyncIterator[str]:
+async def live_server(
+    stack: Stack, port: int | None = None, **overrides: Any
+) -> AsyncIterator[str]:
     """Serve the stack's database and task queue over HTTP, as ``exitcases api`` would; yield
     the base URL. ``overrides`` are further settings (``trusted_proxies``, say)."""
-    port = free_port()
+    port = port or free_port()
     settings = Settings(
         database_url=stack.database_url,
         temporal_address=stack.client.service_client.config.target_host,

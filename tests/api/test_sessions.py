@@ -1,0 +1,164 @@
+"""Browser sessions: signing in with a token, the cookie the Temporal Web UI sends to /codec,
+and the ways a session ends. Decoding through the codec is recorded like reading a case."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import EventType
+
+from api.app import create_app
+from api.sessions import COOKIE
+from domain.people import Role
+from exitcases.codec import CASE_ID
+from exitcases.settings import Settings
+from store.users import revoke_user
+from tests.api.conftest import Api, NewOfficer, Stack, add_user
+
+UI = "http://127.0.0.1:8233"
+
+
+async def sealed_input(api: Api, case_id: str) -> dict:
+    history = await api.stack.client.get_workflow_handle(case_id).fetch_history()
+    started = next(
+        e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+    )
+    return json_format.MessageToDict(started.workflow_execution_started_event_attributes.input)
+
+
+def browser(stack: Stack) -> httpx.AsyncClient:
+    """A client that keeps cookies, as a browser does, calling from the UI's origin."""
+    return stack.http(Origin=UI)
+
+
+async def sign_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post("/session", json={"token": token})
+
+
+async def access_rows(api: Api, user_id: str) -> list[tuple[str, str]]:
+    rows = await api.stack.pool.fetch(
+        "SELECT case_id, endpoint FROM access_log WHERE user_id = $1 ORDER BY access_id", user_id
+    )
+    return [(row["case_id"], row["endpoint"]) for row in rows]
+
+
+async def test_a_signed_in_browser_decodes_and_the_decoding_is_logged(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    body = await sealed_input(api, case_id)
+    assert body["payloads"][0]["metadata"][CASE_ID]  # the case travels with its payloads
+    auditor = await add_user(api.stack.pool, "Session auditor", Role.AUDITOR)
+
+    async with browser(api.stack) as anonymous:
+        assert (await anonymous.post("/codec/decode", json=body)).status_code == 401
+    async with browser(api.stack) as http:
+        signed = await sign_in(http, auditor.token)
+        assert signed.status_code == 201, signed.text
+        assert signed.json() == {"user_id": auditor.user_id, "role": "auditor"}
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "path=/" in cookie
+        assert "secure" not in cookie  # plain HTTP here; over TLS the cookie is Secure
+
+        decoded = await http.post("/codec/decode", json=body)
+        assert decoded.status_code == 200, decoded.text
+        (payload,) = json_format.ParseDict(decoded.json(), Payloads()).payloads
+        assert json.loads(payload.data)["officer_id"] == officer.officer_id
+        assert await access_rows(api, auditor.user_id) == [(case_id, "POST /codec/decode")]
+
+        # The case id is sealed with the data: relabelled, the payload does not decode.
+        relabelled = json.loads(json.dumps(body))
+        other_case = base64.b64encode(b"EX-SOMEONEELSE").decode()
+        relabelled["payloads"][0]["metadata"][CASE_ID] = other_case
+        assert (await http.post("/codec/decode", json=relabelled)).status_code == 422
+        assert await access_rows(api, auditor.user_id) == [(case_id, "POST /codec/decode")]
+
+        # A page of another origin on the same site may not spend the cookie.
+        http.headers["Origin"] = "http://127.0.0.1:9999"
+        assert (await http.post("/codec/decode", json=body)).status_code == 403
+        http.headers["Origin"] = UI
+
+        assert (await http.delete("/session")).status_code == 204
+        http.cookies.set(COOKIE, signed.cookies[COOKIE])  # a browser that kept it anyway
+        assert (await http.post("/codec/decode", json=body)).status_code == 401
+    assert await access_rows(api, auditor.user_id) == [(case_id, "POST /codec/decode")]
+
+
+async def test_an_officer_session_cannot_decode(api: Api, new_officer: NewOfficer) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    body = await sealed_input(api, case_id)
+    async with browser(api.stack) as http:
+        assert (await sign_in(http, officer.token)).status_code == 201
+        assert (await http.post("/codec/decode", json=body)).status_code == 403
+        assert (await sign_in(http, "not-a-token")).status_code == 401
+
+
+async def test_sessions_end_when_idle_too_long_too_old_or_revoked(api: Api) -> None:
+    pool = api.stack.pool
+    caseworker = await add_user(pool, "Session caseworker", Role.CASEWORKER)
+    empty = {"payloads": []}
+    async with browser(api.stack) as http:
+        assert (await sign_in(http, caseworker.token)).status_code == 201
+        assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        await pool.execute(
+            "UPDATE sessions SET last_seen_at = now() - interval '31 minutes' WHERE user_id = $1",
+            caseworker.user_id,
+        )
+        assert (await http.post("/codec/decode", json=empty)).status_code == 401
+
+        assert (await sign_in(http, caseworker.token)).status_code == 201
+        await pool.execute(
+            "UPDATE sessions SET created_at = now() - interval '12 hours 1 minute' "
+            "WHERE user_id = $1",
+            caseworker.user_id,
+        )
+        assert (await http.post("/codec/decode", json=empty)).status_code == 401
+
+        assert (await sign_in(http, caseworker.token)).status_code == 201
+        assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        assert await revoke_user(pool, caseworker.user_id)
+        assert (await http.post("/codec/decode", json=empty)).status_code == 401
+    count = "SELECT count(*) FROM sessions WHERE user_id = $1"
+    assert await pool.fetchval(count, caseworker.user_id) == 0
+
+
+async def test_the_sign_in_page_signs_in_with_a_form(api: Api) -> None:
+    admin = await add_user(api.stack.pool, "Session admin", Role.ADMIN)
+    async with api.stack.http() as http:
+        page = await http.get("/sign-in")
+        assert 'action="/session"' in page.text and "<link" not in page.text
+        elsewhere = {"Origin": "http://127.0.0.1:9999"}  # another page may not sign us in
+        forged = await http.post("/session", data={"token": admin.token}, headers=elsewhere)
+        assert forged.status_code == 403 and COOKIE not in forged.cookies
+        refused = await http.post("/session", data={"token": "wrong"})
+        assert refused.status_code == 401 and "not valid" in refused.text
+        signed = await http.post("/session", data={"token": admin.token})
+        assert signed.status_code == 303 and signed.headers["location"] == "/sign-in"
+        assert "You are signed in" in (await http.get("/sign-in")).text
+        assert (await http.post("/sign-out")).status_code == 303
+        assert "You are signed in" not in (await http.get("/sign-in")).text
+
+
+async def test_cors_lets_the_ui_on_its_actual_port_send_credentials() -> None:
+    app = create_app(Settings(temporal_ui_port=9233))
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-namespace",
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
+        allowed = await http.options(
+            "/codec/decode", headers={"Origin": "http://127.0.0.1:9233", **preflight}
+        )
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "http://127.0.0.1:9233"
+        assert allowed.headers["access-control-allow-credentials"] == "true"
+        other = await http.options("/codec/decode", headers={"Origin": UI, **preflight})
+        assert other.status_code == 400
+        assert "access-control-allow-origin" not in other.headers
