@@ -60,12 +60,26 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 )[400]
             if operation.get("security") and "401" not in responses:
                 responses["401"] = problem_responses(401)[401]
+            _absent_is_not_null(operation)
             _forbid_nul_in_requests(operation, schemas)
     for name, rule in _PROSE_RULES.items():
         if name in schemas:
             described = schemas[name].get("description", "")
             schemas[name]["description"] = f"{described}\n\n{rule}".strip()
     return document
+
+
+def _absent_is_not_null(operation: dict[str, Any]) -> None:
+    # FastAPI writes an optional parameter as "a string or null"; but a query parameter or
+    # header is either sent, as a string, or left out: `required: false` says the second, and a
+    # client that took the null literally would send the text "null".
+    for parameter in operation.get("parameters", []):
+        options = parameter.get("schema", {}).get("anyOf", [])
+        if not parameter.get("required") and {"type": "null"} in options:
+            kept = [option for option in options if option != {"type": "null"}]
+            if len(kept) == 1:
+                rest = {k: v for k, v in parameter["schema"].items() if k != "anyOf"}
+                parameter["schema"] = {**kept[0], **rest}
 
 
 def _forbid_nul_in_requests(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
