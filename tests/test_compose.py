@@ -1,4 +1,5 @@
-"""The production compose file, checked by reading it: no Docker engine runs here."""
+"""The production compose file, checked by reading it (its registry images cannot be pulled
+here; tests/test_container.py runs the service's own image)."""
 
 from __future__ import annotations
 
@@ -55,9 +56,12 @@ def test_services_and_their_dependencies() -> None:
     assert depends("temporal") == {"temporal-schema": "service_completed_successfully"}
     assert SERVICES["temporal"]["image"].startswith("temporalio/server:")
     assert depends("temporal-namespace") == {"temporal": "service_healthy"}
-    namespace_script = SERVICES["temporal-namespace"]["command"][0]
-    for attribute in ("CaseKind", "CaseState", "OfficerRank", "CaseDueAt"):
-        assert attribute in namespace_script
+    # One definition of what Temporal needs: the service's own set-up command.
+    assert SERVICES["temporal-namespace"]["build"] == "."
+    assert SERVICES["temporal-namespace"]["command"] == ["exitcases", "temporal", "setup"]
+    namespace_env = _environment(SERVICES["temporal-namespace"])
+    assert namespace_env["EXITCASES_TEMPORAL_NAMESPACE"] == "exit-cases"
+    assert int(namespace_env["EXITCASES_TEMPORAL_RETENTION_DAYS"]) > 0
     assert depends("temporal-ui") == {"temporal": "service_healthy"}
     assert depends("migrate") == {"postgres": "service_healthy"}
     for component in ("worker", "api"):
