@@ -2,38 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import asyncpg
 import httpx
+import pytest_asyncio
 from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api import health
+from exitcases.namespace import ReadinessCache
 from store.pool import create_pool
 from tests.conftest import BIN
+from workflows import search_attributes
 
 
 def app_with(pool: asyncpg.Pool, client: Client) -> httpx.AsyncClient:
     app = FastAPI()
     app.include_router(health.router)
     app.state.pool, app.state.temporal = pool, client
+    app.state.namespace_readiness = ReadinessCache(client)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
-async def test_ready_when_both_answer(pool: asyncpg.Pool, client: Client) -> None:
-    async with app_with(pool, client) as http:
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def set_up_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A dev server with the service's search attributes (the time-skipping test server has no
+    namespace or operator services to check them with)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"), search_attributes=search_attributes.ALL
+    )
+    yield env
+    await env.shutdown()
+
+
+async def test_ready_when_both_answer(
+    pool: asyncpg.Pool, set_up_server: WorkflowEnvironment
+) -> None:
+    async with app_with(pool, set_up_server.client) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         ready = await http.get("/readyz")
-    assert ready.status_code == 200
+    assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
 
 
 async def test_not_ready_names_postgres_when_the_database_is_gone(
-    database_url: str, client: Client
+    database_url: str, set_up_server: WorkflowEnvironment
 ) -> None:
     closed = await create_pool(database_url, min_size=1, max_size=1)
     await closed.close()
-    async with app_with(closed, client) as http:
+    async with app_with(closed, set_up_server.client) as http:
         assert (await http.get("/healthz")).status_code == 200
         ready = await http.get("/readyz")
     assert ready.status_code == 503

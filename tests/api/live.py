@@ -21,16 +21,22 @@ from tests.conftest import TEST_KEYRING, free_port
 @asynccontextmanager
 async def live_server(stack: Stack) -> AsyncIterator[str]:
     """Serve the stack's database and task queue over HTTP; yield the base URL."""
-    port = free_port()
     settings = Settings(
         database_url=stack.database_url,
         temporal_address=stack.client.service_client.config.target_host,
         temporal_namespace=stack.client.namespace,
         task_queue=stack.settings.task_queue,
         payload_keys=TEST_KEYRING,
-        api_host="127.0.0.1",
-        api_port=port,
     )
+    async with serve_app(settings) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serve_app(settings: Settings) -> AsyncIterator[str]:
+    """Serve ``create_app(settings)`` on a free local port; yield the base URL."""
+    port = free_port()
+    settings = settings.model_copy(update={"api_host": "127.0.0.1", "api_port": port})
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )
