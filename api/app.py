@@ -13,7 +13,6 @@ from api import health
 from api.auth import DatabaseTokenVerifier, build_verifier
 from api.token_cache import TokenCache
 from api.v1 import install_api
-from exitcases.namespace import ReadinessCache
 from exitcases.runtime import connect_temporal, database_url
 from exitcases.settings import Settings, get_settings
 from store.pool import create_pool
@@ -27,7 +26,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.pool = await create_pool(database_url(settings))
         app.state.temporal = await connect_temporal(settings)
-        app.state.namespace_readiness = ReadinessCache(app.state.temporal)
         app.state.verifier = verifier = build_verifier(settings, app.state.pool)
         cache = None
         if isinstance(verifier, DatabaseTokenVerifier) and settings.auth_cache_seconds > 0:

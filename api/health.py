@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from exitcases.namespace import NamespaceNotReady
+from exitcases.namespace import NamespaceNotReady, ReadinessCache
 
 router = APIRouter(tags=["operations"])
 
@@ -32,8 +32,12 @@ async def _temporal(request: Request) -> None:
 
 
 async def _namespace(request: Request) -> None:
+    state = request.app.state
+    # Made on first use, for the app's one client: any app with the router gets it.
+    if getattr(state, "namespace_readiness", None) is None:
+        state.namespace_readiness = ReadinessCache(state.temporal)
     async with asyncio.timeout(CHECK_TIMEOUT):
-        await request.app.state.namespace_readiness.check()
+        await state.namespace_readiness.check()
 
 
 @router.get(

@@ -12,7 +12,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api import health
-from exitcases.namespace import ReadinessCache
 from store.pool import create_pool
 from tests.conftest import BIN
 from workflows import search_attributes
@@ -22,7 +21,6 @@ def app_with(pool: asyncpg.Pool, client: Client) -> httpx.AsyncClient:
     app = FastAPI()
     app.include_router(health.router)
     app.state.pool, app.state.temporal = pool, client
-    app.state.namespace_readiness = ReadinessCache(client)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
