@@ -17,11 +17,16 @@ import httpx
 import pytest
 import pytest_asyncio
 from google.protobuf.duration_pb2 import Duration
-from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.operatorservice.v1 import (
+    ListSearchAttributesRequest,
+    RemoveSearchAttributesRequest,
+)
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.people import Role
+from exitcases.namespace import NamespaceNotReady, check_namespace
 from exitcases.settings import Settings
 from store.officers import upsert_officers
 from store.policies import add_policy
@@ -192,6 +197,16 @@ async def test_readyz_names_what_is_missing_until_setup_and_cases_answer_503(
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json() == {"status": "ready", "checks": {"postgres": "ok", "temporal": "ok"}}
+
+        # Ready is remembered for a while (polling stays cheap): an attribute removed now is
+        # not noticed by the next poll, though a fresh check sees it at once.
+        await bare_server.client.operator_service.remove_search_attributes(
+            RemoveSearchAttributesRequest(namespace=namespace, search_attributes=["CaseDueAt"])
+        )
+        client = await Client.connect(address(bare_server), namespace=namespace)
+        with pytest.raises(NamespaceNotReady, match="lacks the search attributes CaseDueAt;"):
+            await check_namespace(client)
+        assert (await http.get("/readyz")).status_code == 200
 
 
 async def test_readyz_when_the_namespace_does_not_exist(
