@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import httpx
-import pytest_asyncio
 from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -14,7 +11,6 @@ from temporalio.testing import WorkflowEnvironment
 from api import health
 from store.pool import create_pool
 from tests.conftest import BIN
-from workflows import search_attributes
 
 
 def app_with(pool: asyncpg.Pool, client: Client) -> httpx.AsyncClient:
@@ -24,21 +20,8 @@ def app_with(pool: asyncpg.Pool, client: Client) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def set_up_server() -> AsyncIterator[WorkflowEnvironment]:
-    """A dev server with the service's search attributes (the time-skipping test server has no
-    namespace or operator services to check them with)."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"), search_attributes=search_attributes.ALL
-    )
-    yield env
-    await env.shutdown()
-
-
-async def test_ready_when_both_answer(
-    pool: asyncpg.Pool, set_up_server: WorkflowEnvironment
-) -> None:
-    async with app_with(pool, set_up_server.client) as http:
+async def test_ready_when_both_answer(pool: asyncpg.Pool, dev_env: WorkflowEnvironment) -> None:
+    async with app_with(pool, dev_env.client) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         ready = await http.get("/readyz")
     assert ready.status_code == 200, ready.text
@@ -46,11 +29,11 @@ async def test_ready_when_both_answer(
 
 
 async def test_not_ready_names_postgres_when_the_database_is_gone(
-    database_url: str, set_up_server: WorkflowEnvironment
+    database_url: str, dev_env: WorkflowEnvironment
 ) -> None:
     closed = await create_pool(database_url, min_size=1, max_size=1)
     await closed.close()
-    async with app_with(closed, set_up_server.client) as http:
+    async with app_with(closed, dev_env.client) as http:
         assert (await http.get("/healthz")).status_code == 200
         ready = await http.get("/readyz")
     assert ready.status_code == 503
