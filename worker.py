@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from contextlib import suppress
 
 import asyncpg
@@ -20,7 +21,8 @@ from activities.linking import CaseOpener
 from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
 from exitcases.kinds import KINDS
-from exitcases.runtime import connect_temporal, database_url
+from exitcases.namespace import NamespaceNotReady, check_namespace
+from exitcases.runtime import connect_temporal, database_url, run_with_temporal
 from exitcases.settings import Settings
 from store.pool import create_pool
 
@@ -48,8 +50,10 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
 
 
 async def _serve(settings: Settings) -> None:
-    pool = await create_pool(database_url(settings))
     client = await connect_temporal(settings)
+    # Workflows it cannot start or whose attributes Temporal refuses: better not to start at all.
+    await check_namespace(client)
+    pool = await create_pool(database_url(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -67,6 +71,10 @@ async def _serve(settings: Settings) -> None:
 
 
 def run_worker(settings: Settings) -> int:
-    with suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings))
+    try:
+        with suppress(KeyboardInterrupt):
+            run_with_temporal(_serve(settings))
+    except NamespaceNotReady as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0

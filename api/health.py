@@ -8,6 +8,8 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from exitcases.namespace import NamespaceNotReady, ReadinessCache
+
 router = APIRouter(tags=["operations"])
 
 CHECK_TIMEOUT = 3.0
@@ -29,28 +31,54 @@ async def _temporal(request: Request) -> None:
     )
 
 
+async def _namespace(request: Request) -> None:
+    state = request.app.state
+    # Made on first use, for the app's one client: any app with the router gets it.
+    if getattr(state, "namespace_readiness", None) is None:
+        state.namespace_readiness = ReadinessCache(state.temporal)
+    async with asyncio.timeout(CHECK_TIMEOUT):
+        await state.namespace_readiness.check()
+
+
 @router.get(
     "/readyz",
-    summary="PostgreSQL and Temporal are reachable",
-    responses={503: {"description": "a dependency is down; the problem names which"}},
+    summary="PostgreSQL and Temporal are reachable, and Temporal's namespace is set up",
+    responses={
+        503: {
+            "description": "a dependency is down, or the namespace lacks what cases need; "
+            "the problem names which, and the command that sets the namespace up"
+        }
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
+    not_set_up: str | None = None
     for name, check in (("postgres", _postgres), ("temporal", _temporal)):
         try:
             await check(request)
             checks[name] = "ok"
         except Exception:  # any failure means "not ready"; the reason is in the server log
             checks[name] = "unreachable"
-    down = [name for name, state in checks.items() if state != "ok"]
-    if not down:
+    if checks["temporal"] == "ok":
+        try:
+            await _namespace(request)
+        except NamespaceNotReady as error:
+            checks["temporal"] = "not set up"
+            not_set_up = str(error)
+        except Exception:
+            checks["temporal"] = "unreachable"
+    down = [name for name, state in checks.items() if state == "unreachable"]
+    if not down and not_set_up is None:
         return JSONResponse({"status": "ready", "checks": checks})
+    reasons = [f"{' and '.join(down)} unreachable"] if down else []
+    if not_set_up is not None:
+        reasons.append(not_set_up)
     return JSONResponse(
         {
             "type": "/problems/not-ready",
             "title": "Service Unavailable",
             "status": 503,
-            "detail": f"not ready: {' and '.join(down)} unreachable",
+            "detail": f"not ready: {'; '.join(reasons)}",
             "checks": checks,
         },
         status_code=503,

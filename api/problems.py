@@ -21,6 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
+from exitcases.namespace import FIX
+from workflows import search_attributes
+
 log = structlog.get_logger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -212,7 +215,30 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
 UNAVAILABLE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
+def _namespace_not_set_up(exc: RPCError) -> str | None:
+    """What Temporal's refusal says the namespace lacks, if that is what it is about.
+
+    Temporal answers INVALID_ARGUMENT "Namespace X has no mapping defined for search attribute
+    Y" for an attribute never registered, and NOT_FOUND "Namespace X is not found." for a
+    namespace never created. Only the names the service itself uses are repeated.
+    """
+    if exc.status is RPCStatusCode.INVALID_ARGUMENT and "search attribute" in exc.message:
+        named = [key.name for key in search_attributes.ALL if key.name in exc.message]
+        return f"lacks the search attribute {', '.join(named)}" if named else None
+    if exc.status is RPCStatusCode.NOT_FOUND and exc.message.startswith("Namespace "):
+        return "does not exist"
+    return None
+
+
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, RPCError) and (lack := _namespace_not_set_up(exc)) is not None:
+        log.error("temporal namespace not set up", lack=lack)
+        return problem_response(
+            503,
+            f"the workflow engine's namespace {lack}, so nothing was changed; an operator must "
+            f"{FIX}, then the request can be sent again",
+            kind="not-set-up",
+        )
     if isinstance(exc, RPCError) and exc.status not in {
         RPCStatusCode.UNAVAILABLE,
         RPCStatusCode.DEADLINE_EXCEEDED,

@@ -46,6 +46,12 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return migrate_command(settings)
 
 
+def _temporal_setup(args: argparse.Namespace, settings: Settings) -> int:
+    from exitcases.namespace import setup_command
+
+    return setup_command(settings)
+
+
 def _users_add(args: argparse.Namespace, settings: Settings) -> int:
     from exitcases.users import add_user_command
 
@@ -103,6 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("worker", _worker, "run a Temporal worker against the configured servers")
     add("api", _api, "run the HTTP API against the configured servers")
     add("migrate", _migrate, "apply database migrations (safe to run twice)")
+
+    temporal = commands.add_parser("temporal", help="the Temporal namespace").add_subparsers(
+        dest="temporal_command", required=True, metavar="COMMAND"
+    )
+    add(
+        "setup",
+        _temporal_setup,
+        "create the namespace if missing and register the search attributes (safe to run twice)",
+        temporal,
+    )
 
     users = commands.add_parser("users", help="manage users and their tokens").add_subparsers(
         dest="users_command", required=True, metavar="COMMAND"

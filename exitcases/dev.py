@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 from temporalio.client import Client
@@ -30,6 +31,7 @@ from exitcases.local import (
     embedded_postgres,
     temporal_binary,
 )
+from exitcases.namespace import NamespaceNotReady, set_up_namespace
 from exitcases.runtime import (
     Runtime,
     keyring_path,
@@ -43,7 +45,7 @@ from exitcases.supervise import GaveUp, Supervised, start_process, stop_processe
 from store.migrate import migrate_url
 from store.pool import create_pool
 from store.users import create_user
-from workflows.search_attributes import dev_server_flags, register_search_attributes
+from workflows.search_attributes import dev_server_flags
 
 STARTUP_SECONDS = 90
 ADMIN_MARKER = "first-admin-created"
@@ -166,13 +168,14 @@ async def _first_admin(url: str, settings: Settings) -> str | None:
 
 
 async def _prepare_temporal(
-    address: str, namespace: str, server: subprocess.Popen[bytes] | None, stop: _Stop
+    address: str, settings: Settings, server: subprocess.Popen[bytes] | None, stop: _Stop
 ) -> None:
-    """Wait until Temporal answers, then make sure the search attributes exist.
+    """Wait until Temporal answers, then set up the namespace as `exitcases temporal setup` does.
 
-    The dev server gets them as start flags; a configured server may not have them, and
-    registering is idempotent, so both are treated alike.
+    The dev server gets the search attributes as start flags; a configured server may have
+    neither them nor the namespace, and setting up is idempotent, so both are treated alike.
     """
+    namespace = settings.temporal_namespace
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         stop.check()
@@ -186,12 +189,9 @@ async def _prepare_temporal(
                 raise DevError(f"Temporal did not answer at {address}") from None
             await asyncio.sleep(0.3)
     try:
-        await register_search_attributes(client)
-    except RPCError as error:
-        raise DevError(
-            f"cannot register search attributes in namespace {namespace!r} at {address}: "
-            f"{error.message}"
-        ) from None
+        await set_up_namespace(client, timedelta(days=settings.temporal_retention_days))
+    except (RPCError, NamespaceNotReady) as error:
+        raise DevError(f"cannot set up namespace {namespace!r} at {address}: {error}") from None
 
 
 def _wait_for_api(url: str, service: list[Supervised], stop: _Stop) -> None:
@@ -281,7 +281,7 @@ def run_dev(settings: Settings) -> int:
                     logs / "temporal.log",
                     dict(os.environ),
                 )
-            asyncio.run(_prepare_temporal(address, settings.temporal_namespace, temporal, stop))
+            asyncio.run(_prepare_temporal(address, settings, temporal, stop))
             api_url = f"http://{_local_host(settings.api_host)}:{settings.api_port}"
             env = dict(os.environ) | {
                 "EXITCASES_DATABASE_URL": database_url,

@@ -11,7 +11,10 @@ import asyncio
 import json
 import os
 import sys
+import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import Client
@@ -22,6 +25,8 @@ from store.migrate import migrate_url
 
 RUNTIME_FILE = "runtime.json"
 KEYRING_FILE = "payload-keys"
+
+T = TypeVar("T")
 
 
 class Runtime(BaseModel):
@@ -106,6 +111,19 @@ async def connect_temporal(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=encrypted_converter(payload_keyring(settings)),
     )
+
+
+# The SDK's own threads may still be handing back the last call's result when asyncio.run
+# returns; a process that exits at that moment aborts ("PyGILState_Release ... must be current").
+SDK_SETTLE_SECONDS = 0.1
+
+
+def run_with_temporal(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` for a command that talks to Temporal and then lets the process end."""
+    try:
+        return asyncio.run(main)
+    finally:
+        time.sleep(SDK_SETTLE_SECONDS)
 
 
 def migrate_command(settings: Settings) -> int:

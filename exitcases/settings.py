@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         default=None, description="Temporal frontend host:port; unset: the Temporal dev server."
     )
     temporal_namespace: str = Field(default="default", description="Temporal namespace.")
+    temporal_retention_days: int = Field(
+        default=90,
+        gt=0,
+        description="Days Temporal keeps a closed case's workflow history; set when "
+        "`exitcases temporal setup` creates the namespace (an existing one keeps its own).",
+    )
     task_queue: str = Field(default="exit-cases", description="Temporal task queue of the worker.")
     api_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to.")
     api_port: int = Field(default=8000, description="Port of the HTTP API.")

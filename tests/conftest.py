@@ -30,6 +30,7 @@ from exitcases.codec import encrypted_converter
 from exitcases.local import embedded_postgres
 from store.pool import create_pool
 from store.scratch import scratch_database
+from workflows import search_attributes
 from workflows.search_attributes import register_search_attributes
 
 BIN = Path(sys.executable).parent
@@ -81,6 +82,19 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal CLI's dev server (real time), with the service's search attributes: a
+    namespace set up as /readyz requires (the time-skipping server cannot tell)."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=TEST_CONVERTER,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=search_attributes.ALL,
+    )
     yield env
     await env.shutdown()
 

@@ -25,12 +25,12 @@ def api_processes(parent: int) -> list[psutil.Process]:
 
 
 async def test_several_api_processes_share_the_port_and_stop_together(
-    database_url: str, time_skipping_env: WorkflowEnvironment
+    database_url: str, dev_env: WorkflowEnvironment
 ) -> None:
     port = free_port()
     env = os.environ | {
         "EXITCASES_DATABASE_URL": database_url,
-        "EXITCASES_TEMPORAL_ADDRESS": time_skipping_env.client.service_client.config.target_host,
+        "EXITCASES_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
         "EXITCASES_PAYLOAD_KEYS": new_key_entry("test"),
         "EXITCASES_API_PORT": str(port),
         "EXITCASES_API_WORKERS": "2",

