@@ -27,6 +27,10 @@ def _project(tmp_path: Path) -> Path:
     for tool in ("pip", "exitcases", "ruff", "pytest"):
         (bin_dir / tool).write_text("#!/bin/sh\n" + record)
         (bin_dir / tool).chmod(0o755)
+    # What the tests need from the machine (Chromium, Docker) is not this test's subject.
+    machine = project / "scripts" / "ensure-test-machine"
+    machine.write_text("#!/bin/sh\n" + record)
+    machine.chmod(0o755)
     return project
 
 
@@ -55,5 +59,6 @@ def test_test_keeps_a_stamp_of_its_own_extras(tmp_path: Path) -> None:
     # The local extra installed does not make the test extras installed.
     install = "pip install --quiet --disable-pip-version-check -e .[test]"
     assert _run(project, "test")[0] == install
-    assert _run(project, "test") == ["ruff check .", "ruff format --check .", "pytest"]
+    checks = ["ensure-test-machine", "ruff check .", "ruff format --check .", "pytest"]
+    assert _run(project, "test") == checks
     assert _run(project, "dev") == ["exitcases dev"]
