@@ -30,6 +30,8 @@ def test_every_command_in_the_command_table_parses() -> None:
         ["worker"],
         ["api"],
         ["migrate"],
+        ["temporal", "setup"],
+        ["users", "list"],
         ["users", "add", "--name", "N", "--role", "admin"],
         ["users", "list", "--json"],
         ["users", "revoke", "u_x"],
@@ -37,6 +39,6 @@ def test_every_command_in_the_command_table_parses() -> None:
         ["compensation", "quote", "--officer-id", "OF1"],
     ):
         assert parser.parse_args(argv).handler is not None
-        grouped = argv[0] in {"users", "officers", "compensation"}
+        grouped = argv[0] in {"users", "officers", "compensation", "temporal"}
         command = " ".join(argv[:2] if grouped else argv[:1])
         assert f"exitcases {command}" in README, command
