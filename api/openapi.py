@@ -61,6 +61,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if operation.get("security") and "401" not in responses:
                 responses["401"] = problem_responses(401)[401]
             _absent_is_not_null(operation)
+            _precondition_required(operation)
             _forbid_nul_in_requests(operation, schemas)
     for name, rule in _PROSE_RULES.items():
         if name in schemas:
@@ -80,6 +81,16 @@ def _absent_is_not_null(operation: dict[str, Any]) -> None:
             if len(kept) == 1:
                 rest = {k: v for k, v in parameter["schema"].items() if k != "anyOf"}
                 parameter["schema"] = {**kept[0], **rest}
+
+
+def _precondition_required(operation: dict[str, Any]) -> None:
+    # A decision on figures answers 428 without If-Match (api.preconditions): the document says
+    # the header is required there. The dependency itself stays optional so that a missing
+    # header gets that 428, which says what to send, rather than a bare validation error.
+    if "428" in operation["responses"]:
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "header" and parameter["name"] == "If-Match":
+                parameter["required"] = True
 
 
 def _forbid_nul_in_requests(operation: dict[str, Any], schemas: dict[str, Any]) -> None:

@@ -1,11 +1,10 @@
 """Conditional requests on a case: its ETag, and the If-Match that decisions carry.
 
 A case's ETag is its version, the count of events recorded on it, in quotes: ``"7"``. Reads
-return it; an action sends it back in ``If-Match`` (or the same number in the body's
-``version``), and the workflow refuses the action (412) if the case has moved on since. The
-comparison happens in the workflow's Update validator, atomically with the case's state: a read
-here would race. This module only reads the header and says when one is missing. See
-docs/api.md, "Versions, ETag and If-Match".
+return it; an action sends it back in ``If-Match``, and the workflow refuses the action (412)
+if the case has moved on since. The comparison happens in the workflow's Update validator,
+atomically with the case's state: a read here would race. This module only reads the header
+and says when one is missing. See docs/api.md, "Versions, ETag and If-Match".
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Header
 
-from api.problems import FieldError, ProblemError
+from api.problems import ProblemError
 from domain.lifecycle import DECISIONS_ON_FIGURES, Action
 
 IfMatch = Annotated[
@@ -24,7 +23,7 @@ IfMatch = Annotated[
         max_length=20,
         pattern=r'^"\d{1,18}"$',
         description='The ETag of the case as the caller read it (`"7"`). A case changed since '
-        "is a 412. Required (or `version` in the body) for approve, reject, "
+        "is a 412. Required for approve, reject, "
         "adjust-compensation and accept-offer; a missing one there is a 428.",
         examples=['"7"'],
     ),
@@ -43,23 +42,14 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def expected_version(action: Action, if_match: str | None, in_body: int | None) -> int | None:
-    """The version the caller decided on: from If-Match or the body, and required for
-    decisions on figures."""
-    in_header = int(if_match.strip('"')) if if_match is not None else None
-    if in_header is not None and in_body is not None and in_header != in_body:
-        raise ProblemError(
-            422,
-            f"If-Match names version {in_header} but the body's version is {in_body}; "
-            "send the version you read, once",
-            errors=[FieldError(field="body.version", message="differs from If-Match")],
-        )
-    version = in_header if in_header is not None else in_body
+def expected_version(action: Action, if_match: str | None) -> int | None:
+    """The version the caller decided on, from If-Match; required for decisions on figures."""
+    version = int(if_match.strip('"')) if if_match is not None else None
     if version is None and action in DECISIONS_ON_FIGURES:
         raise ProblemError(
             428,
             f"'{action.value}' decides on the case's figures: send If-Match with the ETag from "
-            "GET /v1/cases/{case_id} (or that version in the body's 'version'), so that a case "
-            "changed since you read it is refused rather than decided unseen",
+            "GET /v1/cases/{case_id}, so that a case changed since you read it is refused rather "
+            "than decided unseen",
         )
     return version

@@ -409,11 +409,12 @@ _SUMMARIES: dict[Action, str] = {
 
 
 def body_model(action: Action) -> type[BaseModel]:
-    """The request body of an action: its command without the actor (the API sets that)."""
+    """The request body of an action: its command without the actor (the API sets that) and
+    without the version (it travels in If-Match, the one place HTTP gives it)."""
     command = COMMANDS[action]
     fields: dict[str, Any] = {}
     for name, info in command.model_fields.items():
-        if name == "actor":
+        if name in {"actor", "version"}:
             continue
         annotation = _FIELD_OVERRIDES.get(name, info.annotation)
         if name in _FIELD_OVERRIDES:
@@ -461,7 +462,7 @@ async def _act(
     response: Response,
 ) -> CaseResource:
     fields = body.model_dump(exclude_unset=False) if body is not None else {}
-    fields["version"] = expected_version(action, if_match, fields.get("version"))
+    fields["version"] = expected_version(action, if_match)
     try:
         command = COMMANDS[action].model_validate(
             {**fields, "actor": user.actor(on_behalf_of(user, action, view.officer_id))},
@@ -540,7 +541,7 @@ def _action_route(action: Action) -> None:
         "the case as it stands right after it, with its new `ETag`. 409: not allowed in the "
         "case's state (the detail names the state and the actions allowed now); 403: the "
         "caller's role or tier, or four eyes; 422: the body breaks a rule; 412: the case has "
-        "changed since the version sent in `If-Match` (or the body's `version`)"
+        "changed since the version sent in `If-Match`"
         + (
             "; 428: no version was sent, and this decision on the case's figures needs one."
             if action in DECISIONS_ON_FIGURES

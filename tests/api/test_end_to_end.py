@@ -152,12 +152,12 @@ async def test_one_case_through_the_whole_lifecycle_over_http(isolated_stack: St
 
         # Ten seconds of cooling off, then the leaving date has come: exit processing.
         await caseworker.wait_for(case_id, "exit_processing")
-        # The system sends the payroll and pension hand-offs, then opens the checklist.
+        # The system opens the checklist, then records its payroll and pension hand-offs on it.
+        automatic = {"payroll_instruction", "pension_notification"}
         processing = await caseworker.wait_until(
-            case_id, lambda case: [t["kind"] for t in case["tasks"]] == ["exit_checklist"]
+            case_id, lambda case: {e["item"] for e in case["checklist"]} == automatic
         )
-        automatic = {e["item"] for e in processing["checklist"]}
-        assert automatic == {"payroll_instruction", "pension_notification"}
+        assert [t["kind"] for t in processing["tasks"]] == ["exit_checklist"]
         await caseworker.act(case_id, "complete-checklist-item", item="access_revocation")
         done = await caseworker.act(case_id, "complete-checklist-item", item="equipment_return")
         assert done["state"] == "completed"

@@ -147,3 +147,19 @@ def test_an_optional_parameter_is_left_out_never_sent_as_null() -> None:
             for parameter in operation.get("parameters", []):
                 options = parameter["schema"].get("anyOf", [])
                 assert {"type": "null"} not in options, f"{method} {path} {parameter['name']}"
+
+
+def test_if_match_is_a_required_header_exactly_where_its_absence_is_a_428() -> None:
+    required = set()
+    for path, operations in _document()["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "If-Match":
+                    assert parameter["required"] == ("428" in operation["responses"]), path
+                    required |= {path} if parameter["required"] else set()
+    assert {path.rsplit("/", 1)[-1] for path in required} == {
+        "approve",
+        "reject",
+        "adjust-compensation",
+        "accept-offer",
+    }
