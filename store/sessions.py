@@ -1,7 +1,7 @@
 """Browser sessions: a random id in a cookie, kept here only as its SHA-256, like tokens.
 
 A session ends when it has been idle too long, when it reaches its absolute lifetime, when its
-user signs out, or when its user is revoked (a trigger, migration 0006, deletes their rows).
+user signs out, or when its user is revoked (a trigger, migration 0007, deletes their rows).
 """
 
 from __future__ import annotations

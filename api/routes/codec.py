@@ -28,11 +28,9 @@ from api.problems import FieldError, ProblemError, problem_responses
 from api.sessions import TokenOrSessionUser
 from exitcases.codec import CASE_ID, ENCODING, EncryptionCodec, UndecryptablePayload
 from exitcases.runtime import payload_keyring
-from store.audit import record_access
+from store.audit import UNKNOWN_CASE, record_access
 
 router = APIRouter(prefix="/codec", tags=["operations"])
-
-UNKNOWN_CASE = "unknown"
 
 
 async def codec_staff(user: TokenOrSessionUser) -> Principal:
