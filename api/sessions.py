@@ -84,6 +84,3 @@ async def token_or_session_user(
         return await session_principal(request)
 
     return await authenticate(request, find, "the session has ended; sign in again")
-
-
-TokenOrSessionUser = Annotated[Principal, Depends(token_or_session_user)]
