@@ -71,7 +71,11 @@ def allow(
     unless the table lets them do ``operation``. Make it once per route group: FastAPI caches a
     dependency per request by identity."""
 
-    async def allowed(user: Annotated[Principal, Depends(who)]) -> Principal:
+    # The dependency as the default, not in Annotated: annotations are strings here (postponed)
+    # and ``who`` is not a name FastAPI could resolve one with.
+    caller = Depends(who)
+
+    async def allowed(user: Principal = caller) -> Principal:
         require(user, operation)
         return user
 

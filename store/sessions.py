@@ -15,11 +15,24 @@ from store.users import User, token_hash, user_from_row
 
 
 async def start_session(
-    pool: asyncpg.Pool, user_id: str, *, idle: timedelta, lifetime: timedelta
+    pool: asyncpg.Pool,
+    user_id: str,
+    *,
+    idle: timedelta,
+    lifetime: timedelta,
+    replacing: str | None = None,
 ) -> str:
-    """A new session for the user; returns its id, which is never retrievable again."""
+    """A new session for the user; returns its id, which is never retrievable again.
+
+    ``replacing``: the browser's previous session, ended in the same transaction, so signing
+    in (as anyone) never leaves an earlier session alive behind the new cookie.
+    """
     session_id = secrets.token_urlsafe(32)
     async with pool.acquire() as connection, connection.transaction():
+        if replacing is not None:
+            await connection.execute(
+                "DELETE FROM sessions WHERE session_hash = $1", token_hash(replacing)
+            )
         # Sessions nobody can use any more go as new ones come, so the table stays small.
         await connection.execute(
             """DELETE FROM sessions
