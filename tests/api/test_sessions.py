@@ -149,6 +149,16 @@ async def test_the_sign_in_page_signs_in_with_a_form(api: Api) -> None:
         assert "You are signed in" not in (await http.get("/sign-in")).text
 
 
+async def test_the_form_is_recognised_whatever_the_media_types_case(api: Api) -> None:
+    admin = await add_user(api.stack.pool, "Shouting admin", Role.ADMIN)
+    form = {"Content-Type": "Application/X-WWW-Form-URLEncoded; charset=UTF-8"}
+    async with api.stack.http() as http:
+        signed = await http.post("/session", content=f"token={admin.token}", headers=form)
+        assert signed.status_code == 303, signed.text
+        refused = await http.post("/session", content="token=wrong", headers=form)
+        assert refused.status_code == 401 and "text/html" in refused.headers["content-type"]
+
+
 async def test_a_cookie_replayed_without_a_page_is_refused(api: Api) -> None:
     """Any service on the API's host name receives the cookie; replayed from its server (no
     Origin, as no browser sends a POST), it decodes nothing."""
