@@ -7,11 +7,11 @@ staff reads of a case (access logging) needs a change here and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
-from api.auth import CurrentUser, Principal
+from api.auth import CurrentUser, Principal, current_user
 from api.authz import TABLE, Operation, can_see, check_action, require
 from api.deps import Pool
 from api.problems import ProblemError
@@ -63,13 +63,24 @@ async def visible_case(
 VisibleCase = Annotated[CaseView, Depends(visible_case)]
 
 
-def _allow(operation: Operation) -> Callable[[Principal], Awaitable[Principal]]:
-    async def allowed(user: CurrentUser) -> Principal:
+def allow(
+    operation: Operation,
+    who: Callable[..., Awaitable[Principal]] = current_user,
+) -> Any:
+    """A dependency: the caller ``who`` finds (the bearer token's user by default), refused
+    unless the table lets them do ``operation``. Make it once per route group: FastAPI caches a
+    dependency per request by identity."""
+
+    # The dependency as the default, not in Annotated: annotations are strings here (postponed)
+    # and ``who`` is not a name FastAPI could resolve one with.
+    caller = Depends(who)
+
+    async def allowed(user: Principal = caller) -> Principal:
         require(user, operation)
         return user
 
     allowed.__name__ = f"allow_{operation.name.lower()}"
-    return allowed
+    return Depends(allowed)
 
 
 def _allow_action(action: Action) -> Callable[[Principal, CaseView], Awaitable[Principal]]:
@@ -82,7 +93,7 @@ def _allow_action(action: Action) -> Callable[[Principal, CaseView], Awaitable[P
 
 
 # One dependency per row of the table, made once so FastAPI can cache them per request.
-ALLOW = {operation: Depends(_allow(operation)) for operation in Operation}
+ALLOW = {operation: allow(operation) for operation in Operation}
 ALLOW_ACTION = {action: Depends(_allow_action(action)) for action in Action}
 
 

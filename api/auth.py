@@ -4,7 +4,8 @@ Tokens are stored only as hashes (``store.users``); this module never sees one a
 sign-on plugs in through :class:`IdentityVerifier`: set ``EXITCASES_AUTH_VERIFIER`` to
 ``package.module:factory``, where ``factory(settings, pool)`` returns a verifier (for example
 one that checks a JWT's signature, issuer and audience and maps its claims to a role). Nothing
-else in the API changes: every route depends on :func:`current_user` alone.
+else in the API changes: routes depend on :func:`current_user`, or (``/codec``, which a browser
+calls) on ``api.sessions.token_or_session_user``, which uses it whenever a token is sent.
 """
 
 from __future__ import annotations

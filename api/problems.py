@@ -286,7 +286,7 @@ def problem_example(status: int, detail: str, kind: str | None = None) -> dict[s
 
 
 _DEFAULT_EXAMPLES: dict[int, str] = {
-    400: "the cursor is not one this service issued",
+    400: "the request body is not valid JSON",
     401: "send 'Authorization: Bearer <token>' with a token that has not been revoked",
     403: "the auditor role may not 'review'; it needs: caseworker",
     404: "no case EX-0000000000",

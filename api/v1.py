@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.frames import NoFramingMiddleware
 from api.limits import BodyLimitMiddleware
 from api.logging import CaseLoggingMiddleware
 from api.metrics import install_metrics
@@ -27,6 +28,7 @@ def install_api(app: FastAPI) -> None:
     install_problem_handlers(app)
     app.add_middleware(CaseLoggingMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(NoFramingMiddleware)
     install_metrics(app)
     routers = (
         cases,

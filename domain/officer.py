@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # More than twice the top of the highest rank's pay scale. The roster import refuses more (the
 # model does not: officers stored before the bound must still load). With the scheme's cap of
-# at most 40 months' pay, no calculation can exceed what an adjustment may hold (MAX_AMOUNT).
+# at most 36 months' pay (domain/policy.py), no calculation can exceed what an adjustment may
+# hold (MAX_AMOUNT).
 MAX_ANNUAL_PAY = Decimal("300000.00")
 
 

@@ -41,6 +41,14 @@ def check_role_fields(role: Role, tier: Tier | None, officer_id: str | None) -> 
         raise ValueError("an officer needs an officer_id")
 
 
+def check_officer_id(role: Role, officer_id: str | None) -> None:
+    """Raise ValueError when someone other than an officer is given an officer id: a new
+    user's id on the roster would otherwise widen nothing yet mislead every reader. (Not an
+    Actor rule: actors recorded in running cases must keep loading.)"""
+    if officer_id is not None and role is not Role.OFFICER:
+        raise ValueError("only officers have an officer_id")
+
+
 class Actor(BaseModel):
     """The person (or the system) behind an action, as authenticated by the caller.
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -71,6 +72,13 @@ class Settings(BaseSettings):
         "API's /codec endpoint from the browser with credentials; unset: the embedded UI "
         "(http://127.0.0.1 and http://localhost on EXITCASES_TEMPORAL_UI_PORT).",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The API's address as browsers reach it, e.g. https://api.hr.example: its "
+        "origin is the sign-in page's, and https makes the session cookie Secure (named "
+        "__Host-exitcases_session); unset: the request's Host header and scheme, which a proxy "
+        "in front may change.",
+    )
     session_idle_minutes: float = Field(
         default=30, gt=0, description="A browser session unused this long ends (sign in again)."
     )
@@ -129,6 +137,30 @@ class Settings(BaseSettings):
                 # start a server that trusts nobody (or the wrong host) without saying so.
                 ipaddress.ip_network(str(item), strict=False)
         return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _an_origin(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str):
+            parts = urlsplit(value)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ValueError("give the API's URL with http:// or https:// and a host name")
+            if parts.path.strip("/") or parts.query or parts.fragment:
+                raise ValueError("give only scheme, host and port: the API is served at /")
+        return value
+
+    def public_origin(self) -> str | None:
+        """The API's origin as browsers send it in ``Origin`` (scheme://host[:port])."""
+        if self.public_url is None:
+            return None
+        parts = urlsplit(self.public_url)
+        default_port = {"http": 80, "https": 443}[parts.scheme]
+        # Browsers leave the default port out of Origin.
+        port = "" if parts.port in {None, default_port} else f":{parts.port}"
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        return f"{parts.scheme}://{host}{port}"
 
     def ui_origin_list(self) -> list[str]:
         """The Temporal Web UI's origins: configured, or the embedded UI's on its port."""

@@ -221,6 +221,9 @@ def _check_end(
 
 # -- access log ------------------------------------------------------------------------------
 
+# The case of a decoded payload sealed before payloads carried their case id (api/routes/codec).
+UNKNOWN_CASE = "unknown"
+
 
 async def record_access(
     pool: asyncpg.Pool, *, user_id: str, role: str, case_id: str, endpoint: str

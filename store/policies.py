@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncpg
 
-from domain.bounds import admit
 from domain.policy import SchemePolicy, load_bundled_policy
 
 Executor = asyncpg.Pool | asyncpg.Connection
@@ -18,9 +17,10 @@ class PolicyConflict(Exception):
 async def add_policy(pool: asyncpg.Pool, policy: SchemePolicy, created_by: str) -> bool:
     """Store a new version; False when the identical document is already stored.
 
-    A version outside the bounds raises pydantic's ``ValidationError`` and stores nothing.
+    The caller has admitted ``policy`` (``domain.bounds.admit``): the API route and
+    ``load_bundled_policy`` do, once, where the document comes in.
     """
-    document = admit(SchemePolicy, policy).model_dump(mode="json")
+    document = policy.model_dump(mode="json")
     async with pool.acquire() as connection, connection.transaction():
         stored = await connection.fetchval(
             """INSERT INTO policies (version, document, created_by) VALUES ($1, $2, $3)

@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 
-from domain.bounds import admit
 from domain.regulation import Regulation, RegulationParameters, RegulationRecord, in_force
 
 
@@ -38,9 +37,8 @@ async def add_regulation(
     """Store a record; return it and whether it is new.
 
     The same record twice is not an error (a retried request): the stored one comes back.
-    A record outside the bounds raises pydantic's ``ValidationError`` and stores nothing.
+    The caller has admitted ``regulation`` (``domain.bounds.admit``), as the API route does.
     """
-    admit(Regulation, regulation)
     parameters: dict[str, Any] = regulation.parameters.model_dump(mode="json")
     row = await pool.fetchrow(
         """INSERT INTO regulations (legal_reference, version, effective_from, effective_to,

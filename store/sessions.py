@@ -1,7 +1,7 @@
 """Browser sessions: a random id in a cookie, kept here only as its SHA-256, like tokens.
 
 A session ends when it has been idle too long, when it reaches its absolute lifetime, when its
-user signs out, or when its user is revoked (a trigger, migration 0006, deletes their rows).
+user signs out, or when its user is revoked (a trigger, migration 0007, deletes their rows).
 """
 
 from __future__ import annotations
@@ -15,11 +15,24 @@ from store.users import User, token_hash, user_from_row
 
 
 async def start_session(
-    pool: asyncpg.Pool, user_id: str, *, idle: timedelta, lifetime: timedelta
+    pool: asyncpg.Pool,
+    user_id: str,
+    *,
+    idle: timedelta,
+    lifetime: timedelta,
+    replacing: str | None = None,
 ) -> str:
-    """A new session for the user; returns its id, which is never retrievable again."""
+    """A new session for the user; returns its id, which is never retrievable again.
+
+    ``replacing``: the browser's previous session, ended in the same transaction, so signing
+    in (as anyone) never leaves an earlier session alive behind the new cookie.
+    """
     session_id = secrets.token_urlsafe(32)
     async with pool.acquire() as connection, connection.transaction():
+        if replacing is not None:
+            await connection.execute(
+                "DELETE FROM sessions WHERE session_hash = $1", token_hash(replacing)
+            )
         # Sessions nobody can use any more go as new ones come, so the table stays small.
         await connection.execute(
             """DELETE FROM sessions

@@ -14,7 +14,7 @@ from datetime import datetime
 import asyncpg
 from pydantic import BaseModel
 
-from domain.people import Actor, Role, Tier
+from domain.people import Actor, Role, Tier, check_officer_id
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -85,7 +85,8 @@ async def create_user(
     """Create a user; returns it and its token, which is never retrievable again.
 
     Raises ValueError when the role and its fields do not fit (an approver needs a tier,
-    an officer an officer id), and :class:`UserExists` when ``user_id`` is taken.
+    an officer an officer id, and only an officer has one), and :class:`UserExists` when
+    ``user_id`` is taken.
     """
     if not name.strip():
         raise ValueError("a user needs a name")
@@ -94,6 +95,7 @@ async def create_user(
         raise ValueError("the system role belongs to the service itself")
     # The same rules as an Actor's: checked before anything is written.
     Actor(user_id="u_new", role=role, tier=Tier(tier) if tier else None, officer_id=officer_id)
+    check_officer_id(role, officer_id)
     token = secrets.token_urlsafe(32)
     user_id = user_id or user_id_from(secrets.randbits(64))
     row = await pool.fetchrow(

@@ -134,3 +134,10 @@ async def test_users_list_prints_a_table_and_json_without_tokens(
     assert next(line for line in rows if line.startswith(gone.user_id)).split()[-3] == "revoked"
     for token in (kept_token, gone_token):
         assert token not in table.stdout + as_json.stdout
+
+
+async def test_only_officers_are_stored_with_an_officer_id(pool: asyncpg.Pool) -> None:
+    before = await pool.fetchval("SELECT count(*) FROM users")
+    with pytest.raises(ValueError, match="only officers have an officer_id"):
+        await create_user(pool, name="X", role=Role.AUDITOR, officer_id="OF1")
+    assert await pool.fetchval("SELECT count(*) FROM users") == before

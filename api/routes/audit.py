@@ -15,13 +15,13 @@ from api.access import ALLOW, VisibleCase
 from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool
-from api.pagination import Page, cursor_query, decode_cursor, encode_cursor
+from api.pagination import Page, cursor_query, decode_cursor, page_of
 from api.problems import FieldError, ProblemError, problem_responses
 from domain.case import CASE_ID_PATTERN
 from domain.window import Moment, check_window
 from store import audit as audit_log
 from store import case_queries
-from store.audit import CSV_COLUMNS, ExportFormat, render_export
+from store.audit import CSV_COLUMNS, UNKNOWN_CASE, ExportFormat, render_export
 from store.case_queries import AuditEvent
 from store.safe_csv import CsvLines
 
@@ -41,7 +41,7 @@ Cursor = cursor_query(AuditCursor)
     summary="A case's audit events",
     description="Every recorded transition of the case, oldest first: who, in which role, on "
     "whose behalf, from which state to which, and why.",
-    responses=problem_responses(400, 401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def case_audit(
     user: Annotated[Principal, ALLOW[Operation.CASES_AUDIT]],
@@ -54,11 +54,7 @@ async def case_audit(
     items = await case_queries.case_audit(
         pool, view.case_id, limit=limit + 1, after_seq=after.seq if after else 0
     )
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        next_cursor = encode_cursor(AuditCursor(seq=items[-1].seq))
-    return Page[AuditEvent](items=items, next_cursor=next_cursor)
+    return page_of(items, limit, lambda last: AuditCursor(seq=last.seq))
 
 
 MEDIA_TYPES = {ExportFormat.JSONL: "application/x-ndjson", ExportFormat.CSV: "text/csv"}
@@ -158,6 +154,10 @@ async def export_audit(
     )
 
 
+# A case id, or the name the codec logs decodes under when the payloads named no case.
+_ACCESS_CASE_PATTERN = f"^(?:{CASE_ID_PATTERN.removeprefix('^').removesuffix('$')}|{UNKNOWN_CASE})$"
+
+
 @router.get(
     "/audit/access",
     response_class=StreamingResponse,
@@ -175,7 +175,12 @@ async def export_access(
     period: TimeWindow,
     case_id: Annotated[
         str | None,
-        Query(pattern=CASE_ID_PATTERN, description="Only this case.", examples=["EX-4K7M2Q9TXA"]),
+        Query(
+            pattern=_ACCESS_CASE_PATTERN,
+            description=f"Only this case (`{UNKNOWN_CASE}`: decodes of payloads that named no "
+            "case).",
+            examples=["EX-4K7M2Q9TXA"],
+        ),
     ] = None,
 ) -> StreamingResponse:
     lines = audit_log.export_access(pool, case_id=case_id, since=period.since, until=period.until)

@@ -43,7 +43,7 @@ from api.authz import (
 from api.bodies import RequestBody
 from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, remember, replay
-from api.pagination import Limit, Page, cursor_query, decode_cursor, encode_cursor
+from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
 from domain.case import Application, CaseView, case_id_from
@@ -249,7 +249,7 @@ def _created(status: int, content: dict[str, Any]) -> JSONResponse:
     description="Open cases that stopped for a person to look at them (`needs_attention` "
     "gives the reason), newest first. Such a case can only be withdrawn (voluntary exit) or "
     "halted (efficiency retirement). For HR managers and admins.",
-    responses=problem_responses(400, 401, 403, 422),
+    responses=problem_responses(401, 403, 422),
 )
 async def list_needing_attention(
     user: Annotated[Principal, ALLOW[Operation.CASES_NEEDING_ATTENTION]],
@@ -313,12 +313,9 @@ async def _page(
 ) -> Page[CaseSummary]:
     after = decode_cursor(cursor, CaseCursor)
     items = await case_queries.list_cases(pool, limit=limit + 1, after=after, **filters)
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        last = items[-1]
-        next_cursor = encode_cursor(CaseCursor(created_at=last.created_at, case_id=last.case_id))
-    return Page[CaseSummary](items=items, next_cursor=next_cursor)
+    return page_of(
+        items, limit, lambda last: CaseCursor(created_at=last.created_at, case_id=last.case_id)
+    )
 
 
 # -- actions ------------------------------------------------------------------------------

@@ -16,28 +16,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from google.protobuf import json_format
 from pydantic import BaseModel
 from temporalio.api.common.v1 import Payloads
 
+from api.access import allow
 from api.auth import Principal
-from api.authz import Operation, require
+from api.authz import Operation
 from api.deps import Pool
 from api.problems import FieldError, ProblemError, problem_responses
-from api.sessions import TokenOrSessionUser
+from api.sessions import token_or_session_user
 from exitcases.codec import CASE_ID, ENCODING, EncryptionCodec, UndecryptablePayload
 from exitcases.runtime import payload_keyring
-from store.audit import record_access
+from store.audit import UNKNOWN_CASE, record_access
 
 router = APIRouter(prefix="/codec", tags=["operations"])
 
-UNKNOWN_CASE = "unknown"
 
-
-async def codec_staff(user: TokenOrSessionUser) -> Principal:
-    require(user, Operation.CODEC)
-    return user
+# Staff with a bearer token, or signed in to a browser session.
+CodecStaff = Annotated[Principal, allow(Operation.CODEC, token_or_session_user)]
 
 
 class CodecBody(BaseModel):
@@ -77,9 +75,7 @@ def _cases_revealed(payloads: Payloads) -> set[str]:
     summary="Decode payloads for the Temporal Web UI (staff)",
     responses=problem_responses(401, 403, 422),
 )
-async def decode(
-    user: Annotated[Principal, Depends(codec_staff)], body: CodecBody, request: Request, pool: Pool
-) -> dict[str, Any]:
+async def decode(user: CodecStaff, body: CodecBody, request: Request, pool: Pool) -> dict[str, Any]:
     sealed = _parse(body)
     try:
         decoded = await _codec(request).decode(list(sealed.payloads))
@@ -109,7 +105,5 @@ async def decode(
     summary="Encode payloads for the Temporal Web UI (staff)",
     responses=problem_responses(401, 403, 422),
 )
-async def encode(
-    user: Annotated[Principal, Depends(codec_staff)], body: CodecBody, request: Request
-) -> dict[str, Any]:
+async def encode(user: CodecStaff, body: CodecBody, request: Request) -> dict[str, Any]:
     return _render(await _codec(request).encode(list(_parse(body).payloads)))

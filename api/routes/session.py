@@ -21,9 +21,9 @@ from api.auth import Principal, current_user
 from api.deps import AppSettings, Pool
 from api.problems import ProblemError, problem_responses
 from api.sessions import (
-    COOKIE,
     check_origin,
     clear_session_cookie,
+    session_id_of,
     session_principal,
     set_session_cookie,
 )
@@ -45,9 +45,15 @@ class Session(BaseModel):
     role: Role
 
 
+def _is_form(request: Request) -> bool:
+    """Whether the body is the sign-in page's form (media types are case-insensitive)."""
+    media_type = request.headers.get("content-type", "").split(";")[0]
+    return media_type.strip().lower() == _FORM
+
+
 async def _token(request: Request) -> str:
     raw = await request.body()
-    if request.headers.get("content-type", "").split(";")[0].strip() == _FORM:
+    if _is_form(request):
         return parse_qs(raw.decode(errors="replace")).get("token", [""])[0].strip()
     try:
         return SignIn.model_validate_json(raw).token
@@ -58,14 +64,19 @@ async def _token(request: Request) -> str:
 async def _sign_in(
     request: Request, pool: asyncpg.Pool, settings: Settings
 ) -> tuple[str, Principal]:
-    check_origin(request)  # no other page signs a browser in as someone else
+    # No other page signs a browser in as someone else; a script without a page may sign in.
+    check_origin(request, required=False)
     token = await _token(request)
     user = await current_user(
         request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
     )
     try:
         session_id = await start_session(
-            pool, user.user_id, idle=settings.session_idle, lifetime=settings.session_lifetime
+            pool,
+            user.user_id,
+            idle=settings.session_idle,
+            lifetime=settings.session_lifetime,
+            replacing=session_id_of(request),
         )
     except asyncpg.ForeignKeyViolationError:
         raise ProblemError(
@@ -105,7 +116,7 @@ _SIGN_IN_RESPONSES = _sign_in_responses()
     },
 )
 async def create_session(request: Request, pool: Pool, settings: AppSettings) -> Response:
-    form = request.headers.get("content-type", "").startswith(_FORM)
+    form = _is_form(request)
     try:
         session_id, user = await _sign_in(request, pool, settings)
     except ProblemError as error:
@@ -123,8 +134,9 @@ async def create_session(request: Request, pool: Pool, settings: AppSettings) ->
 
 
 async def _sign_out(request: Request, pool: asyncpg.Pool, response: Response) -> Response:
-    session_id = request.cookies.get(COOKIE)
-    if session_id:
+    check_origin(request, required=True)  # no other page signs a browser out
+    session_id = session_id_of(request)
+    if session_id is not None:
         await end_session(pool, session_id)
     clear_session_cookie(response, request)
     return response
@@ -134,7 +146,12 @@ async def _sign_out(request: Request, pool: asyncpg.Pool, response: Response) ->
     "/session",
     status_code=204,
     summary="Sign out: end the browser session",
-    responses={204: {"description": "The session has ended (or there was none)."}},
+    responses={
+        204: {"description": "The session has ended (or there was none)."},
+        **problem_responses(
+            403, s403="requests from https://elsewhere.example may not use a session"
+        ),
+    },
 )
 async def delete_session(request: Request, pool: Pool) -> Response:
     return await _sign_out(request, pool, Response(status_code=204))

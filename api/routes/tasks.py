@@ -10,7 +10,7 @@ from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation, officer_scope
 from api.deps import Pool
-from api.pagination import Limit, Page, cursor_query, decode_cursor, encode_cursor
+from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.problems import problem_responses
 from store import case_queries
 from store.case_queries import TaskCursor, TaskItem
@@ -45,8 +45,4 @@ async def list_tasks(
         limit=limit + 1,
         after=after,
     )
-    next_cursor = None
-    if len(items) > limit:
-        items = items[:limit]
-        next_cursor = encode_cursor(case_queries.task_cursor(items[-1]))
-    return Page[TaskItem](items=items, next_cursor=next_cursor)
+    return page_of(items, limit, case_queries.task_cursor)

@@ -13,7 +13,15 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from api.access import ALLOW
 from api.auth import Principal
@@ -24,7 +32,7 @@ from api.idempotency import IdempotencyKey, remember, replay
 from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.problems import ProblemError, problem_responses
 from domain.commands import WORDS_PATTERN
-from domain.people import USER_ROLES, Role, Tier, check_role_fields
+from domain.people import USER_ROLES, Role, Tier, check_officer_id, check_role_fields
 from store import users
 from store.users import User, UserCursor, UserExists
 
@@ -73,6 +81,14 @@ class CreateUser(RequestBody):
     )
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")
 
+    @field_validator("officer_id")
+    @classmethod
+    def _officers_only(cls, officer_id: str | None, info: ValidationInfo) -> str | None:
+        role = info.data.get("role")
+        if role is not None:
+            check_officer_id(role, officer_id)
+        return officer_id
+
     @model_validator(mode="after")
     def _fields_fit_the_role(self) -> CreateUser:
         check_role_fields(self.role, self.tier, self.officer_id)
@@ -117,7 +133,7 @@ _USER_EXAMPLE: dict[str, Any] = {
                 "application/json": {"example": {"items": [_USER_EXAMPLE], "next_cursor": None}}
             }
         },
-        **problem_responses(400, 401, 403, 422),
+        **problem_responses(401, 403, 422),
     },
 )
 async def list_all(
@@ -143,7 +159,14 @@ async def list_all(
     "the first has `token: null`.",
     responses={
         201: {"content": {"application/json": {"example": _USER_EXAMPLE | {"token": "..."}}}},
-        **problem_responses(401, 403, 422, s422="invalid input in: body.tier"),
+        **problem_responses(
+            401,
+            403,
+            409,
+            422,
+            s409="a user with this id exists already; try again",
+            s422="invalid input in: body.tier",
+        ),
     },
 )
 async def create(
@@ -163,9 +186,13 @@ async def create(
         created, token = await users.create_user(pool, **body.model_dump(), user_id=user_id)
     except UserExists:
         # The same key, answered by a request still running: the same user, no token.
-        assert user_id is not None
-        created = await users.get_user(pool, user_id)
-        assert created is not None
+        existing = await users.get_user(pool, user_id) if user_id is not None else None
+        if existing is None:
+            # Only a key names an existing user; without one, a generated id collided.
+            raise ProblemError(
+                409, "a user with this id exists already; try again", kind="user-exists"
+            ) from None
+        created = existing
     else:
         log.info("user created", user_id=created.user_id, role=created.role.value, by=user.user_id)
     status, content = 201, CreatedUser(**created.model_dump(), token=None).model_dump(mode="json")

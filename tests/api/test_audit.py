@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from store.audit import UNKNOWN_CASE, record_access
 from tests.api.conftest import Api, NewOfficer
 
 
@@ -153,3 +154,15 @@ async def test_the_access_log_refuses_a_case_id_that_is_not_one(api: Api, case_i
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["field"] == "query.case_id"
+
+
+async def test_decodes_of_payloads_that_named_no_case_can_be_looked_up(api: Api) -> None:
+    pool = api.stack.pool
+    await record_access(
+        pool, user_id="u_unknown_reader", role="auditor", case_id=UNKNOWN_CASE, endpoint="POST x"
+    )
+    response = await api.as_("auditor").get("/v1/audit/access", params={"case_id": UNKNOWN_CASE})
+    assert response.status_code == 200, response.text
+    rows = [json.loads(line) for line in response.text.splitlines()]
+    assert rows and {row["case_id"] for row in rows} == {UNKNOWN_CASE}
+    assert "u_unknown_reader" in {row["user_id"] for row in rows}

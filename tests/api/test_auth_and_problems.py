@@ -129,3 +129,15 @@ async def test_options_and_405_name_every_method_of_the_path(api: Api) -> None:
         assert refused.status_code == 405 and refused.headers["content-type"] == PROBLEM
         assert set(refused.headers["allow"].split(", ")) == documented, path
     assert (await client.options("/v1/nowhere")).status_code == 404
+
+
+async def test_no_read_documents_a_400(api: Api) -> None:
+    """A bad cursor or query is a 422 naming the parameter; only an unreadable body is a 400,
+    and reads have no body."""
+    paths = api.stack.app.openapi()["paths"]
+    stale = [
+        path
+        for path, operations in paths.items()
+        if "400" in operations.get("get", {}).get("responses", {})
+    ]
+    assert stale == []

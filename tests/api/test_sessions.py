@@ -7,17 +7,19 @@ import base64
 import json
 
 import httpx
+import pytest
 from google.protobuf import json_format
+from pydantic import ValidationError
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import EventType
 
 from api.app import create_app
-from api.sessions import COOKIE
+from api.sessions import COOKIE, SECURE_COOKIE
 from domain.people import Role
 from exitcases.codec import CASE_ID
 from exitcases.settings import Settings
 from store.users import revoke_user
-from tests.api.conftest import Api, NewOfficer, Stack, add_user
+from tests.api.conftest import Api, NewOfficer, Stack, add_user, make_app
 
 UI = "http://127.0.0.1:8233"
 
@@ -141,8 +143,113 @@ async def test_the_sign_in_page_signs_in_with_a_form(api: Api) -> None:
         signed = await http.post("/session", data={"token": admin.token})
         assert signed.status_code == 303 and signed.headers["location"] == "/sign-in"
         assert "You are signed in" in (await http.get("/sign-in")).text
-        assert (await http.post("/sign-out")).status_code == 303
+        # The form posts from the API's own page, whose origin the browser names.
+        own = {"Origin": "http://api.test"}
+        assert (await http.post("/sign-out", headers=own)).status_code == 303
         assert "You are signed in" not in (await http.get("/sign-in")).text
+
+
+async def test_the_form_is_recognised_whatever_the_media_types_case(api: Api) -> None:
+    admin = await add_user(api.stack.pool, "Shouting admin", Role.ADMIN)
+    form = {"Content-Type": "Application/X-WWW-Form-URLEncoded; charset=UTF-8"}
+    async with api.stack.http() as http:
+        signed = await http.post("/session", content=f"token={admin.token}", headers=form)
+        assert signed.status_code == 303, signed.text
+        refused = await http.post("/session", content="token=wrong", headers=form)
+        assert refused.status_code == 401 and "text/html" in refused.headers["content-type"]
+
+
+async def test_a_cookie_replayed_without_a_page_is_refused(api: Api) -> None:
+    """Any service on the API's host name receives the cookie; replayed from its server (no
+    Origin, as no browser sends a POST), it decodes nothing."""
+    caseworker = await add_user(api.stack.pool, "Replay caseworker", Role.CASEWORKER)
+    empty = {"payloads": []}
+    async with browser(api.stack) as http:
+        signed = await sign_in(http, caseworker.token)
+    async with api.stack.http() as replayer:
+        replayer.cookies.set(COOKIE, signed.cookies[COOKIE])
+        refused = await replayer.post("/codec/decode", json=empty)
+        assert refused.status_code == 403, refused.text
+        assert "no Origin" in refused.json()["detail"]
+        same_origin = await replayer.post(
+            "/codec/decode", json=empty, headers={"Sec-Fetch-Site": "same-origin"}
+        )
+        assert same_origin.status_code == 200, same_origin.text
+        from_ui = await replayer.post("/codec/decode", json=empty, headers={"Origin": UI})
+        assert from_ui.status_code == 200, from_ui.text
+
+
+async def test_only_the_api_and_ui_pages_sign_a_browser_out(api: Api) -> None:
+    caseworker = await add_user(api.stack.pool, "Sign-out caseworker", Role.CASEWORKER)
+    empty = {"payloads": []}
+    async with browser(api.stack) as http:
+        assert (await sign_in(http, caseworker.token)).status_code == 201
+        elsewhere = {"Origin": "http://127.0.0.1:9999"}
+        assert (await http.delete("/session", headers=elsewhere)).status_code == 403
+        assert (await http.post("/sign-out", headers=elsewhere)).status_code == 403
+        del http.headers["Origin"]
+        assert (await http.delete("/session")).status_code == 403
+        assert (await http.post("/sign-out")).status_code == 403
+        http.headers["Origin"] = UI
+        assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        assert (await http.delete("/session")).status_code == 204
+        assert (await http.post("/codec/decode", json=empty)).status_code == 401
+
+
+async def test_signing_in_ends_the_browsers_previous_session(api: Api) -> None:
+    pool = api.stack.pool
+    first = await add_user(pool, "First signer", Role.AUDITOR)
+    second = await add_user(pool, "Second signer", Role.CASEWORKER)
+    empty = {"payloads": []}
+    async with browser(api.stack) as http:
+        earlier = await sign_in(http, first.token)
+        assert (await sign_in(http, second.token)).status_code == 201
+        assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        http.cookies.set(COOKIE, earlier.cookies[COOKIE])  # the first cookie, kept somewhere
+        assert (await http.post("/codec/decode", json=empty)).status_code == 401
+    count = "SELECT count(*) FROM sessions WHERE user_id = $1"
+    assert await pool.fetchval(count, first.user_id) == 0
+    assert await pool.fetchval(count, second.user_id) == 1
+
+
+async def test_the_sign_in_pages_may_not_be_framed(api: Api) -> None:
+    async with api.stack.http() as http:
+        page = await http.get("/sign-in")
+        refused = await http.post("/session", data={"token": "wrong"})
+    for response in (page, refused):
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+        assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_behind_a_tls_proxy_the_public_url_decides_origin_and_secure(
+    api: Api, stack: Stack
+) -> None:
+    """The proxy speaks plain HTTP to the API and may rewrite Host: EXITCASES_PUBLIC_URL says
+    what browsers see."""
+    settings = stack.settings.model_copy(update={"public_url": "https://api.hr.example:443/"})
+    app = make_app(stack.pool, stack.client, settings)
+    admin = await add_user(stack.pool, "Proxied admin", Role.ADMIN)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://internal:8000") as http:
+        own = {"Origin": "https://api.hr.example"}
+        signed = await http.post("/session", data={"token": admin.token}, headers=own)
+        assert signed.status_code == 303, signed.text
+        cookie = signed.headers["set-cookie"]
+        assert cookie.startswith(f"{SECURE_COOKIE}=") and "secure" in cookie.lower()
+        by_host = {"Origin": "http://internal:8000"}  # the Host the proxy sent: not a page
+        forged = await http.post("/session", data={"token": admin.token}, headers=by_host)
+        assert forged.status_code == 403
+
+
+def test_the_public_url_is_an_origin() -> None:
+    assert Settings(public_url="https://API.hr.example:443").public_origin() == (
+        "https://api.hr.example"
+    )
+    assert Settings(public_url="http://[::1]:8000/").public_origin() == "http://[::1]:8000"
+    for wrong in ("api.hr.example", "ftp://api.hr.example", "https://api.hr.example/v1"):
+        with pytest.raises(ValidationError, match="public_url"):
+            Settings(public_url=wrong)
 
 
 async def test_cors_lets_the_ui_on_its_actual_port_send_credentials() -> None:

@@ -119,6 +119,8 @@ async def test_concurrent_duplicates_create_one_user_and_one_token(api: Api, sta
         ({"name": "A", "role": "approver"}, "an approver needs a tier"),
         ({"name": "A", "role": "caseworker", "tier": "hr"}, "only approvers have a tier"),
         ({"name": "A", "role": "officer"}, "an officer needs an officer_id"),
+        ({"name": "A", "role": "caseworker", "officer_id": "OF1"}, "body.officer_id"),
+        ({"name": "A", "role": "admin", "officer_id": "OF1"}, "only officers have an officer_id"),
         ({"name": "A", "role": "system"}, "body.role"),
         ({"name": "   ", "role": "auditor"}, "body.name"),
         ({"name": "A", "role": "auditor", "token": "mine"}, "body.token"),
