@@ -58,6 +58,15 @@ UserRole = Annotated[
 ]
 
 
+def _only_for(role: str, field: str) -> dict[str, Any]:
+    """JSON Schema: ``field`` is required when the role is ``role``, and absent or null else."""
+    return {
+        "if": {"properties": {"role": {"const": role}}, "required": ["role"]},
+        "then": {"required": [field], "properties": {field: {"not": {"type": "null"}}}},
+        "else": {"properties": {field: {"type": "null"}}},
+    }
+
+
 class CreateUser(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
@@ -65,7 +74,10 @@ class CreateUser(RequestBody):
             "examples": [
                 {"name": "Hal HR", "role": "approver", "tier": "hr"},
                 {"name": "Pat Example", "role": "officer", "officer_id": "OF1001"},
-            ]
+            ],
+            # domain.people.check_role_fields and check_officer_id, said in JSON Schema: a
+            # tier for approvers and only them, an officer id for officers and only them.
+            "allOf": [_only_for("approver", "tier"), _only_for("officer", "officer_id")],
         },
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from fastapi import FastAPI
 
@@ -163,3 +164,23 @@ def test_if_match_is_a_required_header_exactly_where_its_absence_is_a_428() -> N
         "adjust-compensation",
         "accept-offer",
     }
+
+
+def test_the_document_says_which_roles_take_a_tier_and_an_officer_id() -> None:
+    document = _document()
+    # The document's own components beside the schema, so that its $refs resolve.
+    schema = {**document["components"]["schemas"]["CreateUser"], **document}
+    validator = jsonschema_rs.Draft202012Validator(schema)
+    accepted = [
+        {"name": "Hal HR", "role": "approver", "tier": "hr"},
+        {"name": "Pat Example", "role": "officer", "officer_id": "OF1001"},
+        {"name": "Cas Worker", "role": "caseworker"},
+    ]
+    refused = [
+        {"name": "Aud Itor", "role": "auditor", "tier": "finance"},
+        {"name": "Hal HR", "role": "approver"},
+        {"name": "Pat Example", "role": "officer"},
+        {"name": "Cas Worker", "role": "caseworker", "officer_id": "OF1001"},
+    ]
+    assert all(validator.is_valid(body) for body in accepted)
+    assert not any(validator.is_valid(body) for body in refused)
