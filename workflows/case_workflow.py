@@ -23,15 +23,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities
     from activities.models import AuditEntry, CaseEvent, Notice, OfficerLookup, Recipient
     from domain.calendar import add_working_days
-    from domain.case import CaseOutcome, CaseView, Task
+    from domain.case import CaseOutcome, CaseView, Task, actions_now
     from domain.clock import local_date, same_time_on
     from domain.commands import COMMANDS, Command, Reassign, Refusal, Resume, Suspend, Withdraw
     from domain.errors import CalculationError
     from domain.lifecycle import (
         ACTION_ROLES,
-        ATTENTION_ACTIONS,
         CALCULATION_FAILED,
-        WITHDRAWABLE_STATES,
         Action,
         CaseState,
         allowed_actions,
@@ -167,13 +165,7 @@ class CaseWorkflow:
         return allowed_actions(state)
 
     def allowed_now(self) -> frozenset[Action]:
-        if self._case.needs_attention:
-            return ATTENTION_ACTIONS[self._case.kind]
-        state = self._case.state
-        actions = set(self._allowed_in(state))
-        if state is CaseState.SUSPENDED and self._case.suspended_from in WITHDRAWABLE_STATES:
-            actions.add(Action.WITHDRAW)
-        return frozenset(actions)
+        return actions_now(self._case, self._allowed_in)
 
     # -- actions arrive as Updates named after the action ------------------------------------
 
