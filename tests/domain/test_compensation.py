@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.commands import NEW_INPUT, AdjustCompensation
+from domain.bounds import NEW_INPUT
+from domain.commands import AdjustCompensation
 from domain.compensation import age_on, amount_problem, calculate
 from domain.money import MAX_AMOUNT
 from domain.officer import MAX_ANNUAL_PAY, Officer, PensionScheme, Rank
