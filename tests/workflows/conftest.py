@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
@@ -180,8 +182,20 @@ async def stand_in_worker(
     client: Client, pool: asyncpg.Pool, settings: Settings, *workflows: type
 ) -> AsyncIterator[Callable[..., Awaitable[Case]]]:
     """A worker of its own for stand-ins of the workflows (named as they are, with a rule
-    changed), and a starter for cases it runs."""
+    changed), and a starter for cases it runs.
+
+    The cases are terminated before the worker stops: a timer of theirs firing later would
+    leave a workflow task that nobody polls, and the time-skipping server skips no time while
+    a workflow task is outstanding.
+    """
     own = settings.model_copy(update={"task_queue": f"stand-in-{secrets.token_hex(3)}"})
+    started: list[Case] = []
+    start = case_starter(client, pool, own)
+
+    async def starting(*args: Any, **kwargs: Any) -> Case:
+        started.append(case := await start(*args, **kwargs))
+        return case
+
     activities = CaseActivities(pool)
     async with Worker(
         client,
@@ -196,4 +210,12 @@ async def stand_in_worker(
         # Stand-ins live in test modules, which the sandbox would import again.
         workflow_runner=UnsandboxedWorkflowRunner(),
     ):
-        yield case_starter(client, pool, own)
+        try:
+            yield starting
+        finally:
+            for case in started:
+                try:
+                    await case.handle.terminate("the test is over")
+                except RPCError as error:  # NOT_FOUND: it has already closed
+                    if error.status is not RPCStatusCode.NOT_FOUND:
+                        raise
