@@ -10,21 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from api.auth import Principal
 from api.problems import ProblemError
-from domain.case import CaseView
+from domain.case import CaseView, actions_now
 from domain.lifecycle import (
     ACTION_ROLES,
-    ATTENTION_ACTIONS,
-    WITHDRAWABLE_STATES,
     Action,
     CaseKind,
     CaseState,
 )
 from domain.people import Role, Tier
-from exitcases.kinds import KINDS
-from exitcases.kinds import state_actions as kind_state_actions
+from exitcases.kinds import KINDS, state_actions
 
 
 class Operation(StrEnum):
@@ -252,22 +250,12 @@ def on_behalf_of(
     return None
 
 
-def state_actions(view: CaseView) -> frozenset[Action]:
-    """What the case's state allows, whoever asks (as the workflow computes it)."""
-    if view.needs_attention:
-        return ATTENTION_ACTIONS[view.kind]
-    actions = set(kind_state_actions(view.kind, view.state))
-    if view.state is CaseState.SUSPENDED and view.suspended_from in WITHDRAWABLE_STATES:
-        actions.add(Action.WITHDRAW)
-    return frozenset(actions)
-
-
 def actions_for(principal: Principal, view: CaseView) -> list[Action]:
     """The actions this caller could take on this case now."""
     if not can_see(principal, view):
         return []
     result = []
-    for action in state_actions(view):
+    for action in actions_now(view, partial(state_actions, view.kind)):
         permission = TABLE[action]
         if principal.role not in permission.roles:
             continue

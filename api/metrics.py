@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import AppSettings, pool_of
 from api.problems import ProblemError, problem_responses, unauthenticated
-from domain.lifecycle import CALCULATION_FAILED, CaseState
+from domain.lifecycle import ATTENTION_REASONS, CaseState
 from store.case_queries import cases_by_state, cases_needing_attention
 
 
@@ -150,7 +150,11 @@ async def count_cases(collected: Metrics, pool: asyncpg.Pool) -> None:
     for state in CaseState:
         collected.cases.labels(state=state.value).set(counts.get(state.value, 0))
     stopped = await cases_needing_attention(pool)
-    for reason in {CALCULATION_FAILED, *stopped}:
+    # Every reason is set each time: one whose last case was closed reads zero, not its last
+    # count. A reason outside the known ones (written by another version) goes with its cases.
+    # No await between clearing and setting, so no scrape sees the gauge half set.
+    collected.needing_attention.clear()
+    for reason in ATTENTION_REASONS | stopped.keys():
         collected.needing_attention.labels(reason=reason).set(stopped.get(reason, 0))
 
 

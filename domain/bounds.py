@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sized
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo
 from pydantic.json_schema import JsonSchemaValue
@@ -23,8 +23,10 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from domain.periods import parse_period
 
-_ADMISSION = "admission"
-ADMISSION: dict[str, bool] = {_ADMISSION: True}
+# The one validation context for input arriving now (a document admitted, a command sent). What
+# is already stored or in a case's history was accepted under the rules of its day and must
+# still load, so every rule for new input only is checked only in this context.
+NEW_INPUT: dict[str, bool] = {"new_input": True}
 
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2100, 12, 31)
@@ -32,15 +34,15 @@ LAST_DAY = date(2100, 12, 31)
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def admitting(info: ValidationInfo) -> bool:
-    """Whether this validation admits a new document (and so applies the bounds)."""
-    return bool(info.context and info.context.get(_ADMISSION))
+def new_input(info: ValidationInfo) -> bool:
+    """Whether this validation is of new input (and so applies the bounds and new rules)."""
+    return bool(info.context and info.context.get("new_input"))
 
 
 def admit(model: type[Model], value: Model | dict[str, Any]) -> Model:
     """``value`` validated against the bounds; raises pydantic's ``ValidationError``."""
     data = value.model_dump() if isinstance(value, BaseModel) else value
-    return model.model_validate(data, context=ADMISSION)
+    return model.model_validate(data, context=NEW_INPUT)
 
 
 def _out_of_bounds(message: str) -> PydanticCustomError:
@@ -65,7 +67,7 @@ class Within:
         return core_schema.with_info_after_validator_function(self._check, handler(source))
 
     def _check(self, value: Any, info: ValidationInfo) -> Any:
-        if not admitting(info):
+        if not new_input(info):
             return value
         measured = len(value) if self.count and isinstance(value, Sized) else value
         too_low = measured <= self.low if self.exclusive_low else measured < self.low
@@ -94,6 +96,8 @@ class Within:
 
 
 DAY_BOUNDS = Within(FIRST_DAY, LAST_DAY)
+# A day in a policy or regulation record.
+Day = Annotated[date, DAY_BOUNDS]
 
 # Months and years measured from this instant: long enough to compare periods by, and far
 # enough from datetime's limits that any bound below can be added to it.
@@ -127,7 +131,7 @@ class PeriodWithin:
         return core_schema.with_info_after_validator_function(self._check, handler(source))
 
     def _check(self, value: str, info: ValidationInfo) -> str:
-        if admitting(info) and (shorter(value, self.shortest) or shorter(self.longest, value)):
+        if new_input(info) and (shorter(value, self.shortest) or shorter(self.longest, value)):
             raise _out_of_bounds(f"must be {self.describe()}")
         return value
 
@@ -147,5 +151,5 @@ def check_after(
 ) -> None:
     """A rule between this field and the ``earlier`` one, on admission; ``rule`` gets the
     earlier field's value. Failing, it names this field (the one declared last)."""
-    if admitting(info) and earlier in info.data and not rule(info.data[earlier]):
+    if new_input(info) and earlier in info.data and not rule(info.data[earlier]):
         raise _out_of_bounds(message)

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import holidays
 
+from domain.errors import beyond_limits
+
 # Worked out once, at import: the ``holidays`` package builds its tables lazily with locale
 # and clock look-ups that a workflow sandbox refuses, and workflows import this module.
 _TABLED_YEARS = range(2000, 2071)
@@ -34,10 +36,11 @@ def add_working_days(start: date, days: int) -> date:
     if days < 0:
         raise ValueError("days must not be negative")
     day = start
-    while days:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            days -= 1
+    with beyond_limits(f"the day {days} working days on"):
+        while days:
+            day += timedelta(days=1)
+            if is_working_day(day):
+                days -= 1
     return day
 
 

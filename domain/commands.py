@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
+from domain.bounds import new_input
 from domain.case import Application, CaseView
 from domain.efficiency import EfficiencyCase, PanelOutcome, Proposal, RegulationRef
 from domain.lifecycle import Action, CaseKind, CaseState, ChecklistItem
@@ -21,11 +22,6 @@ from domain.money import MAX_AMOUNT
 from domain.officer import Rank
 from domain.people import Actor
 from domain.policy import SchemePolicy
-
-# Rules that hold for commands sent from now on. A command already in a case's history was
-# accepted under the rules of its day and must still load when the workflow replays it, so
-# these are checked only when validating with this context (the API does).
-NEW_INPUT = {"new_input": True}
 
 # Unicode's White_Space, spelt out: ``\s`` means slightly different things to Python (which
 # adds \x1c-\x1f) and to the regex engines that read the OpenAPI document.
@@ -35,18 +31,14 @@ _BLANK = re.compile(f"[{_SPACE}]*")
 WORDS_PATTERN = f"^[{_SPACE}]*[^{_SPACE}\\x00][^\\x00]*$"
 
 
-def _new_input(info: ValidationInfo) -> bool:
-    return bool(info.context and info.context.get("new_input"))
-
-
 def _has_words(value: str | None, info: ValidationInfo) -> str | None:
-    if value is not None and _BLANK.fullmatch(value) and _new_input(info):
+    if value is not None and _BLANK.fullmatch(value) and new_input(info):
         raise ValueError("is blank: say it in words, or leave it out where it is optional")
     return value
 
 
 def _adjustable(value: Decimal, info: ValidationInfo) -> Decimal:
-    if _new_input(info):
+    if new_input(info):
         if value <= 0:
             raise ValueError(
                 "an adjustment to £0.00 is refused: to pay nothing, reject or withdraw the case"

@@ -74,6 +74,18 @@ def service_years(officer: Officer, on: date, policy: SchemePolicy) -> Fraction:
     return Fraction(service_days(officer, on), policy.days_per_service_year)
 
 
+def amount_problem(calculation: Calculation) -> str | None:
+    """Why no case may carry ``calculation``'s amount; None if one may.
+
+    Only a pay above MAX_ANNUAL_PAY (stored before the roster bound) or a cap above 36 months
+    gets there: no offer should be made that no adjustment could correct. The caller decides
+    what to do, so that cases calculated before this rule keep their amount on replay.
+    """
+    if calculation.amount > MAX_AMOUNT:
+        return f"the calculated amount is over the most a case may carry ({MAX_AMOUNT})"
+    return None
+
+
 def calculate(officer: Officer, on: date, policy: SchemePolicy) -> Calculation:
     """Compensation for ``officer`` leaving on ``on`` under ``policy``."""
     days = service_days(officer, on)
@@ -91,11 +103,6 @@ def calculate(officer: Officer, on: date, policy: SchemePolicy) -> Calculation:
     )
     cap = Fraction(cap_months) * monthly
     amount = min(tariff, cap) if payable else Fraction(0)
-    if amount > MAX_AMOUNT:
-        # Only from a pay above MAX_ANNUAL_PAY (stored before the roster bound) or a cap above 40
-        # months: refuse to make an offer that no adjustment could correct.
-        raise ValueError(f"the calculated amount is over the most a case may carry ({MAX_AMOUNT})")
-
     return Calculation(
         policy_version=policy.version,
         calculation_date=on,

@@ -132,6 +132,8 @@ DECISIONS_ON_FIGURES = frozenset(
 # A case that needs attention waits only to be closed. The one reason so far: computing with
 # the case's own figures failed (workflows/case_workflow.py).
 CALCULATION_FAILED = "calculation_failed"
+# Every reason a case may need attention for (metrics report each, at zero when none).
+ATTENTION_REASONS = frozenset({CALCULATION_FAILED})
 ATTENTION_ACTIONS: dict[CaseKind, frozenset[Action]] = {
     CaseKind.VOLUNTARY_EXIT: frozenset({Action.WITHDRAW}),
     CaseKind.EFFICIENCY_RETIREMENT: frozenset({Action.HALT}),

@@ -12,6 +12,8 @@ from typing import Annotated, TypeVar
 import isodate
 from pydantic import AfterValidator
 
+from domain.errors import beyond_limits
+
 When = TypeVar("When", date, datetime)
 
 
@@ -34,8 +36,14 @@ Period = Annotated[str, AfterValidator(_check)]
 
 
 def add_period(start: When, period: str) -> When:
-    return start + parse_period(period)
+    """Raises ``CalculationError`` when the result is past the calendar's end."""
+    step = parse_period(period)
+    with beyond_limits(f"the moment {period} on"):
+        return start + step
 
 
 def subtract_period(end: When, period: str) -> When:
-    return end - parse_period(period)
+    """Raises ``CalculationError`` when the result is before the calendar's start."""
+    step = parse_period(period)
+    with beyond_limits(f"the moment {period} before"):
+        return end - step

@@ -8,18 +8,16 @@ Each figure's bounds on admission are in docs/policy-bounds.md.
 from __future__ import annotations
 
 import json
-from datetime import date
 from decimal import Decimal
 from importlib import resources
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from domain.bounds import DAY_BOUNDS, PeriodWithin, Within, admit, check_after, shorter
+from domain.bounds import Day, PeriodWithin, Within, admit, check_after, shorter
 from domain.officer import PensionScheme, Rank
 from domain.periods import Period
 
-Day = Annotated[date, DAY_BOUNDS]
 Money = Annotated[Decimal, Field(ge=0), Within(0, 10_000_000)]
 Months = Annotated[Decimal, Field(gt=0), Within(0, 36)]
 ServiceYears = Annotated[int, Within(20, 45)]

@@ -22,11 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from domain.bounds import DAY_BOUNDS, PeriodWithin
+from domain.bounds import Day, PeriodWithin
 from domain.officer import Rank
 from domain.periods import Period
-
-Day = Annotated[date, DAY_BOUNDS]
 
 
 class Assessment(StrEnum):

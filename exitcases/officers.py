@@ -12,7 +12,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from domain.clock import LONDON
-from domain.compensation import calculate
+from domain.compensation import amount_problem, calculate
+from domain.errors import CalculationError
 from domain.notice import calculation_date
 from domain.officer import Officer
 from domain.policy import SchemePolicy, load_bundled_policy
@@ -135,7 +136,9 @@ def quote_command(args: argparse.Namespace, settings: Settings) -> int:
     today = datetime.now(LONDON).date()
     try:
         calculation = calculate(officer, on or calculation_date(None, today, policy), policy)
-    except ValueError as error:  # an amount over the most a case may carry
+    except CalculationError as error:
         return _fail(str(error))
+    if (problem := amount_problem(calculation)) is not None:
+        return _fail(problem)
     print(calculation.model_dump_json(indent=2))
     return 0

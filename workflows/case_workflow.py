@@ -23,14 +23,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities
     from activities.models import AuditEntry, CaseEvent, Notice, OfficerLookup, Recipient
     from domain.calendar import add_working_days
-    from domain.case import CaseOutcome, CaseView, Task
+    from domain.case import CaseOutcome, CaseView, Task, actions_now
     from domain.clock import local_date, same_time_on
     from domain.commands import COMMANDS, Command, Reassign, Refusal, Resume, Suspend, Withdraw
+    from domain.errors import CalculationError
     from domain.lifecycle import (
         ACTION_ROLES,
-        ATTENTION_ACTIONS,
         CALCULATION_FAILED,
-        WITHDRAWABLE_STATES,
         Action,
         CaseState,
         allowed_actions,
@@ -46,12 +45,6 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
-
-# What computing with a case's own figures raises when they are beyond what the calendar or
-# the arithmetic can hold (a policy stored before today's bounds, say): the case stops and
-# waits for a person. Any other exception is a bug, and fails the workflow task, which
-# Temporal retries until a fixed worker is deployed.
-CALCULATION_ERRORS = (ArithmeticError, ValueError)
 
 
 class CaseClosed(Exception):
@@ -91,11 +84,16 @@ class CaseWorkflow:
         self._current = None
 
     async def _live(self, lifecycle: Callable[[], Awaitable[None]]) -> CaseOutcome:
-        """Run the lifecycle until it closes the case, then answer whatever is still queued."""
+        """Run the lifecycle until it closes the case, then answer whatever is still queued.
+
+        A ``CalculationError`` (the case's own figures are beyond what the calendar or the
+        arithmetic can hold) stops the case for a person. Any other exception is a bug, and
+        fails the workflow task, which Temporal retries until a fixed worker is deployed.
+        """
         with contextlib.suppress(CaseClosed):
             try:
                 await lifecycle()
-            except CALCULATION_ERRORS as error:
+            except CalculationError as error:
                 # Before this branch such a case failed its workflow task for ever; a stuck
                 # case takes the branch once a worker with it is deployed.
                 if not workflow.patched("calculation-errors-need-attention"):
@@ -167,13 +165,7 @@ class CaseWorkflow:
         return allowed_actions(state)
 
     def allowed_now(self) -> frozenset[Action]:
-        if self._case.needs_attention:
-            return ATTENTION_ACTIONS[self._case.kind]
-        state = self._case.state
-        actions = set(self._allowed_in(state))
-        if state is CaseState.SUSPENDED and self._case.suspended_from in WITHDRAWABLE_STATES:
-            actions.add(Action.WITHDRAW)
-        return frozenset(actions)
+        return actions_now(self._case, self._allowed_in)
 
     # -- actions arrive as Updates named after the action ------------------------------------
 
@@ -185,15 +177,7 @@ class CaseWorkflow:
     @act.validator
     def _validate_act(self, name: str, args: Sequence[RawValue]) -> None:
         action, command = self._decode(name, args)
-        try:
-            self._validate(action, command)
-        except CALCULATION_ERRORS:
-            # A rule computed from the case's own figures (the notice window) cannot be: the
-            # action is refused, and nothing about the case has changed.
-            raise refuse(
-                Refusal.INVALID_STATE,
-                f"'{action.value}' cannot be checked: the case's figures could not be computed",
-            ) from None
+        self._checked_validate(action, command, queued=False)
 
     def _decode(self, name: str, args: Sequence[RawValue]) -> tuple[Action, Command]:
         try:
@@ -210,8 +194,27 @@ class CaseWorkflow:
 
     # -- validation (runs before anything is written to history; must not change state) ----
 
-    def _validate(self, action: Action, command: Command) -> None:
-        """Everything that may refuse an action; subclasses add their action-specific rules."""
+    def _checked_validate(self, action: Action, command: Command, *, queued: bool) -> None:
+        """``_validate``, refusing an action whose rules the case's figures cannot compute
+        (the notice window, say): nothing about the case has changed, so it is a refusal."""
+        try:
+            self._validate(action, command, queued=queued)
+        except CalculationError:
+            # Cases that ran before this (and stopped instead) replay as they ran.
+            if queued and not workflow.patched("queued-calculation-errors-refused"):
+                raise
+            raise refuse(
+                Refusal.INVALID_STATE,
+                f"'{action.value}' cannot be checked: the case's figures could not be computed",
+            ) from None
+
+    def _validate(self, action: Action, command: Command, *, queued: bool) -> None:
+        """Everything that may refuse an action; subclasses add their action-specific rules.
+
+        It runs when the action arrives (``queued`` False: the Update's validator, which writes
+        no history) and again when the run method takes it off the inbox (``queued`` True: on
+        replay too, so a rule added there for running cases needs ``workflow.patched``).
+        """
         self._check(action, command)
 
     def _check(self, action: Action, command: Command) -> None:
@@ -290,7 +293,7 @@ class CaseWorkflow:
                 self._current = item = self._inbox.popleft()
                 try:
                     # Validated on arrival; an action queued behind it may have changed things.
-                    self._validate(item.action, item.command)
+                    self._checked_validate(item.action, item.command, queued=True)
                 except ApplicationError as error:
                     self._refuse_current(error)
                     continue
@@ -351,11 +354,13 @@ class CaseWorkflow:
                 )
             )
 
-    async def _hold_for_attention(self, error: Exception) -> None:
+    async def _hold_for_attention(self, error: CalculationError) -> None:
         """Stop the case where it stands, tell the HR managers, and wait for it to be closed.
 
-        Only the error's type is recorded: its message may quote the case's figures.
+        Only the type of the error underneath is recorded: its message may quote the case's
+        figures.
         """
+        cause = error.__cause__ or error
         detail = (
             "the case's figures could not be computed; it needs attention and can now only "
             "be closed"
@@ -365,7 +370,7 @@ class CaseWorkflow:
             "needs_attention",
             SYSTEM_ACTOR,
             reason=detail,
-            details={"reason": CALCULATION_FAILED, "error": type(error).__name__},
+            details={"reason": CALCULATION_FAILED, "error": type(cause).__name__},
             notices=[
                 self._notice(
                     Recipient(role=Role.HR_MANAGER), "case_needs_attention", "needs attention"

@@ -366,8 +366,8 @@ class EfficiencyRetirementWorkflow(ExitTail):
     def _exit_payment(self) -> Decimal | None:
         return None
 
-    def _validate(self, action: Action, command: Command) -> None:
-        super()._validate(action, command)
+    def _validate(self, action: Action, command: Command, *, queued: bool) -> None:
+        super()._validate(action, command, queued=queued)
         if isinstance(command, Decide | PanelDecide):
             self._check_executive(command.actor)
         if isinstance(command, PanelDecide) and command.decision is PanelOutcome.DEFER:
@@ -382,6 +382,11 @@ class EfficiencyRetirementWorkflow(ExitTail):
                     f"the retirement date cannot be before the notice ends ({ends_on}) "
                     "or in the past",
                 )
+
+    def _checklist_rules_when_queued(self) -> bool:
+        # Efficiency cases took any item before they shared the checklist rules; one that
+        # recorded a system item or a second tick replays as it ran.
+        return workflow.patched("efficiency-checklist-rules")
 
     def _check_executive(self, actor: Actor) -> None:
         """Executives decide; four eyes: not the proposer, and the panel is not the decider."""

@@ -178,12 +178,18 @@ class ExitTail(CaseWorkflow):
             Action.COMPLETE_CHECKLIST_ITEM.value, actor, details={"item": item.value}
         )
 
-    def _validate(self, action: Action, command: Command) -> None:
-        super()._validate(action, command)
-        if isinstance(command, CompleteChecklistItem):
+    def _validate(self, action: Action, command: Command, *, queued: bool) -> None:
+        super()._validate(action, command, queued=queued)
+        if isinstance(command, CompleteChecklistItem) and (
+            not queued or self._checklist_rules_when_queued()
+        ):
             refusal = checklist_refusal(command.item, (e.item for e in self._case.checklist))
             if refusal is not None:
                 raise refuse(*refusal)
+
+    def _checklist_rules_when_queued(self) -> bool:
+        """Whether the checklist rules hold again when an item leaves the inbox."""
+        return True
 
     def _checklist_done(self) -> bool:
         return {e.item for e in self._case.checklist} >= set(ChecklistItem)

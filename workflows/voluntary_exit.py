@@ -34,8 +34,9 @@ with workflow.unsafe.imports_passed_through():
         ReviewDecision,
         StartCase,
     )
-    from domain.compensation import calculate
+    from domain.compensation import Calculation, amount_problem, calculate
     from domain.eligibility import IneligibilityReason, assess_eligibility
+    from domain.errors import CalculationError
     from domain.lifecycle import Action, CaseState
     from domain.notice import calculation_date, leaving_date_problem
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
@@ -184,6 +185,7 @@ class VoluntaryExitWorkflow(ExitTail):
             )
         assert officer is not None
         calculation = calculate(officer, on, self._policy)
+        self._check_amount(calculation)
         if not calculation.payable:
             await self._close(
                 CaseState.INELIGIBLE,
@@ -207,6 +209,16 @@ class VoluntaryExitWorkflow(ExitTail):
             },
             notices=[self._tier_notice()],
         )
+
+    def _check_amount(self, calculation: Calculation) -> None:
+        """Stop the case (``CalculationError``) on an amount no case may carry.
+
+        The patch that lets a calculation error stop the case (``_live``) came with this rule:
+        a case that calculated such an amount before it kept the amount, and replays so.
+        """
+        problem = amount_problem(calculation)
+        if problem is not None and workflow.patched("calculation-errors-need-attention"):
+            raise CalculationError(problem)
 
     # -- 5. approval ---------------------------------------------------------------------------
 
@@ -408,8 +420,8 @@ class VoluntaryExitWorkflow(ExitTail):
 
     # -- action-specific rules (validators) --------------------------------------------------
 
-    def _validate(self, action: Action, command: Command) -> None:
-        super()._validate(action, command)
+    def _validate(self, action: Action, command: Command, *, queued: bool) -> None:
+        super()._validate(action, command, queued=queued)
         if isinstance(command, Review):
             if command.decision is not ReviewDecision.PROCEED and not command.reason:
                 raise refuse(Refusal.INVALID_INPUT, f"'{command.decision.value}' needs a reason")

@@ -46,8 +46,9 @@ from api.idempotency import IdempotencyKey, remember, replay
 from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
+from domain.bounds import NEW_INPUT
 from domain.case import Application, CaseView, case_id_from
-from domain.commands import COMMANDS, NEW_INPUT, Refusal, ReviewDecision
+from domain.commands import COMMANDS, Refusal, ReviewDecision
 from domain.efficiency import Proposal
 from domain.lifecycle import DECISIONS_ON_FIGURES, Action, CaseKind, CaseState
 from domain.officer import Rank

@@ -4,11 +4,14 @@ only for the holder of the metrics token."""
 from __future__ import annotations
 
 import dataclasses
+import secrets
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr, ValidationError
 
+from api.metrics import count_cases
+from domain.lifecycle import CALCULATION_FAILED
 from exitcases.settings import Settings
 from tests.api.conftest import Api, NewOfficer, make_app
 
@@ -83,3 +86,29 @@ def test_the_metrics_token_is_long_or_unset_and_never_echoed(
     with pytest.raises(ValidationError, match="at least 32") as refused:
         Settings()
     assert "hunter2" not in str(refused.value)
+
+
+async def test_a_reason_whose_cases_have_gone_no_longer_counts_them(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    """A reason another version wrote reads as its cases, and goes when they do."""
+    case = await api.open(await new_officer())
+    await api.wait_for(case["case_id"], "hr_review")
+    pool, collected = api.stack.pool, api.stack.app.state.metrics
+    reason = f"written_by_another_version_{secrets.token_hex(3)}"
+
+    async def needing_attention(why: str) -> float | None:
+        await count_cases(collected, pool)
+        return collected.registry.get_sample_value(
+            "exitcases_cases_needing_attention", {"reason": why}
+        )
+
+    set_reason = "UPDATE cases SET needs_attention = $2 WHERE case_id = $1"
+    await pool.execute(set_reason, case["case_id"], reason)
+    try:
+        assert await needing_attention(reason) == 1
+    finally:
+        await pool.execute(set_reason, case["case_id"], None)
+    assert not await needing_attention(reason)
+    # The known reasons are always there, at zero when no case has them.
+    assert await needing_attention(CALCULATION_FAILED) is not None

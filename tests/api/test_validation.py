@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from api.routes.cases import body_model
 from api.v1 import install_api
-from domain.commands import NEW_INPUT, AdjustCompensation
+from domain.bounds import NEW_INPUT
+from domain.commands import AdjustCompensation
 from domain.lifecycle import Action
 from tests.api.conftest import Api, NewOfficer, if_match
 

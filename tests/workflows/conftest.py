@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from activities.cases import CaseActivities
 from domain.case import Application, CaseView
 from domain.clock import local_date
 from domain.commands import COMMANDS
@@ -132,8 +137,9 @@ async def today(time_skipping_env: WorkflowEnvironment) -> date:
     return local_date(await time_skipping_env.get_current_time())
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def start_case(client: Client, pool: asyncpg.Pool, settings: Settings):  # type: ignore[no-untyped-def]
+def case_starter(client: Client, pool: asyncpg.Pool, settings: Settings):  # type: ignore[no-untyped-def]
+    """Starts cases on ``settings.task_queue`` (another worker's queue, if a test runs one)."""
+
     async def start(
         subject: Officer | None = None,
         *,
@@ -164,3 +170,52 @@ async def start_case(client: Client, pool: asyncpg.Pool, settings: Settings):  #
         return Case(client, pool, view.case_id, officer_actor)
 
     return start
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def start_case(client: Client, pool: asyncpg.Pool, settings: Settings):  # type: ignore[no-untyped-def]
+    return case_starter(client, pool, settings)
+
+
+@asynccontextmanager
+async def stand_in_worker(
+    client: Client, pool: asyncpg.Pool, settings: Settings, *workflows: type
+) -> AsyncIterator[Callable[..., Awaitable[Case]]]:
+    """A worker of its own for stand-ins of the workflows (named as they are, with a rule
+    changed), and a starter for cases it runs.
+
+    The cases are terminated before the worker stops: a timer of theirs firing later would
+    leave a workflow task that nobody polls, and the time-skipping server skips no time while
+    a workflow task is outstanding.
+    """
+    own = settings.model_copy(update={"task_queue": f"stand-in-{secrets.token_hex(3)}"})
+    started: list[Case] = []
+    start = case_starter(client, pool, own)
+
+    async def starting(*args: Any, **kwargs: Any) -> Case:
+        started.append(case := await start(*args, **kwargs))
+        return case
+
+    activities = CaseActivities(pool)
+    async with Worker(
+        client,
+        task_queue=own.task_queue,
+        workflows=list(workflows),
+        activities=[
+            activities.record_event,
+            activities.load_officer,
+            activities.has_other_open_case,
+            activities.hand_off_exit,
+        ],
+        # Stand-ins live in test modules, which the sandbox would import again.
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
+        try:
+            yield starting
+        finally:
+            for case in started:
+                try:
+                    await case.handle.terminate("the test is over")
+                except RPCError as error:  # NOT_FOUND: it has already closed
+                    if error.status is not RPCStatusCode.NOT_FOUND:
+                        raise

@@ -1,0 +1,129 @@
+"""Cases that ran before a rule was added replay under today's workflows as they ran.
+
+Each history is recorded live by a stand-in for a workflow as it was before the rule (today's
+class with that rule taken out, under the same workflow name, on a worker of its own), and then
+replayed by today's workflows. A rule added where replay runs it (when an action leaves the
+inbox, or in the lifecycle) without ``workflow.patched`` makes the replay fail here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import asyncpg
+import pytest_asyncio
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from domain.case import CaseOutcome
+from domain.commands import Command, CompleteChecklistItem, StartCase
+from domain.compensation import Calculation
+from domain.lifecycle import CALCULATION_FAILED, Action, CaseState
+from domain.money import MAX_AMOUNT
+from exitcases.settings import Settings
+from tests.conftest import TEST_CONVERTER
+from tests.workflows.conftest import CASEWORKER, POLICY, Case, officer, stand_in_worker
+from tests.workflows.test_efficiency_retirement import (
+    in_force,
+    propose,
+    to_exit_processing,
+)
+from tests.workflows.test_voluntary_exit import refused
+from worker import WORKFLOWS
+from workflows.case_workflow import CaseWorkflow
+from workflows.efficiency_retirement import EfficiencyRetirementWorkflow
+from workflows.voluntary_exit import VoluntaryExitWorkflow
+
+_YEAR = 2093
+
+
+@workflow.defn(name="EfficiencyRetirementWorkflow")
+class _EfficiencyBeforeChecklistRules(EfficiencyRetirementWorkflow):
+    """Efficiency cases before they shared the checklist rules: any item, any number of times."""
+
+    @workflow.run
+    async def run(self, start: StartCase) -> CaseOutcome:
+        return await super().run(start)
+
+    def _validate(self, action: Action, command: Command, *, queued: bool) -> None:
+        if isinstance(command, CompleteChecklistItem):
+            CaseWorkflow._validate(self, action, command, queued=queued)
+        else:
+            super()._validate(action, command, queued=queued)
+
+
+@workflow.defn(name="VoluntaryExitWorkflow")
+class _VoluntaryBeforeAmountLimit(VoluntaryExitWorkflow):
+    """Voluntary exit before amounts over MAX_AMOUNT stopped the case."""
+
+    @workflow.run
+    async def run(self, start: StartCase) -> CaseOutcome:
+        return await super().run(start)
+
+    def _check_amount(self, calculation: Calculation) -> None:
+        pass
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def earlier_start_case(  # type: ignore[no-untyped-def]
+    client: Client, pool: asyncpg.Pool, settings: Settings
+) -> AsyncIterator:
+    stand_ins = (_EfficiencyBeforeChecklistRules, _VoluntaryBeforeAmountLimit)
+    async with stand_in_worker(client, pool, settings, *stand_ins) as start:
+        yield start
+
+
+async def _replays_today(case: Case) -> None:
+    history = await case.handle.fetch_history()
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=TEST_CONVERTER)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_an_efficiency_case_that_ticked_a_system_item_again_replays(
+    earlier_start_case, pool, time_skipping_env: WorkflowEnvironment
+) -> None:
+    await in_force(pool, _YEAR)
+    case = await propose(earlier_start_case, _YEAR)
+    await to_exit_processing(case, time_skipping_env)
+    # Before the rule, a person could tick an item the system had already recorded.
+    await case.act(Action.COMPLETE_CHECKLIST_ITEM, CASEWORKER, item="payroll_instruction")
+    view = await case.view()
+    assert [e.item.value for e in view.checklist].count("payroll_instruction") == 2
+
+    await _replays_today(case)
+
+
+# Three months' pay over the cap of 36 months, on £400,000: £1.2M, more than a case may carry.
+_OVER_THE_LIMIT = POLICY.model_copy(
+    update={
+        "cap_months_below_pension_age": Decimal(36),
+        "cap_months_at_pension_age": Decimal(36),
+        "tariff_weeks_per_year": Decimal(52),
+    }
+)
+_OVERPAID = {"annual_pay": Decimal("400000.00")}
+
+
+async def test_a_voluntary_case_that_calculated_over_the_limit_replays(
+    earlier_start_case, start_case
+) -> None:
+    case = await earlier_start_case(officer(**_OVERPAID), policy=_OVER_THE_LIMIT)
+    await case.wait_for(CaseState.HR_REVIEW)
+    view = await case.act(Action.REVIEW, CASEWORKER, decision="proceed")
+    assert view.state is CaseState.APPROVAL
+    assert view.calculation is not None and view.calculation.amount > MAX_AMOUNT
+
+    await _replays_today(case)
+
+    # Today's workflow stops such a case for a person instead.
+    case = await start_case(officer(**_OVERPAID), policy=_OVER_THE_LIMIT)
+    await case.wait_for(CaseState.HR_REVIEW)
+    refusal = await refused(case, Action.REVIEW, CASEWORKER, decision="proceed")
+    assert "needs attention" in refusal.detail
+    view = await case.view()
+    assert (view.state, view.needs_attention) == (CaseState.HR_REVIEW, CALCULATION_FAILED)
+    assert view.calculation is None
