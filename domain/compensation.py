@@ -8,7 +8,7 @@ is never computed from the rounded figures.
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,11 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.money import MAX_AMOUNT, Money, to_pounds
 from domain.officer import Officer, PensionScheme
 from domain.policy import SchemePolicy
+from domain.service import Service, ServiceSource, service_on
 
 WEEKS_PER_YEAR = 52
 MONTHS_PER_YEAR = 12
-# Years of service are shown to six places; the amount uses the exact days / 365.
-_YEARS_SHOWN = Decimal("0.000001")
 
 
 class Calculation(BaseModel):
@@ -31,10 +30,20 @@ class Calculation(BaseModel):
     policy_version: str
     calculation_date: date
     pension_scheme: PensionScheme
-    service_days: int = Field(description="Days from the service start to the calculation date.")
-    years: Decimal = Field(description="service_days / days_per_service_year, shown to 6 places.")
+    service_days: int = Field(description="Days of service on the calculation date.")
+    years: Decimal = Field(
+        description="years_completed + remaining_days / days_per_service_year, to 6 places."
+    )
+    # Calculations made before pensionable service was an input (still in running cases'
+    # histories) have none of these three: their years were service_days / 365.
+    service_source: ServiceSource | None = None
+    years_completed: int | None = None
+    remaining_days: int | None = None
     age: int = Field(description="Whole years of age on the calculation date.")
     pension_age_reached: bool
+    pension_age_condition: str | None = Field(
+        default=None, description="Which condition of the scheme's pension age was met."
+    )
     payable: bool = Field(description="False when full pensionable service rules out payment.")
     weekly_pay: Money
     monthly_pay: Money
@@ -50,28 +59,19 @@ def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _pension_age_reached(
-    scheme: PensionScheme, age: int, years: Fraction, policy: SchemePolicy
-) -> bool:
-    rule = policy.pension_age[scheme]
-    if rule.age is not None:
-        return age >= rule.age
-    assert rule.service_years is not None
-    return years >= rule.service_years
-
-
 def full_service_reached(officer: Officer, on: date, policy: SchemePolicy) -> bool:
-    """At the full-service point of a legacy scheme, the scheme pays nothing."""
+    """At the full-service point of a legacy scheme, the scheme pays nothing.
+
+    Counted in calendar days / days_per_service_year: eligibility at application (replayed by
+    running cases) has always counted so. The calculation itself uses ``service_on``.
+    """
     limit = policy.full_service_years.get(officer.pension_scheme)
-    return limit is not None and service_years(officer, on, policy) >= limit
+    years = Fraction(service_days(officer, on), policy.days_per_service_year)
+    return limit is not None and years >= limit
 
 
 def service_days(officer: Officer, on: date) -> int:
     return max((on - officer.service_start).days, 0)
-
-
-def service_years(officer: Officer, on: date, policy: SchemePolicy) -> Fraction:
-    return Fraction(service_days(officer, on), policy.days_per_service_year)
 
 
 def amount_problem(calculation: Calculation) -> str | None:
@@ -87,17 +87,46 @@ def amount_problem(calculation: Calculation) -> str | None:
 
 
 def calculate(officer: Officer, on: date, policy: SchemePolicy) -> Calculation:
-    """Compensation for ``officer`` leaving on ``on`` under ``policy``."""
+    """Compensation for ``officer`` leaving on ``on`` under ``policy``.
+
+    Service is pensionable service (``domain.service.service_on``): from the pension record
+    when the roster holds one, otherwise whole years since service_start plus remaining days.
+    """
+    service = service_on(officer, on, policy.days_per_service_year)
+    return _calculate(officer, on, policy, service)
+
+
+def calculate_legacy_calendar_days(officer: Officer, on: date, policy: SchemePolicy) -> Calculation:
+    """The rule before pensionable service was an input: calendar days since service_start /
+    days_per_service_year. Kept only so running cases' recorded histories replay (the
+    workflows choose it when ``workflow.patched("pensionable-service-rules")`` is false)."""
     days = service_days(officer, on)
-    years = service_years(officer, on, policy)
+    years = Fraction(days, policy.days_per_service_year)
+    legacy = Service(
+        source=ServiceSource.SERVICE_START,
+        days=days,
+        years_completed=0,
+        remaining_days=0,
+        years=years,
+    )
+    calculation = _calculate(officer, on, policy, legacy)
+    return calculation.model_copy(
+        update={"service_source": None, "years_completed": None, "remaining_days": None}
+    )
+
+
+def _calculate(officer: Officer, on: date, policy: SchemePolicy, service: Service) -> Calculation:
+    years = service.years
     age = age_on(officer.date_of_birth, on)
-    reached = _pension_age_reached(officer.pension_scheme, age, years, policy)
-    payable = not full_service_reached(officer, on, policy)
+    condition = policy.pension_age[officer.pension_scheme].condition_met(age, years)
+    limit = policy.full_service_years.get(officer.pension_scheme)
+    payable = limit is None or years < limit
 
     annual = Fraction(officer.annual_pay)
     weekly = annual / WEEKS_PER_YEAR
     monthly = annual / MONTHS_PER_YEAR
     tariff = Fraction(policy.tariff_weeks_per_year) * weekly * years
+    reached = condition is not None
     cap_months = (
         policy.cap_months_at_pension_age if reached else policy.cap_months_below_pension_age
     )
@@ -107,12 +136,14 @@ def calculate(officer: Officer, on: date, policy: SchemePolicy) -> Calculation:
         policy_version=policy.version,
         calculation_date=on,
         pension_scheme=officer.pension_scheme,
-        service_days=days,
-        years=(Decimal(years.numerator) / Decimal(years.denominator)).quantize(
-            _YEARS_SHOWN, rounding=ROUND_HALF_UP
-        ),
+        service_days=service.days,
+        years=service.years_shown(),
+        service_source=service.source,
+        years_completed=service.years_completed,
+        remaining_days=service.remaining_days,
         age=age,
         pension_age_reached=reached,
+        pension_age_condition=condition,
         payable=payable,
         weekly_pay=to_pounds(weekly),
         monthly_pay=to_pounds(monthly),

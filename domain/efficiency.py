@@ -18,6 +18,7 @@ from domain.eligibility import IneligibilityReason
 from domain.lifecycle import Action, CaseState
 from domain.officer import Officer
 from domain.regulation import Assessment, RegulationParameters
+from domain.service import service_on
 
 # Pensionable service counts as the scheme counts it (DESIGN.md): days / 365.
 DAYS_PER_YEAR = 365
@@ -132,8 +133,13 @@ def assess_precondition(
     parameters: RegulationParameters,
     proposal: Proposal,
     has_other_open_case: bool,
+    legacy_service_rule: bool = False,
 ) -> list[IneligibilityReason]:
-    """Every reason the record does not permit this case; empty when it does."""
+    """Every reason the record does not permit this case; empty when it does.
+
+    ``legacy_service_rule``: the one minimum for every scheme, in calendar days / 365, for
+    cases whose histories were recorded before the per-scheme rule.
+    """
     reasons: list[IneligibilityReason] = []
     if officer.rank not in parameters.eligible_ranks:
         reasons.append(
@@ -141,15 +147,13 @@ def assess_precondition(
                 code="rank_not_covered", detail="the regulation does not cover the officer's rank"
             )
         )
-    years = Fraction(service_days(officer, on), DAYS_PER_YEAR)
-    if years < Fraction(parameters.minimum_pensionable_service_years):
-        reasons.append(
-            IneligibilityReason(
-                code="insufficient_service",
-                detail="the regulation needs at least "
-                f"{parameters.minimum_pensionable_service_years} years of pensionable service",
-            )
-        )
+    service_reason = (
+        _legacy_insufficient_service(officer, on, parameters)
+        if legacy_service_rule
+        else _insufficient_service(officer, on, parameters)
+    )
+    if service_reason is not None:
+        reasons.append(service_reason)
     for missing in sorted(parameters.required_assessments - proposal.recorded()):
         reasons.append(
             IneligibilityReason(
@@ -163,3 +167,36 @@ def assess_precondition(
             )
         )
     return reasons
+
+
+def _insufficient_service(
+    officer: Officer, on: date, parameters: RegulationParameters
+) -> IneligibilityReason | None:
+    scheme = officer.pension_scheme
+    minimum = parameters.minimum_service_by_scheme.get(scheme)
+    if minimum is None:
+        return IneligibilityReason(
+            code="scheme_not_covered",
+            detail=f"the regulation does not apply to members of the {scheme.value} scheme",
+        )
+    if service_on(officer, on, DAYS_PER_YEAR).years < Fraction(minimum):
+        return IneligibilityReason(
+            code="insufficient_service",
+            detail=f"the regulation needs at least {minimum} years of pensionable service "
+            f"in the {scheme.value} scheme",
+        )
+    return None
+
+
+def _legacy_insufficient_service(
+    officer: Officer, on: date, parameters: RegulationParameters
+) -> IneligibilityReason | None:
+    """The rule before the per-scheme minimum; kept only for replay of running cases."""
+    years = Fraction(service_days(officer, on), DAYS_PER_YEAR)
+    if years < Fraction(parameters.minimum_pensionable_service_years):
+        return IneligibilityReason(
+            code="insufficient_service",
+            detail="the regulation needs at least "
+            f"{parameters.minimum_pensionable_service_years} years of pensionable service",
+        )
+    return None

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # More than twice the top of the highest rank's pay scale. The roster import refuses more (the
 # model does not: officers stored before the bound must still load). With the scheme's cap of
@@ -45,6 +45,9 @@ class Officer(BaseModel):
     annual_pay: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
     pension_scheme: PensionScheme
     misconduct_pending: bool = False
+    # From the force's pension records: pensionable service (in days) on service_as_of.
+    pensionable_service_days: int | None = Field(default=None, ge=0, le=60 * 366)
+    service_as_of: date | None = None
     sex: str | None = None
     ethnicity: str | None = None
     disability: str | None = None
@@ -56,3 +59,17 @@ class Officer(BaseModel):
         if born is not None and value <= born:
             raise ValueError("service_start must be after date_of_birth")
         return value
+
+    @model_validator(mode="after")
+    def _pension_record(self) -> Officer:
+        if (self.pensionable_service_days is None) != (self.service_as_of is None):
+            raise ValueError("give both pensionable_service_days and service_as_of, or neither")
+        if self.service_as_of is not None and self.pensionable_service_days is not None:
+            if self.service_as_of < self.service_start:
+                raise ValueError("service_as_of must not be before service_start")
+            if self.pensionable_service_days > (self.service_as_of - self.service_start).days:
+                raise ValueError(
+                    "pensionable_service_days must not be more than the days from "
+                    "service_start to service_as_of"
+                )
+        return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from fractions import Fraction
 from importlib import resources
 from typing import Annotated
 
@@ -65,18 +66,42 @@ def _earlier(first: Deadline, second: Deadline) -> bool:
 
 
 class PensionAge(BaseModel):
-    """At or above pension age once either figure given is reached."""
+    """A scheme's pension age: reached at ``age`` (with at least ``service_years`` if both are
+    given), or at any age with ``or_service_years``.
+
+    ``{"service_years": 30}`` and ``{"age": 55}`` mean what they meant before the combined
+    form, so stored policies compute as they did.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     age: Annotated[int, Within(50, 75)] | None = Field(default=None, gt=0)
     service_years: ServiceYears | None = Field(default=None, gt=0)
+    or_service_years: ServiceYears | None = Field(
+        default=None, gt=0, description="Service that reaches pension age at any age."
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> PensionAge:
-        if (self.age is None) == (self.service_years is None):
-            raise ValueError("give exactly one of age or service_years")
+        if self.age is None and self.service_years is None:
+            raise ValueError("give age, service_years or both")
+        if self.or_service_years is not None and self.age is None:
+            raise ValueError("or_service_years is an alternative to an age: give age too")
         return self
+
+    def condition_met(self, age: int, years: Fraction) -> str | None:
+        """Which condition reaches pension age, in words; None while neither does."""
+        if self.or_service_years is not None and years >= self.or_service_years:
+            return f"{self.or_service_years} years' pensionable service at any age"
+        if self.age is not None and age < self.age:
+            return None
+        if self.service_years is not None and years < self.service_years:
+            return None
+        if self.age is None:
+            return f"{self.service_years} years' pensionable service"
+        if self.service_years is None:
+            return f"age {self.age}"
+        return f"age {self.age} with at least {self.service_years} years' pensionable service"
 
 
 class ApprovalThresholds(BaseModel):

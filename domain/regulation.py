@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from domain.bounds import Day, PeriodWithin
-from domain.officer import Rank
+from domain.officer import PensionScheme, Rank
 from domain.periods import Period
 
 
@@ -37,6 +37,16 @@ class Assessment(StrEnum):
 
 _RANKS_UP_TO_CHIEF_SUPERINTENDENT = frozenset(Rank) - {Rank.COMMANDER}
 
+ServiceYears = Annotated[Decimal, Field(gt=0, le=60, max_digits=4, decimal_places=1)]
+
+# Former reg. A19: entitlement to the maximum pension, reached at 30 years in the 1987 scheme
+# and 35 in the 2006 scheme; the 2015 (career average) scheme has no such entitlement.
+_A19_MINIMUM_SERVICE: dict[PensionScheme, Decimal | None] = {
+    PensionScheme.P1987: Decimal(30),
+    PensionScheme.P2006: Decimal(35),
+    PensionScheme.P2015: None,
+}
+
 
 class RegulationParameters(BaseModel):
     """Every figure the efficiency-retirement branch uses; none is fixed in code."""
@@ -48,13 +58,15 @@ class RegulationParameters(BaseModel):
         min_length=1,
         description="Ranks the power applies to (A19: below chief officer rank).",
     )
-    minimum_pensionable_service_years: Decimal = Field(
+    minimum_pensionable_service_years: ServiceYears = Field(
         default=Decimal(30),
-        gt=0,
-        le=60,
-        max_digits=4,
-        decimal_places=1,
-        description="Pensionable service an officer needs before the power applies.",
+        description="The one minimum for every scheme that cases started before "
+        "minimum_service_by_scheme still replay under; new cases use minimum_service_by_scheme.",
+    )
+    minimum_service_by_scheme: dict[PensionScheme, ServiceYears | None] = Field(
+        default=_A19_MINIMUM_SERVICE,
+        description="Pensionable service (years) each scheme needs before the power applies; "
+        "null: the power does not apply to that scheme's members.",
     )
     notice_period: Annotated[Period, PeriodWithin("PT1S", "P5Y")] = Field(
         default="P3M", description="ISO 8601 period of notice."
@@ -66,6 +78,15 @@ class RegulationParameters(BaseModel):
         default=frozenset(Assessment),
         description="Assessments that must be recorded before notice is served.",
     )
+
+    @field_validator("minimum_service_by_scheme")
+    @classmethod
+    def _every_scheme(
+        cls, value: dict[PensionScheme, Decimal | None]
+    ) -> dict[PensionScheme, Decimal | None]:
+        if set(value) != set(PensionScheme):
+            raise ValueError("needs an entry (null: not eligible) for each of 1987, 2006 and 2015")
+        return value
 
     @field_serializer("eligible_ranks", "required_assessments", when_used="json")
     def _sorted(self, values: frozenset[StrEnum]) -> list[str]:
@@ -89,6 +110,7 @@ class Regulation(BaseModel):
                     "parameters": {
                         "eligible_ranks": ["chief_inspector", "superintendent"],
                         "minimum_pensionable_service_years": "30",
+                        "minimum_service_by_scheme": {"1987": "30", "2006": "35", "2015": None},
                         "notice_period": "P3M",
                         "representations_window": "P28D",
                         "required_assessments": [

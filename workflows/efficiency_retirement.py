@@ -107,6 +107,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                 parameters=self._efficiency.regulation.parameters,
                 proposal=self._efficiency.proposal,
                 has_other_open_case=other_open_case,
+                legacy_service_rule=not workflow.patched("pensionable-service-rules"),
             )
         if reasons:
             self._case.ineligibility = reasons

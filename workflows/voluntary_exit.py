@@ -34,7 +34,12 @@ with workflow.unsafe.imports_passed_through():
         ReviewDecision,
         StartCase,
     )
-    from domain.compensation import Calculation, amount_problem, calculate
+    from domain.compensation import (
+        Calculation,
+        amount_problem,
+        calculate,
+        calculate_legacy_calendar_days,
+    )
     from domain.eligibility import IneligibilityReason, assess_eligibility
     from domain.errors import CalculationError
     from domain.lifecycle import Action, CaseState
@@ -184,7 +189,13 @@ class VoluntaryExitWorkflow(ExitTail):
                 reason="officer no longer on the roster",
             )
         assert officer is not None
-        calculation = calculate(officer, on, self._policy)
+        # Cases reviewed before pensionable service was an input replay with the old count.
+        rule = (
+            calculate
+            if workflow.patched("pensionable-service-rules")
+            else calculate_legacy_calendar_days
+        )
+        calculation = rule(officer, on, self._policy)
         self._check_amount(calculation)
         if not calculation.payable:
             await self._close(

@@ -41,22 +41,22 @@ def officer(
 @pytest.mark.parametrize(
     ("case", "kwargs", "amount", "tariff", "cap", "capped", "reached"),
     [
-        # 7305 days = 20.013699 years; weekly 1000.00; tariff 3 x 1000 x 7305/365.
+        # Exactly 20 years (20 whole years, 0 days); weekly 1000.00; tariff 3 x 1000 x 20.
         (
             "tariff below the cap",
             {"started": date(2006, 9, 30)},
-            "60041.10",
-            "60041.10",
+            "60000.00",
+            "60000.00",
             "78000.00",
             False,
             False,
         ),
-        # 35 years of 2015 scheme service: tariff 105,x far above 18 months' pay.
+        # 35 years of 2015 scheme service: tariff 3 x 1000 x 35 = 105,000, above 18 months' pay.
         (
             "cap below pension age",
             {"started": date(1991, 9, 30)},
             "78000.00",
-            "105073.97",
+            "105000.00",
             "78000.00",
             True,
             False,
@@ -66,7 +66,7 @@ def officer(
             "cap at pension age, 2015 scheme",
             {"born": date(1966, 9, 30), "started": date(2006, 9, 30)},
             "26000.00",
-            "60041.10",
+            "60000.00",
             "26000.00",
             True,
             True,
@@ -76,17 +76,22 @@ def officer(
             "cap at pension age, 2006 scheme",
             {"born": date(1971, 9, 30), "scheme": PensionScheme.P2006},
             "26000.00",
-            "60041.10",
+            "60000.00",
             "26000.00",
             True,
             True,
         ),
-        # 1987 scheme: pension age and full service are both 30 years; 10582 days is below.
+        # 1987 scheme, aged 46 (under 50) with 28 years 355 days (under 30): below pension age.
+        # Tariff 3 x 1000 x (28 + 355/365) = 84,000 + 2,917.808... = 86,917.81.
         (
             "1987 scheme below pension age",
-            {"started": date(1997, 10, 10), "scheme": PensionScheme.P1987},
+            {
+                "started": date(1997, 10, 10),
+                "scheme": PensionScheme.P1987,
+                "born": date(1980, 1, 1),
+            },
             "78000.00",
-            "86975.34",
+            "86917.81",
             "78000.00",
             True,
             False,
@@ -122,9 +127,9 @@ def test_rounding_is_half_up_once_at_the_end() -> None:
 
 def test_the_working_is_serialised_as_two_place_strings() -> None:
     data = calculate(officer(), ON, POLICY).model_dump(mode="json")
-    assert data["amount"] == "60041.10"
+    assert data["amount"] == "60000.00"
     assert data["cap"] == "78000.00"
-    assert data["years"] == "20.013699"
+    assert data["years"] == "20.000000"
     assert not any(isinstance(v, float) for v in data.values())
 
 
@@ -141,7 +146,7 @@ def test_the_working_is_serialised_as_two_place_strings() -> None:
 def test_full_service_means_no_payment(
     scheme: PensionScheme, years_served: int, payable: bool
 ) -> None:
-    started = ON - timedelta(days=365 * years_served)
+    started = ON.replace(year=ON.year - years_served)
     result = calculate(officer(started=started, scheme=scheme, born=date(1960, 1, 1)), ON, POLICY)
     assert result.payable is payable
     if not payable:
@@ -159,18 +164,15 @@ def test_pension_age_boundary_day() -> None:
 
 
 def test_1987_pension_age_is_reached_on_the_day_of_30_years() -> None:
+    """Aged 45 (below 50): only the 30-years-at-any-age condition can reach pension age; the
+    30th anniversary of 1996-09-30 is 2026-09-30."""
     on = date(2026, 9, 30)
-    started = on - timedelta(days=365 * 30)
-    result = calculate(officer(started=started, scheme=PensionScheme.P1987), on, POLICY)
+    started = date(1996, 9, 30)
+    young = officer(started=started, scheme=PensionScheme.P1987, born=date(1981, 1, 1))
+    result = calculate(young, on, POLICY)
     assert result.pension_age_reached and not result.payable
-
-
-def test_leap_years_count_their_extra_day() -> None:
-    # 2024-02-28 to 2025-02-28 spans 29 February: 366 days, more than one year of service.
-    result = calculate(officer(started=date(2024, 2, 28)), date(2025, 2, 28), POLICY)
-    assert result.service_days == 366
-    assert result.years == Decimal("1.002740")
-    assert result.tariff == Decimal("3008.22")
+    assert result.pension_age_condition == "30 years' pensionable service at any age"
+    assert not calculate(young, on - timedelta(days=1), POLICY).pension_age_reached
 
 
 def test_born_on_29_february_turns_a_year_older_on_1_march() -> None:
