@@ -31,7 +31,14 @@ REQUIRED_COLUMNS = (
     "pension_scheme",
     "misconduct_pending",
 )
-OPTIONAL_COLUMNS = ("sex", "ethnicity", "disability")
+OPTIONAL_COLUMNS = (
+    "sex",
+    "ethnicity",
+    "disability",
+    # From the pension records, both or neither (domain/service.py).
+    "pensionable_service_days",
+    "service_as_of",
+)
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -52,6 +59,8 @@ def _message(error: dict) -> str:  # type: ignore[type-arg]
     kind = error["type"]
     if kind.startswith("date"):
         return "not a date in the form YYYY-MM-DD"
+    if kind.startswith("int") or kind in {"greater_than_equal", "less_than_equal"}:
+        return "must be a whole number of days, not negative"
     if kind == "enum":
         return "must be one of " + error["ctx"]["expected"]
     if kind.startswith("decimal") or kind in {"greater_than", "decimal_parsing"}:
@@ -87,6 +96,8 @@ def _implausible(line: int, officer: Officer, today: date) -> list[RowError]:
         errors.append(RowError(line, "service_start", "is in the future"))
     if age_on(officer.date_of_birth, officer.service_start) < MINIMUM_AGE_AT_JOINING:
         errors.append(RowError(line, "service_start", "is before the officer's 16th birthday"))
+    if officer.service_as_of is not None and officer.service_as_of > today:
+        errors.append(RowError(line, "service_as_of", "is in the future"))
     if officer.annual_pay > MAX_ANNUAL_PAY:
         errors.append(RowError(line, "annual_pay", f"must be at most {MAX_ANNUAL_PAY:,.2f}"))
     return errors

@@ -156,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     quote.add_argument("--date-of-birth")
     quote.add_argument("--service-start")
     quote.add_argument("--pension-scheme", choices=["1987", "2006", "2015"])
+    quote.add_argument(
+        "--pensionable-service-days",
+        type=int,
+        help="pensionable service in days on --service-as-of, from the pension records",
+    )
+    quote.add_argument("--service-as-of", help="the date of --pensionable-service-days")
     quote.add_argument("--policy", help="policy version (default: the current one)")
 
     audit = commands.add_parser("audit", help="the audit log").add_subparsers(

@@ -70,6 +70,8 @@ def _officer_from_args(args: argparse.Namespace) -> Officer:
             "service_start": args.service_start,
             "annual_pay": args.annual_pay,
             "pension_scheme": args.pension_scheme,
+            "pensionable_service_days": args.pensionable_service_days,
+            "service_as_of": args.service_as_of,
         }
     )
 
@@ -100,6 +102,31 @@ async def _load(
         await pool.close()
 
 
+def _invalid(invalid: ValidationError) -> str:
+    # Field errors name the option; the pension record's both-or-neither and calendar-time
+    # checks are the model's own (their messages hold no value).
+    fields = [
+        "--" + str(e["loc"][0]).replace("_", "-")
+        if e["loc"]
+        else e["msg"].removeprefix("Value error, ")
+        for e in invalid.errors()
+    ]
+    return "invalid " + ", ".join(fields)
+
+
+def _with_pension_record(officer: Officer | None, args: argparse.Namespace) -> Officer | None:
+    """The roster officer with the pension record given on the command line, if one is."""
+    if officer is None or (args.pensionable_service_days is None and args.service_as_of is None):
+        return officer
+    return Officer.model_validate(
+        officer.model_dump()
+        | {
+            "pensionable_service_days": args.pensionable_service_days,
+            "service_as_of": args.service_as_of,
+        }
+    )
+
+
 def quote_command(args: argparse.Namespace, settings: Settings) -> int:
     by_hand = [
         args.rank,
@@ -120,11 +147,12 @@ def quote_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         officer = None if args.officer_id else _officer_from_args(args)
     except ValidationError as invalid:
-        fields = ", ".join("--" + str(e["loc"][0]).replace("_", "-") for e in invalid.errors())
-        return _fail(f"invalid {fields}")
+        return _fail(_invalid(invalid))
     try:
         roster_officer, policy = asyncio.run(_load(args, settings))
-        officer = officer or roster_officer
+        officer = officer or _with_pension_record(roster_officer, args)
+    except ValidationError as invalid:
+        return _fail(_invalid(invalid))
     except NoDatabase as error:
         if args.officer_id or args.policy:
             return _fail(str(error))

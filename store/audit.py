@@ -295,6 +295,7 @@ async def redact_closed_cases(pool: asyncpg.Pool, *, older_than: timedelta) -> i
         await connection.execute(
             """UPDATE officers SET name = $2, date_of_birth = NULL, annual_pay = NULL,
                    misconduct_pending = NULL, sex = NULL, ethnicity = NULL, disability = NULL,
+                   pensionable_service_days = NULL, service_as_of = NULL,
                    redacted_at = now()
                WHERE officer_id = ANY($1::text[])""",
             ids,

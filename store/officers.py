@@ -12,7 +12,7 @@ Executor = asyncpg.Pool | asyncpg.Connection
 
 _COLUMNS = (
     "officer_id, name, rank, date_of_birth, service_start, annual_pay, pension_scheme, "
-    "misconduct_pending, sex, ethnicity, disability"
+    "misconduct_pending, sex, ethnicity, disability, pensionable_service_days, service_as_of"
 )
 
 
@@ -31,7 +31,7 @@ async def upsert_officers(pool: asyncpg.Pool, officers: list[Officer]) -> Import
         )
         await connection.executemany(
             f"""INSERT INTO officers ({_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                 ON CONFLICT (officer_id) DO UPDATE SET
                     name = EXCLUDED.name, rank = EXCLUDED.rank,
                     date_of_birth = EXCLUDED.date_of_birth,
@@ -39,6 +39,8 @@ async def upsert_officers(pool: asyncpg.Pool, officers: list[Officer]) -> Import
                     pension_scheme = EXCLUDED.pension_scheme,
                     misconduct_pending = EXCLUDED.misconduct_pending, sex = EXCLUDED.sex,
                     ethnicity = EXCLUDED.ethnicity, disability = EXCLUDED.disability,
+                    pensionable_service_days = EXCLUDED.pensionable_service_days,
+                    service_as_of = EXCLUDED.service_as_of,
                     updated_at = now(), redacted_at = NULL""",  # noqa: S608 (a constant column list)
             [
                 (
@@ -53,6 +55,8 @@ async def upsert_officers(pool: asyncpg.Pool, officers: list[Officer]) -> Import
                     o.sex,
                     o.ethnicity,
                     o.disability,
+                    o.pensionable_service_days,
+                    o.service_as_of,
                 )
                 for o in officers
             ],

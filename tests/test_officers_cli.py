@@ -78,9 +78,69 @@ def test_quote_by_hand_prints_the_working_as_json(database_url: str) -> None:
     )
     assert quote.returncode == 0, quote.stderr
     result = json.loads(quote.stdout)
-    assert result["amount"] == "60041.10" and result["tariff"] == "60041.10"
+    # Exactly 20 years (20 whole years, 0 days): 3 weeks x 1,000 x 20 = 60,000.
+    assert result["amount"] == "60000.00" and result["tariff"] == "60000.00"
     assert result["cap"] == "78000.00" and result["payable"] is True
-    assert result["pension_age_reached"] is False and result["years"] == "20.013699"
+    assert result["pension_age_reached"] is False and result["years"] == "20.000000"
+    assert (result["years_completed"], result["remaining_days"]) == (20, 0)
+    assert result["service_source"] == "service_start"
+
+
+async def test_pension_record_columns_import_and_quote(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    """CLP1 joined 1990-01-01 but has 7,000 days' pensionable service on 2026-01-01; on
+    2026-09-30 (272 days later) 7,272 days = 19 years 337 days; 3 weeks x 1,000 x 7,272/365 =
+    59,769.86 on 52,000 a year (calendar time would give 36 years, capped at 78,000)."""
+    header = f"{HEADER},pensionable_service_days,service_as_of"
+    bad = exitcases(
+        database_url,
+        "officers",
+        "import",
+        "-",
+        stdin=f"{header}\n"
+        "CLP1,A B,superintendent,1970-01-01,1990-01-01,52000,2015,false,-3,2026-01-01\n"
+        "CLP2,C D,superintendent,1970-01-01,1990-01-01,52000,2015,false,100,\n"
+        "CLP3,E F,superintendent,1970-01-01,1990-01-01,52000,2015,false,100,2999-01-01\n"
+        "CLP4,G H,superintendent,1970-01-01,2020-01-01,52000,2015,false,9000,2021-01-01\n",
+    )
+    assert bad.returncode == 2
+    assert "line 2: pensionable_service_days" in bad.stderr
+    assert "line 3: row: give both" in bad.stderr
+    assert "line 4: service_as_of: is in the future" in bad.stderr
+    assert "line 5: row: pensionable_service_days must not be more than" in bad.stderr
+    good = (
+        f"{header}\n"
+        "CLP1,A B,superintendent,1970-01-01,1990-01-01,52000,2015,false,7000,2026-01-01\n"
+    )
+    assert exitcases(database_url, "officers", "import", "-", stdin=good).returncode == 0
+    stored = await pool.fetchrow(
+        "SELECT pensionable_service_days, service_as_of FROM officers WHERE officer_id = 'CLP1'"
+    )
+    assert stored["pensionable_service_days"] == 7000
+    quote = exitcases(
+        database_url, "compensation", "quote", "--officer-id", "CLP1", "--on", "2026-09-30"
+    )
+    assert quote.returncode == 0, quote.stderr
+    result = json.loads(quote.stdout)
+    assert result["service_source"] == "pension_record" and result["amount"] == "59769.86"
+    by_option = exitcases(
+        database_url,
+        "compensation",
+        "quote",
+        *("--officer-id", "CLP1", "--on", "2026-09-30"),
+        *("--pensionable-service-days", "7100", "--service-as-of", "2026-01-01"),
+    )
+    assert by_option.returncode == 0, by_option.stderr
+    # 7,372 days: 3,000 x 7,372/365 = 60,591.78.
+    assert json.loads(by_option.stdout)["amount"] == "60591.78"
+    half = exitcases(
+        database_url,
+        "compensation",
+        "quote",
+        *("--officer-id", "CLP1", "--pensionable-service-days", "10"),
+    )
+    assert half.returncode == 2 and "give both" in half.stderr
 
 
 async def test_quote_for_a_roster_officer_under_full_service(
