@@ -195,6 +195,18 @@ async def test_precondition_failures_close_the_case_with_every_reason(start_case
     ]
 
 
+async def test_the_minimum_service_is_the_scheme_s(start_case, pool) -> None:
+    """Default record (A19): the 2015 scheme is not covered at any service (here 2094 - 1990 =
+    104 years), and the refusal names the scheme."""
+    await in_force(pool, 2094)
+    case = await propose(
+        start_case, 2094, service_start=date(1990, 1, 1), pension_scheme=PensionScheme.P2015
+    )
+    view = await case.wait_for(CaseState.INELIGIBLE)
+    assert [r.code for r in view.ineligibility] == ["scheme_not_covered"]
+    assert "2015 scheme" in view.ineligibility[0].detail
+
+
 async def test_proposal_notice_representations_panel_and_the_shared_exit_tail(
     start_case, pool, time_skipping_env: WorkflowEnvironment
 ) -> None:
@@ -292,7 +304,9 @@ async def test_the_panel_may_withdraw(start_case, pool, time_skipping_env) -> No
 async def test_the_officer_may_apply_for_voluntary_exit_instead(
     start_case, pool, client, time_skipping_env
 ) -> None:
-    await in_force(pool, 2088)
+    # A record extending the power to the 2015 scheme (A19's default leaves it out), so that
+    # the officer has no full-service point and the voluntary scheme would pay.
+    await in_force(pool, 2088, minimum_service_by_scheme={"1987": "30", "2006": "35", "2015": "30"})
     # The voluntary case opens under the current policy: one whose window is open.
     await add_policy(pool, POLICY.model_copy(update={"version": f"t-{secrets.token_hex(3)}"}), "t")
     # 2015 scheme: no full-service point, so the voluntary scheme would pay.
