@@ -504,6 +504,30 @@ async def test_hr_review_reminder_and_escalation_fall_on_working_days(
     assert view.tasks[0].assignee_user_id == OTHER_CASEWORKER.user_id
 
 
+async def test_the_workflow_counts_pensionable_service_and_the_1987_pension_age(
+    start_case, today: date
+) -> None:
+    """Issue 14's officer: 1987 scheme, aged 52 with exactly 28 years' service on the leaving
+    date, £90,000. Pension age (50 with 25 years) is reached: 6 months' cap = 90,000 / 12 x 6 =
+    £45,000 (the old rule, 30 years, gave 18 months = £135,000)."""
+    leaving = today + relativedelta(months=2)
+    subject = officer(
+        date_of_birth=leaving - relativedelta(years=52),
+        service_start=leaving - relativedelta(years=28),
+        annual_pay=Decimal("90000.00"),
+        pension_scheme=PensionScheme.P1987,
+    )
+    case = await start_case(subject, leaving_date=leaving)
+    await to_approval(case)
+    calculation = (await case.view()).calculation
+    assert calculation is not None
+    assert calculation.amount == Decimal("45000.00")
+    assert (calculation.years_completed, calculation.remaining_days) == (28, 0)
+    assert calculation.pension_age_condition == (
+        "age 50 with at least 25 years' pensionable service"
+    )
+
+
 # -- versions: a decision is taken on the case as its author read it ----------------------------
 
 
