@@ -26,7 +26,10 @@ def officer(
     born: date = date(1976, 1, 1),
     started: date = date(2006, 9, 30),
     scheme: PensionScheme = PensionScheme.P2015,
+    record: tuple[int, date] | None = None,
 ) -> Officer:
+    """``record``: the pension record's (pensionable_service_days, service_as_of)."""
+    days, as_of = record if record else (None, None)
     return Officer(
         officer_id="T1",
         name="Test Officer",
@@ -35,6 +38,8 @@ def officer(
         service_start=started,
         annual_pay=Decimal(pay),
         pension_scheme=scheme,
+        pensionable_service_days=days,
+        service_as_of=as_of,
     )
 
 

@@ -19,31 +19,10 @@ from domain.officer import Officer, PensionScheme, Rank
 from domain.policy import PensionAge, load_bundled_policy
 from domain.regulation import RegulationParameters
 from domain.service import ServiceSource, service_on
+from tests.domain.test_compensation import officer
 
 POLICY = load_bundled_policy()
 ON = date(2026, 9, 30)
-
-
-def officer(
-    *,
-    pay: str = "52000.00",
-    born: date = date(1976, 1, 1),
-    started: date = date(2006, 9, 30),
-    scheme: PensionScheme = PensionScheme.P2015,
-    record: tuple[int, date] | None = None,
-) -> Officer:
-    days, as_of = record if record else (None, None)
-    return Officer(
-        officer_id="T1",
-        name="Test Officer",
-        rank=Rank.SUPERINTENDENT,
-        date_of_birth=born,
-        service_start=started,
-        annual_pay=Decimal(pay),
-        pension_scheme=scheme,
-        pensionable_service_days=days,
-        service_as_of=as_of,
-    )
 
 
 def test_the_issue_s_1987_officer_aged_52_with_28_years_gets_6_months() -> None:
