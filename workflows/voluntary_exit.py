@@ -189,12 +189,7 @@ class VoluntaryExitWorkflow(ExitTail):
                 reason="officer no longer on the roster",
             )
         assert officer is not None
-        # Cases reviewed before pensionable service was an input replay with the old count.
-        rule = (
-            calculate
-            if workflow.patched("pensionable-service-rules")
-            else calculate_legacy_calendar_days
-        )
+        rule = calculate if self._pensionable_service_rule() else calculate_legacy_calendar_days
         calculation = rule(officer, on, self._policy)
         self._check_amount(calculation)
         if not calculation.payable:
@@ -220,6 +215,10 @@ class VoluntaryExitWorkflow(ExitTail):
             },
             notices=[self._tier_notice()],
         )
+
+    def _pensionable_service_rule(self) -> bool:
+        # Cases reviewed before pensionable service was an input replay with the old count.
+        return workflow.patched("pensionable-service-rules")
 
     def _check_amount(self, calculation: Calculation) -> None:
         """Stop the case (``CalculationError``) on an amount no case may carry.
