@@ -36,7 +36,7 @@ from tests.workflows.test_efficiency_retirement import (
     propose,
     to_exit_processing,
 )
-from tests.workflows.test_voluntary_exit import refused
+from tests.workflows.test_voluntary_exit import issue_14_officer, refused
 from worker import WORKFLOWS
 from workflows.case_workflow import CaseWorkflow
 from workflows.efficiency_retirement import EfficiencyRetirementWorkflow
@@ -185,12 +185,7 @@ async def test_a_voluntary_case_calculated_by_calendar_days_replays(
     """Issue 14's 1987 officer (52, 28 years, £90,000), under a policy of the time (1987
     pension age at 30 years), was quoted 18 months: 90,000 / 12 x 18 = £135,000."""
     leaving = today + relativedelta(months=2)
-    subject = officer(
-        date_of_birth=leaving - relativedelta(years=52),
-        service_start=leaving - relativedelta(years=28),
-        annual_pay=Decimal("90000.00"),
-        pension_scheme=PensionScheme.P1987,
-    )
+    subject = issue_14_officer(leaving)
     then = POLICY.model_copy(
         update={
             "pension_age": POLICY.pension_age | {PensionScheme.P1987: PensionAge(service_years=30)}

@@ -19,7 +19,7 @@ from domain.calendar import add_working_days
 from domain.clock import LONDON, local_date
 from domain.commands import Refusal, StartCase
 from domain.lifecycle import Action, CaseState
-from domain.officer import PensionScheme, Rank
+from domain.officer import Officer, PensionScheme, Rank
 from domain.people import Actor, Role, Tier
 from exitcases.cases import CommandRefused
 from tests.workflows.conftest import (
@@ -504,6 +504,16 @@ async def test_hr_review_reminder_and_escalation_fall_on_working_days(
     assert view.tasks[0].assignee_user_id == OTHER_CASEWORKER.user_id
 
 
+def issue_14_officer(leaving: date) -> Officer:
+    """1987 scheme, aged 52 with exactly 28 years' service on ``leaving``, on £90,000."""
+    return officer(
+        date_of_birth=leaving - relativedelta(years=52),
+        service_start=leaving - relativedelta(years=28),
+        annual_pay=Decimal("90000.00"),
+        pension_scheme=PensionScheme.P1987,
+    )
+
+
 async def test_the_workflow_counts_pensionable_service_and_the_1987_pension_age(
     start_case, today: date
 ) -> None:
@@ -511,13 +521,7 @@ async def test_the_workflow_counts_pensionable_service_and_the_1987_pension_age(
     date, £90,000. Pension age (50 with 25 years) is reached: 6 months' cap = 90,000 / 12 x 6 =
     £45,000 (the old rule, 30 years, gave 18 months = £135,000)."""
     leaving = today + relativedelta(months=2)
-    subject = officer(
-        date_of_birth=leaving - relativedelta(years=52),
-        service_start=leaving - relativedelta(years=28),
-        annual_pay=Decimal("90000.00"),
-        pension_scheme=PensionScheme.P1987,
-    )
-    case = await start_case(subject, leaving_date=leaving)
+    case = await start_case(issue_14_officer(leaving), leaving_date=leaving)
     await to_approval(case)
     calculation = (await case.view()).calculation
     assert calculation is not None
