@@ -131,6 +131,7 @@ def _regulation(reference: str, effective_from: str, window: str) -> dict[str, A
         "effective_from": effective_from,
         "parameters": {
             "minimum_pensionable_service_years": "10",
+            "minimum_service_by_scheme": {"1987": "10", "2006": "10", "2015": "10"},
             "representations_window": window,
         },
     }
