@@ -326,8 +326,9 @@ async def test_redaction_removes_personal_data_and_keeps_the_chain(
     case_id = await record_case(app_pool)
     await app_pool.execute(
         "INSERT INTO officers (officer_id, name, rank, date_of_birth, service_start, annual_pay, "
-        "pension_scheme, misconduct_pending) VALUES ('OF1', 'Pat Example', 'superintendent', "
-        "'1975-01-01', '2000-01-01', 80000, '2006', false) ON CONFLICT DO NOTHING"
+        "pension_scheme, misconduct_pending, pensionable_service_days, service_as_of) "
+        "VALUES ('OF1', 'Pat Example', 'superintendent', '1975-01-01', '2000-01-01', 80000, "
+        "'2006', false, 7000, '2026-01-01') ON CONFLICT DO NOTHING"
     )
     await app_pool.execute(
         "UPDATE cases SET is_open = false, updated_at = now() - interval '3000 days' "
@@ -337,6 +338,7 @@ async def test_redaction_removes_personal_data_and_keeps_the_chain(
     row = await app_pool.fetchrow("SELECT * FROM officers WHERE officer_id = 'OF1'")
     assert row["name"] == audit.REDACTED and row["date_of_birth"] is None
     assert row["annual_pay"] is None and row["rank"] == "superintendent"
+    assert row["pensionable_service_days"] is None and row["service_as_of"] is None
     assert (await audit.verify(app_pool, case_id)).clean
     assert await audit.redact_closed_cases(app_pool, older_than=timedelta(days=2190)) == 0
 
