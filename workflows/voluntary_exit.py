@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.models import Notice, Recipient
-    from domain.approval import required_tiers
+    from domain.approval import is_special_severance, required_tiers
     from domain.case import (
         Acceptance,
         Adjustment,
@@ -46,7 +47,9 @@ from workflows.case_workflow import (
     Inbound,
     refuse,
 )
-from workflows.exit_tail import ExitTail
+from workflows.exit_tail import AmountChange, ExitTail
+
+FINAL_DAY_AMOUNT = "final-day-amount"
 
 
 @workflow.defn(name="VoluntaryExitWorkflow")
@@ -333,6 +336,8 @@ class VoluntaryExitWorkflow(ExitTail):
             leaving_date=calculation.calculation_date,
             made_at=made_at,
             lapses_at=lapses_at,
+            # Offers made before this patch keep the amount they were made with, on replay too.
+            recalculated_on_final_day=workflow.patched(FINAL_DAY_AMOUNT),
         )
         self._close_tasks()
         self._open_task(
@@ -386,13 +391,104 @@ class VoluntaryExitWorkflow(ExitTail):
         )
         self._set_leaving_date(leaving_date)
         self._close_tasks()
+        change = await self._amount_on(leaving_date)
         await self._record(
             Action.ACCEPT_OFFER.value,
             command.actor,
-            CaseState.ACCEPTED,
-            details={"leaving_date": leaving_date.isoformat()},
+            CaseState.APPROVAL if change.needs_approval else CaseState.ACCEPTED,
+            details={"leaving_date": leaving_date.isoformat(), **change.details},
             notices=[
-                self._notice(Recipient(role=Role.CASEWORKER), "offer_accepted", "offer accepted")
+                self._notice(Recipient(role=Role.CASEWORKER), "offer_accepted", "offer accepted"),
+                *change.notices,
+            ],
+        )
+        if change.needs_approval:
+            await self._approve_again(CaseState.ACCEPTED)
+
+    # -- the amount on the final day ------------------------------------------------------------
+
+    async def _amount_on(self, leaving_date: date) -> AmountChange:
+        """Work the amount out again for ``leaving_date`` (service and pay on the final day),
+        under the policy the case started with, and say whether a tier that has not approved
+        the case must approve it now.
+
+        An adjusted amount above the calculation (special severance) is not worked out again:
+        the executive agreed it for a date, so a new date goes back to the executive.
+        """
+        offer, calculation = self._case.offer, self._case.calculation
+        assert offer is not None and calculation is not None
+        if not offer.recalculated_on_final_day or leaving_date == calculation.calculation_date:
+            return AmountChange()
+        adjustment = self._case.adjustment
+        if adjustment is not None:
+            if not is_special_severance(adjustment.amount, Decimal(calculation.amount)):
+                return AmountChange(details={"recalculated": False})
+            self._case.approvals = [d for d in self._case.approvals if d.tier is not Tier.EXECUTIVE]
+            return self._approval_change({"recalculated": False})
+        previous = self._case.amount
+        officer = await self._load_officer()
+        if officer is None:
+            # Off the roster since the offer: the amount agreed stands, and the audit says why.
+            return AmountChange(details={"recalculated": False, "reason": "not_on_roster"})
+        new = calculate(officer, leaving_date, self._policy)
+        self._check_amount(new)
+        self._case.calculation = new
+        self._case.required_tiers = required_tiers(
+            amount=Decimal(new.amount),
+            entitlement=Decimal(new.amount),
+            annual_pay=officer.annual_pay,
+            thresholds=self._policy.approval,
+        )
+        details = {
+            "recalculated": True,
+            "previous_amount": f"{previous:.2f}" if previous is not None else None,
+            "amount": f"{new.amount:.2f}",
+            "calculation_date": leaving_date.isoformat(),
+            "calculation": new.model_dump(mode="json"),
+            "required_tiers": [t.value for t in self._case.required_tiers],
+        }
+        if self._tier_due() is None:
+            return AmountChange(details=details)
+        return self._approval_change(details)
+
+    def _approval_change(self, details: dict[str, Any]) -> AmountChange:
+        """Back to the first tier that has not approved the amount now on the table."""
+        self._open_tier_task()
+        due = self._tier_due()
+        assert due is not None
+        return AmountChange(
+            details={**details, "approval_needed": due.value},
+            needs_approval=True,
+            notices=[
+                self._tier_notice(),
+                self._notice(
+                    Recipient(officer_id=self._case.officer_id),
+                    "compensation_reapproval",
+                    "your compensation for the new leaving date needs approval again",
+                ),
+            ],
+        )
+
+    async def _approve_again(self, back_to: CaseState) -> None:
+        """The leaving-date timer waits here: nothing is paid on an amount not approved."""
+        final_approval = await self._approval()
+        approve = final_approval.command
+        assert isinstance(approve, Approve) and approve.actor.tier is not None
+        amount = self._case.amount
+        assert amount is not None
+        self._close_tasks()
+        await self._record(
+            Action.APPROVE.value,
+            approve.actor,
+            back_to,
+            reason=approve.reason,
+            details={"tier": approve.actor.tier.value, "amount": f"{amount:.2f}"},
+            notices=[
+                self._notice(
+                    Recipient(officer_id=self._case.officer_id),
+                    "compensation_approved",
+                    "your compensation for the new leaving date is approved",
+                )
             ],
         )
 
@@ -405,8 +501,8 @@ class VoluntaryExitWorkflow(ExitTail):
     # -- 8. leaving scheduled and 9. exit processing: the shared exit tail --------------------
 
     def _exit_payment(self) -> Decimal | None:
-        assert self._case.offer is not None
-        return self._case.offer.amount
+        """The amount for the final day; the amount offered, on offers made before that."""
+        return self._case.amount
 
     # -- suspension moves the running clocks of this lifecycle too ---------------------------
 
