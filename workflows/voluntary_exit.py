@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.eligibility import IneligibilityReason, assess_eligibility
     from domain.errors import CalculationError
     from domain.lifecycle import Action, CaseState
-    from domain.notice import calculation_date, leaving_date_problem
+    from domain.notice import calculation_date, earliest_leaving_date, leaving_date_problem
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
 
@@ -50,6 +50,7 @@ from workflows.case_workflow import (
 from workflows.exit_tail import AmountChange, ExitTail
 
 FINAL_DAY_AMOUNT = "final-day-amount"
+OFFER_IN_NOTICE_WINDOW = "offer-date-in-notice-window"
 
 
 @workflow.defn(name="VoluntaryExitWorkflow")
@@ -331,9 +332,12 @@ class VoluntaryExitWorkflow(ExitTail):
         assert amount is not None and calculation is not None
         made_at = self._now()
         lapses_at = add_period(made_at, self._policy.offer_consideration)
+        leaving_date = calculation.calculation_date
+        if workflow.patched(OFFER_IN_NOTICE_WINDOW):
+            leaving_date, amount = self._offered_on(local_date(lapses_at), amount)
         self._case.offer = Offer(
             amount=amount,
-            leaving_date=calculation.calculation_date,
+            leaving_date=leaving_date,
             made_at=made_at,
             lapses_at=lapses_at,
             # Offers made before this patch keep the amount they were made with, on replay too.
@@ -378,6 +382,21 @@ class VoluntaryExitWorkflow(ExitTail):
         assert isinstance(item.command, AcceptOffer)
         await self._accept_offer(item.command)
 
+    def _offered_on(self, last_day: date, amount: Decimal) -> tuple[date, Decimal]:
+        """A leaving date the officer can accept on any day until ``last_day`` (the offer's
+        last), and the amount for it: the date calculated on may have fallen before the notice
+        window while the case was in approval. The approval stands; the amount is worked out
+        again, with its tiers, for the date the officer accepts."""
+        calculation = self._case.calculation
+        assert calculation is not None
+        offered = max(calculation.calculation_date, earliest_leaving_date(last_day, self._policy))
+        if offered == calculation.calculation_date or self._case.adjustment is not None:
+            return offered, amount
+        assert self._officer is not None
+        projected = calculate(self._officer, offered, self._policy)
+        self._check_amount(projected)
+        return offered, projected.amount
+
     # -- 7. accepted: cooling-off ------------------------------------------------------------
 
     async def _accept_offer(self, command: AcceptOffer) -> None:
@@ -417,14 +436,18 @@ class VoluntaryExitWorkflow(ExitTail):
         """
         offer, calculation = self._case.offer, self._case.calculation
         assert offer is not None and calculation is not None
-        if not offer.recalculated_on_final_day or leaving_date == calculation.calculation_date:
+        if not offer.recalculated_on_final_day:
             return AmountChange()
         adjustment = self._case.adjustment
         if adjustment is not None:
+            if leaving_date == offer.leaving_date:
+                return AmountChange()
             if not is_special_severance(adjustment.amount, Decimal(calculation.amount)):
                 return AmountChange(details={"recalculated": False})
             self._case.approvals = [d for d in self._case.approvals if d.tier is not Tier.EXECUTIVE]
             return self._approval_change({"recalculated": False})
+        if leaving_date == calculation.calculation_date:
+            return AmountChange()
         previous = self._case.amount
         officer = await self._load_officer()
         if officer is None:

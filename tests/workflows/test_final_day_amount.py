@@ -74,7 +74,7 @@ async def test_accepting_a_later_date_raises_the_amount_within_the_tiers_given(
 ) -> None:
     """20 years (7300 days) on the date applied for: 4615.38 x 20 = £92,307.69, finance tier.
     Accepting 30 days later: 7330 / 365 = 20.0822 years, £92,687.09: more, same tiers."""
-    applied = today + relativedelta(months=1, days=5)
+    applied = today + relativedelta(months=1, days=15)
     later = applied + timedelta(days=30)
     subject = _serving(7300, applied)
     case = await start_case(subject, leaving_date=applied)
@@ -107,7 +107,7 @@ async def test_a_date_change_crossing_100000_goes_back_to_the_executive(
     """7884 days (21.6 years): 4615.38 x 21.6 = £99,692.31, under the executive threshold.
     Moved 30 days on: 7914 / 365 = 21.6822 years, £100,071.64: the executive must approve,
     and the leaving date passes without the case moving until they have."""
-    applied = today + relativedelta(months=1, days=5)
+    applied = today + relativedelta(months=1, days=15)
     later = applied + timedelta(days=30)
     case = await start_case(_serving(7884, applied), leaving_date=applied)
     await to_approval(case)
@@ -164,7 +164,7 @@ async def test_a_lower_amount_proceeds_and_is_recorded(
 async def test_an_adjusted_amount_is_kept_but_a_new_date_goes_back_to_the_executive(
     start_case, pool: asyncpg.Pool, today: date
 ) -> None:
-    applied = today + relativedelta(months=1, days=5)
+    applied = today + relativedelta(months=1, days=15)
     case = await start_case(officer(annual_pay=Decimal("40000.00")), leaving_date=applied)
     await to_approval(case)
     above = (await case.view()).calculation.amount + Decimal("1000.00")

@@ -27,6 +27,7 @@ def test_histories_are_kept() -> None:
         "efficiency_checklist_opened_first",
         "stale_version_refused",
         "final_day_reapproved",
+        "offer_in_notice_window",
     }
     assert voluntary | efficiency | patched <= names
 
