@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from temporalio.testing import WorkflowEnvironment
 
 from domain.clock import start_of_day
+from domain.commands import Refusal
 from domain.compensation import calculate
 from domain.lifecycle import Action, CaseState
 from domain.officer import Officer
@@ -26,12 +27,18 @@ from tests.workflows.conftest import (
     APPROVERS,
     CASEWORKER,
     EXECUTIVE_APPROVER,
+    FINANCE_APPROVER,
     OTHER_CASEWORKER,
     POLICY,
     Case,
     officer,
 )
-from tests.workflows.test_voluntary_exit import approve_all, save_history, to_approval
+from tests.workflows.test_voluntary_exit import (
+    approve_all,
+    refused,
+    save_history,
+    to_approval,
+)
 
 
 def _serving(days: int, on: date, **overrides: object) -> Officer:
@@ -135,6 +142,12 @@ async def test_a_date_change_crossing_100000_goes_back_to_the_executive(
 
     await _sleep_past(time_skipping_env, later)
     assert (await case.view()).state is CaseState.APPROVAL
+    # Only the tier now due may approve, and nobody who approved an earlier tier.
+    refusal = await refused(case, Action.APPROVE, FINANCE_APPROVER)
+    assert refusal.refusal is Refusal.FORBIDDEN
+    wrong_person = EXECUTIVE_APPROVER.model_copy(update={"user_id": FINANCE_APPROVER.user_id})
+    refusal = await refused(case, Action.APPROVE, wrong_person)
+    assert refusal.refusal is Refusal.FORBIDDEN and "four eyes" in refusal.detail
     view = await case.act(Action.APPROVE, EXECUTIVE_APPROVER)
     assert [d.tier for d in view.approvals] == [Tier.HR, Tier.FINANCE, Tier.EXECUTIVE]
     await case.wait_for(CaseState.EXIT_PROCESSING)
