@@ -75,10 +75,15 @@ class ApprovalDecision(BaseModel):
 
 
 class Offer(BaseModel):
-    amount: Money
+    amount: Money = Field(description="The amount for the proposed leaving date.")
     leaving_date: date
     made_at: datetime
     lapses_at: datetime
+    recalculated_on_final_day: bool = Field(
+        default=False,
+        description="True when the amount is worked out again for the leaving date agreed "
+        "(accepted or changed later); the payroll instruction carries that final-day amount.",
+    )
 
 
 class Acceptance(BaseModel):

@@ -22,9 +22,15 @@ def leaving_window(accepted_on: date, policy: SchemePolicy) -> LeavingWindow:
     """Leaving dates allowed after accepting on ``accepted_on``: within the notice period and
     not before the scheme's earliest leaving date."""
     return LeavingWindow(
-        earliest=max(add_period(accepted_on, policy.notice_min), policy.earliest_leaving_date),
+        earliest=earliest_leaving_date(accepted_on, policy),
         latest=add_period(accepted_on, policy.notice_max),
     )
+
+
+def earliest_leaving_date(accepted_on: date, policy: SchemePolicy) -> date:
+    """The first day of ``leaving_window``, which needs no latest day (and so cannot fail on
+    a notice maximum beyond the calendar)."""
+    return max(add_period(accepted_on, policy.notice_min), policy.earliest_leaving_date)
 
 
 def calculation_date(requested: date | None, today: date, policy: SchemePolicy) -> date:

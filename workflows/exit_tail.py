@@ -6,14 +6,16 @@ they are the same case, so the steps live here once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities
-    from activities.models import ExitInstruction, Recipient
+    from activities.models import ExitInstruction, Notice, Recipient
     from domain.case import ChecklistEntry, Task
     from domain.checklist import checklist_refusal
     from domain.clock import start_of_day
@@ -31,6 +33,16 @@ from workflows.case_workflow import (
     _Alarm,
     refuse,
 )
+
+
+@dataclass
+class AmountChange:
+    """What moving the leaving date did to the amount: the audit details it adds, whether
+    the case must go back to approval first, and whom to tell."""
+
+    details: dict[str, Any] = field(default_factory=dict)
+    needs_approval: bool = False
+    notices: list[Notice] = field(default_factory=list)
 
 
 class ExitTail(CaseWorkflow):
@@ -98,22 +110,37 @@ class ExitTail(CaseWorkflow):
         self._set_leaving_date(command.leaving_date)
         if self._case.acceptance is not None:
             self._case.acceptance.leaving_date = command.leaving_date
+        moved_from = self._case.state
+        change = await self._amount_on(command.leaving_date)
         await self._record(
             Action.CHANGE_LEAVING_DATE.value,
             command.actor,
+            CaseState.APPROVAL if change.needs_approval else None,
             reason=command.reason,
             details={
                 "from": previous.isoformat() if previous else None,
                 "to": command.leaving_date.isoformat(),
+                **change.details,
             },
             notices=[
                 self._notice(
                     Recipient(officer_id=self._case.officer_id),
                     "leaving_date_changed",
                     "your leaving date has changed",
-                )
+                ),
+                *change.notices,
             ],
         )
+        if change.needs_approval:
+            await self._approve_again(moved_from)
+
+    async def _amount_on(self, leaving_date: date) -> AmountChange:
+        """The amount paid on ``leaving_date``, where the scheme works it out again."""
+        return AmountChange()
+
+    async def _approve_again(self, back_to: CaseState) -> None:
+        """Wait for the tiers a new amount needs, then return the case to ``back_to``."""
+        raise NotImplementedError
 
     # -- exit processing ------------------------------------------------------------------------
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.models import Notice, Recipient
-    from domain.approval import required_tiers
+    from domain.approval import is_special_severance, required_tiers
     from domain.case import (
         Acceptance,
         Adjustment,
@@ -43,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.eligibility import IneligibilityReason, assess_eligibility
     from domain.errors import CalculationError
     from domain.lifecycle import Action, CaseState
-    from domain.notice import calculation_date, leaving_date_problem
+    from domain.notice import calculation_date, earliest_leaving_date, leaving_date_problem
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
 
@@ -51,7 +52,10 @@ from workflows.case_workflow import (
     Inbound,
     refuse,
 )
-from workflows.exit_tail import ExitTail
+from workflows.exit_tail import AmountChange, ExitTail
+
+FINAL_DAY_AMOUNT = "final-day-amount"
+OFFER_IN_NOTICE_WINDOW = "offer-date-in-notice-window"
 
 
 @workflow.defn(name="VoluntaryExitWorkflow")
@@ -338,11 +342,16 @@ class VoluntaryExitWorkflow(ExitTail):
         assert amount is not None and calculation is not None
         made_at = self._now()
         lapses_at = add_period(made_at, self._policy.offer_consideration)
+        leaving_date = calculation.calculation_date
+        if workflow.patched(OFFER_IN_NOTICE_WINDOW):
+            leaving_date, amount = self._offered_on(local_date(lapses_at), amount)
         self._case.offer = Offer(
             amount=amount,
-            leaving_date=calculation.calculation_date,
+            leaving_date=leaving_date,
             made_at=made_at,
             lapses_at=lapses_at,
+            # Offers made before this patch keep the amount they were made with, on replay too.
+            recalculated_on_final_day=workflow.patched(FINAL_DAY_AMOUNT),
         )
         self._close_tasks()
         self._open_task(
@@ -383,6 +392,21 @@ class VoluntaryExitWorkflow(ExitTail):
         assert isinstance(item.command, AcceptOffer)
         await self._accept_offer(item.command)
 
+    def _offered_on(self, last_day: date, amount: Decimal) -> tuple[date, Decimal]:
+        """A leaving date the officer can accept on any day until ``last_day`` (the offer's
+        last), and the amount for it: the date calculated on may have fallen before the notice
+        window while the case was in approval. The approval stands; the amount is worked out
+        again, with its tiers, for the date the officer accepts."""
+        calculation = self._case.calculation
+        assert calculation is not None
+        offered = max(calculation.calculation_date, earliest_leaving_date(last_day, self._policy))
+        if offered == calculation.calculation_date or self._case.adjustment is not None:
+            return offered, amount
+        assert self._officer is not None
+        projected = calculate(self._officer, offered, self._policy)
+        self._check_amount(projected)
+        return offered, projected.amount
+
     # -- 7. accepted: cooling-off ------------------------------------------------------------
 
     async def _accept_offer(self, command: AcceptOffer) -> None:
@@ -396,13 +420,108 @@ class VoluntaryExitWorkflow(ExitTail):
         )
         self._set_leaving_date(leaving_date)
         self._close_tasks()
+        change = await self._amount_on(leaving_date)
         await self._record(
             Action.ACCEPT_OFFER.value,
             command.actor,
-            CaseState.ACCEPTED,
-            details={"leaving_date": leaving_date.isoformat()},
+            CaseState.APPROVAL if change.needs_approval else CaseState.ACCEPTED,
+            details={"leaving_date": leaving_date.isoformat(), **change.details},
             notices=[
-                self._notice(Recipient(role=Role.CASEWORKER), "offer_accepted", "offer accepted")
+                self._notice(Recipient(role=Role.CASEWORKER), "offer_accepted", "offer accepted"),
+                *change.notices,
+            ],
+        )
+        if change.needs_approval:
+            await self._approve_again(CaseState.ACCEPTED)
+
+    # -- the amount on the final day ------------------------------------------------------------
+
+    async def _amount_on(self, leaving_date: date) -> AmountChange:
+        """Work the amount out again for ``leaving_date`` (service and pay on the final day),
+        under the policy the case started with, and say whether a tier that has not approved
+        the case must approve it now.
+
+        An adjusted amount above the calculation (special severance) is not worked out again:
+        the executive agreed it for a date, so a new date goes back to the executive.
+        """
+        offer, calculation = self._case.offer, self._case.calculation
+        assert offer is not None and calculation is not None
+        if not offer.recalculated_on_final_day:
+            return AmountChange()
+        adjustment = self._case.adjustment
+        if adjustment is not None:
+            if leaving_date == offer.leaving_date:
+                return AmountChange()
+            if not is_special_severance(adjustment.amount, Decimal(calculation.amount)):
+                return AmountChange(details={"recalculated": False})
+            self._case.approvals = [d for d in self._case.approvals if d.tier is not Tier.EXECUTIVE]
+            return self._approval_change({"recalculated": False})
+        if leaving_date == calculation.calculation_date:
+            return AmountChange()
+        previous = self._case.amount
+        officer = await self._load_officer()
+        if officer is None:
+            # Off the roster since the offer: the amount agreed stands, and the audit says why.
+            return AmountChange(details={"recalculated": False, "reason": "not_on_roster"})
+        new = calculate(officer, leaving_date, self._policy)
+        self._check_amount(new)
+        self._case.calculation = new
+        self._case.required_tiers = required_tiers(
+            amount=Decimal(new.amount),
+            entitlement=Decimal(new.amount),
+            annual_pay=officer.annual_pay,
+            thresholds=self._policy.approval,
+        )
+        details = {
+            "recalculated": True,
+            "previous_amount": f"{previous:.2f}" if previous is not None else None,
+            "amount": f"{new.amount:.2f}",
+            "calculation_date": leaving_date.isoformat(),
+            "calculation": new.model_dump(mode="json"),
+            "required_tiers": [t.value for t in self._case.required_tiers],
+        }
+        if self._tier_due() is None:
+            return AmountChange(details=details)
+        return self._approval_change(details)
+
+    def _approval_change(self, details: dict[str, Any]) -> AmountChange:
+        """Back to the first tier that has not approved the amount now on the table."""
+        self._open_tier_task()
+        due = self._tier_due()
+        assert due is not None
+        return AmountChange(
+            details={**details, "approval_needed": due.value},
+            needs_approval=True,
+            notices=[
+                self._tier_notice(),
+                self._notice(
+                    Recipient(officer_id=self._case.officer_id),
+                    "compensation_reapproval",
+                    "your compensation for the new leaving date needs approval again",
+                ),
+            ],
+        )
+
+    async def _approve_again(self, back_to: CaseState) -> None:
+        """The leaving-date timer waits here: nothing is paid on an amount not approved."""
+        final_approval = await self._approval()
+        approve = final_approval.command
+        assert isinstance(approve, Approve) and approve.actor.tier is not None
+        amount = self._case.amount
+        assert amount is not None
+        self._close_tasks()
+        await self._record(
+            Action.APPROVE.value,
+            approve.actor,
+            back_to,
+            reason=approve.reason,
+            details={"tier": approve.actor.tier.value, "amount": f"{amount:.2f}"},
+            notices=[
+                self._notice(
+                    Recipient(officer_id=self._case.officer_id),
+                    "compensation_approved",
+                    "your compensation for the new leaving date is approved",
+                )
             ],
         )
 
@@ -415,8 +534,8 @@ class VoluntaryExitWorkflow(ExitTail):
     # -- 8. leaving scheduled and 9. exit processing: the shared exit tail --------------------
 
     def _exit_payment(self) -> Decimal | None:
-        assert self._case.offer is not None
-        return self._case.offer.amount
+        """The amount for the final day; the amount offered, on offers made before that."""
+        return self._case.amount
 
     # -- suspension moves the running clocks of this lifecycle too ---------------------------
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from domain.clock import local_date
 from domain.people import Role, Tier
 from domain.policy import load_bundled_policy
 from store.officers import upsert_officers
@@ -137,7 +138,7 @@ def _regulation(reference: str, effective_from: str, window: str) -> dict[str, A
     }
 
 
-# Accepting on the offer's own date (today) with no notice and one second of cooling off
+# Accepting today with no notice and one second of cooling off
 # takes a case to exit processing at once.
 MATRIX_POLICY = load_bundled_policy().model_copy(
     update={
@@ -249,7 +250,10 @@ class World:
             case = await self.act(case_id, "approve", self.staff[f"approver_{tier}"], {})
         if state == "offer_made":
             return case_id, officer
-        await self.act(case_id, "accept-offer", officer, {})
+        # Today, named: the date offered is one the officer could still accept on the offer's
+        # last day, ten days on.
+        today = local_date(datetime.now(UTC)).isoformat()
+        await self.act(case_id, "accept-offer", officer, {"leaving_date": today})
         if state == "accepted":
             return case_id, officer
         assert state == "exit_processing"

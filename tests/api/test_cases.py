@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from domain.clock import LONDON
 from tests.api.conftest import Api, NewOfficer, if_match
@@ -191,7 +192,11 @@ async def test_actions_move_the_case_and_answer_with_the_new_state(
     assert [a["tier"] for a in case["approvals"]] == ["hr"]
     case = await api.act(case_id, "approve", "approver_finance")
     assert case["state"] == "offer_made"
-    assert case["offer"]["amount"] == case["calculation"]["amount"]
+    # The date offered can still be accepted when the offer lapses (ten days on), so it may be
+    # later than the date calculated at review; the amount is for it, and no lower.
+    offer, calculation = case["offer"], case["calculation"]
+    assert offer["leaving_date"] >= calculation["calculation_date"]
+    assert Decimal(offer["amount"]) >= Decimal(calculation["amount"])
     own = await api.get(case_id, as_=officer)
     assert own["allowed_actions"] == ["accept-offer", "decline-offer", "withdraw"]
     case = await api.act(case_id, "decline-offer", officer, reason="staying")

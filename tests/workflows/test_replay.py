@@ -23,7 +23,12 @@ def test_histories_are_kept() -> None:
     voluntary = {"completed", "rejected_by_hr", "offer_lapsed", "suspended"}
     efficiency = {"efficiency_completed", "efficiency_switched_to_voluntary"}
     # Recorded after the checklist-first patch and the version check: their new branches.
-    patched = {"efficiency_checklist_opened_first", "stale_version_refused"}
+    patched = {
+        "efficiency_checklist_opened_first",
+        "stale_version_refused",
+        "final_day_reapproved",
+        "offer_in_notice_window",
+    }
     assert voluntary | efficiency | patched <= names
 
 

@@ -77,7 +77,10 @@ async def test_happy_path_to_completed_with_leaving_date_months_ahead(
     start_case, time_skipping_env: WorkflowEnvironment, pool: asyncpg.Pool, today: date
 ) -> None:
     leaving = today + relativedelta(months=2)
-    case = await start_case(leaving_date=leaving)
+    # Service from today, not a fixed date: the session's clock moves as tests skip time.
+    case = await start_case(
+        officer(service_start=today - relativedelta(years=20)), leaving_date=leaving
+    )
     await to_approval(case)
     view = await case.view()
     # £80,000, 20 years: tariff 3 x 80000/52 x years, under the 18-month cap of £120,000.
@@ -246,8 +249,9 @@ async def test_rejection_at_each_tier(start_case, rejecting_tier) -> None:
     assert view.approvals[-1].approved is False and view.approvals[-1].tier is rejecting_tier
 
 
-async def test_adjustment_above_the_calculation_needs_the_executive(start_case) -> None:
-    case = await start_case(officer(annual_pay=Decimal("40000.00")))
+async def test_adjustment_above_the_calculation_needs_the_executive(start_case, today) -> None:
+    start = today - relativedelta(years=20)
+    case = await start_case(officer(annual_pay=Decimal("40000.00"), service_start=start))
     await to_approval(case)
     view = await case.view()
     assert view.required_tiers == [Tier.HR]
@@ -426,7 +430,9 @@ async def test_changing_the_leaving_date_rearms_the_timer(
     start_case, time_skipping_env, today
 ) -> None:
     first = today + relativedelta(months=1, days=5)
-    case = await start_case(leaving_date=first)
+    # 20 years' service on the first date: the amount on the later one needs no new tier.
+    subject = officer(service_start=first - timedelta(days=7300))
+    case = await start_case(subject, leaving_date=first)
     await _reach(case, CaseState.LEAVING_SCHEDULED, time_skipping_env)
     later = first + timedelta(days=30)
     view = await case.act(
