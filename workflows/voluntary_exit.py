@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import CalculationError
     from domain.lifecycle import Action, CaseState
     from domain.notice import calculation_date, earliest_leaving_date, leaving_date_problem
+    from domain.officer import Officer
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
 
@@ -193,8 +194,7 @@ class VoluntaryExitWorkflow(ExitTail):
                 reason="officer no longer on the roster",
             )
         assert officer is not None
-        rule = calculate if self._pensionable_service_rule() else calculate_legacy_calendar_days
-        calculation = rule(officer, on, self._policy)
+        calculation = self._calculate(officer, on)
         self._check_amount(calculation)
         if not calculation.payable:
             await self._close(
@@ -220,9 +220,12 @@ class VoluntaryExitWorkflow(ExitTail):
             notices=[self._tier_notice()],
         )
 
-    def _pensionable_service_rule(self) -> bool:
-        # Cases reviewed before pensionable service was an input replay with the old count.
-        return workflow.patched("pensionable-service-rules")
+    def _calculate(self, officer: Officer, on: date) -> Calculation:
+        # Cases reviewed before pensionable service was an input replay with the old count, and
+        # keep it for every later figure: the SDK answers a patch id the same way all run long.
+        pensionable = workflow.patched("pensionable-service-rules")
+        rule = calculate if pensionable else calculate_legacy_calendar_days
+        return rule(officer, on, self._policy)
 
     def _check_amount(self, calculation: Calculation) -> None:
         """Stop the case (``CalculationError``) on an amount no case may carry.
@@ -403,7 +406,7 @@ class VoluntaryExitWorkflow(ExitTail):
         if offered == calculation.calculation_date or self._case.adjustment is not None:
             return offered, amount
         assert self._officer is not None
-        projected = calculate(self._officer, offered, self._policy)
+        projected = self._calculate(self._officer, offered)
         self._check_amount(projected)
         return offered, projected.amount
 
@@ -463,7 +466,7 @@ class VoluntaryExitWorkflow(ExitTail):
         if officer is None:
             # Off the roster since the offer: the amount agreed stands, and the audit says why.
             return AmountChange(details={"recalculated": False, "reason": "not_on_roster"})
-        new = calculate(officer, leaving_date, self._policy)
+        new = self._calculate(officer, leaving_date)
         self._check_amount(new)
         self._case.calculation = new
         self._case.required_tiers = required_tiers(

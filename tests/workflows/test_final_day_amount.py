@@ -42,8 +42,11 @@ from tests.workflows.test_voluntary_exit import (
 
 
 def _serving(days: int, on: date, **overrides: object) -> Officer:
-    """An officer with ``days`` of service on ``on``."""
-    return officer(service_start=on - timedelta(days=days), **overrides)
+    """An officer whose service on ``on`` is ``days`` / 365 years: ``days // 365`` whole years
+    to the last anniversary, and ``days % 365`` days since it."""
+    years, remaining = divmod(days, 365)
+    start = on - timedelta(days=remaining) - relativedelta(years=years)
+    return officer(service_start=start, **overrides)
 
 
 async def _sleep_past(env: WorkflowEnvironment, day: date) -> None:
