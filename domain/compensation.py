@@ -59,14 +59,20 @@ def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def full_service_reached(officer: Officer, on: date, policy: SchemePolicy) -> bool:
+def full_service_reached(
+    officer: Officer, on: date, policy: SchemePolicy, *, pensionable: bool = True
+) -> bool:
     """At the full-service point of a legacy scheme, the scheme pays nothing.
 
-    Counted in calendar days / days_per_service_year: eligibility at application (replayed by
-    running cases) has always counted so. The calculation itself uses ``service_on``.
+    Counted in pensionable service (``service_on``), as the calculation is. ``pensionable=False``
+    is the calendar count (days since service_start / days_per_service_year) that cases which
+    applied before pensionable service was an input replay with.
     """
     limit = policy.full_service_years.get(officer.pension_scheme)
-    years = Fraction(service_days(officer, on), policy.days_per_service_year)
+    if pensionable:
+        years = service_on(officer, on, policy.days_per_service_year).years
+    else:
+        years = Fraction(service_days(officer, on), policy.days_per_service_year)
     return limit is not None and years >= limit
 
 

@@ -30,8 +30,10 @@ def assess_eligibility(
     leaving_date: date | None,
     policy: SchemePolicy,
     has_other_open_case: bool,
+    pensionable: bool = True,
 ) -> list[IneligibilityReason]:
-    """All the reasons the application fails; an empty list means eligible."""
+    """All the reasons the application fails; an empty list means eligible. ``pensionable``
+    as for ``full_service_reached``."""
     reasons: list[IneligibilityReason] = []
 
     def fail(code: str, detail: str) -> None:
@@ -49,7 +51,7 @@ def assess_eligibility(
     if officer.misconduct_pending:
         fail("misconduct_pending", "misconduct proceedings are pending")
     on = calculation_date(leaving_date, applied_on, policy)
-    if full_service_reached(officer, on, policy):
+    if full_service_reached(officer, on, policy, pensionable=pensionable):
         fail(
             "full_pensionable_service",
             "full pensionable service in the officer's pension scheme is reached by the "

@@ -106,6 +106,7 @@ class VoluntaryExitWorkflow(ExitTail):
                 leaving_date=self._case.application.leaving_date,
                 policy=self._policy,
                 has_other_open_case=other_open_case,
+                pensionable=self._pensionable_service(),
             )
         if reasons:
             self._case.ineligibility = reasons
@@ -220,11 +221,14 @@ class VoluntaryExitWorkflow(ExitTail):
             notices=[self._tier_notice()],
         )
 
+    def _pensionable_service(self) -> bool:
+        # Cases that applied or were reviewed before pensionable service was an input replay
+        # with the calendar count, and keep it for every later figure: the SDK answers a patch
+        # id the same way for the whole run.
+        return workflow.patched("pensionable-service-rules")
+
     def _calculate(self, officer: Officer, on: date) -> Calculation:
-        # Cases reviewed before pensionable service was an input replay with the old count, and
-        # keep it for every later figure: the SDK answers a patch id the same way all run long.
-        pensionable = workflow.patched("pensionable-service-rules")
-        rule = calculate if pensionable else calculate_legacy_calendar_days
+        rule = calculate if self._pensionable_service() else calculate_legacy_calendar_days
         return rule(officer, on, self._policy)
 
     def _check_amount(self, calculation: Calculation) -> None:

@@ -65,6 +65,22 @@ def test_each_rule(changes: dict, kwargs: dict, code: str) -> None:
     assert codes(officer(**changes), **kwargs) == [code]
 
 
+def test_full_service_is_pensionable_service_from_the_pension_record() -> None:
+    """A 2006-scheme officer who joined on 1 January 1990 has 36 years of calendar time on
+    1 June 2026 (past the scheme's 35), but the pension record says 12,000 days on 1 June 2025
+    (breaks and part-time): 12,000 + 365 = 12,365 days on 1 June 2026, 12,365 / 365 = 33.88
+    years, short of 35. Eligible by the record; ineligible by the calendar count, which cases
+    that applied before the record existed keep on replay."""
+    on_record = officer(
+        pension_scheme=PensionScheme.P2006,
+        service_start=date(1990, 1, 1),
+        pensionable_service_days=12_000,
+        service_as_of=date(2025, 6, 1),
+    )
+    assert codes(on_record) == []
+    assert codes(on_record, pensionable=False) == ["full_pensionable_service"]
+
+
 def test_every_reason_is_returned_not_just_the_first() -> None:
     found = codes(
         officer(rank=Rank.CONSTABLE, misconduct_pending=True),
