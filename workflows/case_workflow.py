@@ -142,6 +142,15 @@ class CaseWorkflow:
     def _today(self) -> date:
         return local_date(self._now())
 
+    def _pensionable_service(self) -> bool:
+        """Whether service is pensionable service (the pension record, whole years and days).
+
+        Cases that applied, were reviewed or checked a precondition before it was an input replay
+        with the calendar count (days since service_start / 365), and keep it for every later
+        figure: the SDK answers a patch id the same way for the whole run.
+        """
+        return workflow.patched("pensionable-service-rules")
+
     async def _load_officer(self) -> Officer | None:
         """The officer as the roster has them now (personal data: kept in the workflow only)."""
         self._officer = await workflow.execute_activity_method(

@@ -107,7 +107,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                 parameters=self._efficiency.regulation.parameters,
                 proposal=self._efficiency.proposal,
                 has_other_open_case=other_open_case,
-                legacy_service_rule=not self._per_scheme_service_rule(),
+                legacy_service_rule=not self._pensionable_service(),
             )
         if reasons:
             self._case.ineligibility = reasons
@@ -383,11 +383,6 @@ class EfficiencyRetirementWorkflow(ExitTail):
                     f"the retirement date cannot be before the notice ends ({ends_on}) "
                     "or in the past",
                 )
-
-    def _per_scheme_service_rule(self) -> bool:
-        # Cases that checked the precondition before the per-scheme minimum (one minimum for
-        # every scheme, calendar days / 365) replay as they ran.
-        return workflow.patched("pensionable-service-rules")
 
     def _checklist_rules_when_queued(self) -> bool:
         # Efficiency cases took any item before they shared the checklist rules; one that

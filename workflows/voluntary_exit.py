@@ -221,12 +221,6 @@ class VoluntaryExitWorkflow(ExitTail):
             notices=[self._tier_notice()],
         )
 
-    def _pensionable_service(self) -> bool:
-        # Cases that applied or were reviewed before pensionable service was an input replay
-        # with the calendar count, and keep it for every later figure: the SDK answers a patch
-        # id the same way for the whole run.
-        return workflow.patched("pensionable-service-rules")
-
     def _calculate(self, officer: Officer, on: date) -> Calculation:
         rule = calculate if self._pensionable_service() else calculate_legacy_calendar_days
         return rule(officer, on, self._policy)

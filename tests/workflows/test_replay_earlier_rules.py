@@ -142,7 +142,7 @@ class _EfficiencyBeforeSchemeMinimum(EfficiencyRetirementWorkflow):
     async def run(self, start: StartCase) -> CaseOutcome:
         return await super().run(start)
 
-    def _per_scheme_service_rule(self) -> bool:
+    def _pensionable_service(self) -> bool:
         return False
 
 
@@ -154,7 +154,7 @@ class _VoluntaryBeforePensionableService(VoluntaryExitWorkflow):
     async def run(self, start: StartCase) -> CaseOutcome:
         return await super().run(start)
 
-    def _pensionable_service_rule(self) -> bool:
+    def _pensionable_service(self) -> bool:
         return False
 
 
