@@ -20,10 +20,10 @@ from activities.cases import CaseActivities
 from activities.linking import CaseOpener
 from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
-from exitcases.kinds import KINDS
-from exitcases.namespace import NamespaceNotReady, check_namespace
-from exitcases.runtime import connect_temporal, database_url, run_with_temporal
-from exitcases.settings import Settings
+from config.runtime import connect_temporal, database_url, run_with_temporal
+from config.settings import Settings
+from service.kinds import KINDS
+from service.namespace import NamespaceNotReady, check_namespace
 from store.pool import create_pool
 
 log = structlog.get_logger(__name__)

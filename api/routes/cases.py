@@ -52,7 +52,7 @@ from domain.commands import COMMANDS, Refusal, ReviewDecision
 from domain.efficiency import Proposal
 from domain.lifecycle import DECISIONS_ON_FIGURES, Action, CaseKind, CaseState
 from domain.officer import Rank
-from exitcases.cases import (
+from service.cases import (
     CaseNotFound,
     CommandRefused,
     KindNotAvailable,

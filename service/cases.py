@@ -15,6 +15,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from config import search_attributes
+from config.settings import Settings
 from domain.case import Application, CaseView, case_id_from
 from domain.clock import local_date
 from domain.commands import Command, Refusal, StartCase
@@ -22,10 +24,8 @@ from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind
 from domain.people import Actor
 from domain.policy import SchemePolicy
-from exitcases.kinds import KINDS, KindNotAvailable
-from exitcases.settings import Settings
+from service.kinds import KINDS, KindNotAvailable
 from store import cases, officers, policies
-from workflows import search_attributes
 
 
 class UnknownOfficer(Exception):
