@@ -44,6 +44,7 @@ from exitcases.local import (
 from exitcases.supervise import GaveUp, Supervised, start_process, stop_processes
 from service.namespace import NamespaceNotReady, set_up_namespace
 from store.migrate import migrate_url
+from store.policies import ensure_default_policy
 from store.pool import create_pool
 from store.users import create_user
 
@@ -138,9 +139,6 @@ def _database(settings: Settings) -> Iterator[str]:
 
 async def _prepare_database(url: str) -> None:
     """Migrations, and the bundled policy when there is none yet (cases need one to start)."""
-    # Imported here: the policy store is only needed by this command.
-    from store.policies import ensure_default_policy
-
     await migrate_url(url)
     pool = await create_pool(url, max_size=2)
     try:

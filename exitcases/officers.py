@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from config.runtime import database_url
 from config.settings import Settings
 from domain.clock import LONDON
 from domain.compensation import amount_problem, calculate
@@ -29,8 +30,6 @@ def _fail(message: str) -> int:
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    from config.runtime import database_url
-
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8-sig")
     except OSError as error:
@@ -80,8 +79,6 @@ async def _load(
     args: argparse.Namespace, settings: Settings
 ) -> tuple[Officer | None, SchemePolicy]:
     """The roster officer (if asked for) and the policy, from the database."""
-    from config.runtime import database_url
-
     try:
         url = database_url(settings)
     except RuntimeError as error:

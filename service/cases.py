@@ -108,7 +108,7 @@ async def open_case(
     )
     async with pool.acquire() as connection, connection.transaction():
         # One open case per officer: requests for the same officer queue here.
-        await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", officer_id)
+        await cases.lock_officer(connection, officer_id)
         existing = await cases.get_case_view(connection, start.case_id)
         if existing is not None:
             return existing
@@ -119,7 +119,7 @@ async def open_case(
         await cases.insert_submitted(connection, view)
         # Started inside the transaction: if the start fails, no row is left behind.
         await client.start_workflow(
-            registration.workflow.run,
+            registration.workflow,
             start,
             id=start.case_id,
             task_queue=settings.task_queue,

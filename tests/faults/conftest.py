@@ -21,10 +21,10 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from activities.models import CaseEvent
 from config.search_attributes import dev_server_flags
 from config.settings import Settings
 from domain.policy import SchemePolicy, load_bundled_policy
+from domain.records import CaseEvent
 from store import audit
 from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, free_port
 
