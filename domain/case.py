@@ -145,6 +145,11 @@ class CaseView(BaseModel):
         "(efficiency retirement).",
     )
     outcome_reason: str | None = None
+    budget_warning: str | None = Field(
+        default=None,
+        description="Set when approving the amount would take the scheme over its budget: the "
+        "executive tier must approve, giving a reason.",
+    )
     efficiency: EfficiencyCase | None = Field(
         default=None, description="Efficiency retirement cases only: record, proposal, notice."
     )
