@@ -124,6 +124,9 @@ class CaseView(BaseModel):
     updated_at: datetime
     version: int = Field(description="Count of recorded events; grows with every transition.")
     application: Application
+    scheme: str | None = Field(
+        default=None, description="The scheme the case applied under (voluntary exit)."
+    )
     ineligibility: list[IneligibilityReason] = []
     reviewed_by: str | None = None
     info_requests: list[InfoRequest] = []

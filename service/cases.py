@@ -108,6 +108,7 @@ async def open_case(
         created_by=actor,
         regulation=permit.regulation,
         proposal=proposal if permit.regulation is not None else None,
+        scheme=permit.scheme.name if permit.scheme is not None else None,
     )
     async with pool.acquire() as connection, connection.transaction():
         # One open case per officer: requests for the same officer queue here.

@@ -248,8 +248,8 @@ class VoluntaryExitWorkflow(ExitTail):
         """Warn the approvers when the amount now on the table would take the case's scheme
         over its budget (its other cases' offered, committed and paid amounts plus this one);
         the executive tier must then approve. Cases routed before schemes had budgets replay
-        without the check."""
-        if not workflow.patched(SCHEME_BUDGET):
+        without the check, and cases under no scheme have no budget to check."""
+        if self._case.scheme is None or not workflow.patched(SCHEME_BUDGET):
             return
         amount = self._case.amount
         assert amount is not None

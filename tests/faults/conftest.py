@@ -26,6 +26,8 @@ from config.settings import Settings
 from domain.policy import SchemePolicy, load_bundled_policy
 from domain.records import CaseEvent
 from store import audit
+from store.pool import create_pool
+from store.scratch import scratch_database
 from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, free_port
 
 # Seconds, not days: the lifecycle runs in well under a minute.
@@ -174,8 +176,8 @@ class Rig:
     database_url: str
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def rig(tmp_path: Path, database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
+@contextlib.asynccontextmanager
+async def make_rig(tmp_path: Path, database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     server = TemporalServer(tmp_path)
     await server.start()
     proxy = Proxy(database_url)
@@ -198,6 +200,25 @@ async def rig(tmp_path: Path, database_url: str, pool: asyncpg.Pool) -> AsyncIte
             await proxy.cut()
         if server.process is not None and server.process.poll() is None:
             server.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def rig(tmp_path: Path, database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
+    async with make_rig(tmp_path, database_url, pool) as made:
+        yield made
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def scratch_rig(tmp_path: Path, postgres_server_url: str) -> AsyncIterator[Rig]:
+    """A rig on a database of its own, for faults in a test that adds a scheme (which every
+    later case in the database would meet)."""
+    async with scratch_database(postgres_server_url, "exitcases_faults") as url:
+        pool = await create_pool(url)
+        try:
+            async with make_rig(tmp_path, url, pool) as made:
+                yield made
+        finally:
+            await pool.close()
 
 
 async def assert_recorded_exactly_once(rig: Rig, case_id: str) -> None:
