@@ -430,6 +430,8 @@ async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
                     "effective_from": "2099-01-01",
                 },
             )
+        case "GET /v1/schemes/{name}":
+            status, _ = await world.call(user, "GET", "/v1/schemes/matrix")
         case "POST /v1/schemes":
             scheme = MATRIX_SCHEME.model_copy(update={"description": uuid.uuid4().hex})
             status, _ = await world.call(
