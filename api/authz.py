@@ -10,19 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 
 from api.auth import Principal
 from api.problems import ProblemError
-from domain.case import CaseView, actions_now
-from domain.lifecycle import (
-    ACTION_ROLES,
-    Action,
-    CaseKind,
-    CaseState,
-)
+from domain.actions import actions_now, actions_open_to, tier_due
+from domain.case import CaseView
+from domain.lifecycle import ACTION_ROLES, Action, CaseKind
 from domain.people import Role, Tier
-from exitcases.kinds import KINDS, state_actions
+from exitcases.kinds import KINDS
 
 
 class Operation(StrEnum):
@@ -201,23 +196,6 @@ def can_see(principal: Principal, view: CaseView) -> bool:
     return scope is None or scope == view.officer_id
 
 
-def tier_due(view: CaseView) -> Tier | None:
-    """The approval tier the case waits for now (None outside approval)."""
-    if view.state is not CaseState.APPROVAL:
-        return None
-    approved = {d.tier for d in view.approvals if d.approved}
-    return next((t for t in view.required_tiers if t not in approved), None)
-
-
-def _had_a_hand(principal: Principal, view: CaseView) -> bool:
-    """Four eyes, as the workflow applies it; used only to list the actions a caller has."""
-    involved = {view.created_by.user_id, view.reviewed_by, view.calculated_by}
-    if view.adjustment is not None:
-        involved.add(view.adjustment.by)
-    involved.update(d.user_id for d in view.approvals)
-    return principal.user_id in involved
-
-
 def check_action(principal: Principal, action: Action, view: CaseView) -> None:
     """Refuse an action the caller's role or the extra rules forbid, before the workflow sees it.
 
@@ -231,7 +209,12 @@ def check_action(principal: Principal, action: Action, view: CaseView) -> None:
             f"only the executive tier may '{action.value}', not {principal.tier}",
             kind="forbidden-tier",
         )
-    if Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER:
+    # Only while the case allows the decision: otherwise the state refuses it (409), not the tier.
+    if (
+        Rule.TIER_DUE in permission.rules
+        and principal.role is Role.APPROVER
+        and action in actions_now(view)
+    ):
         due = tier_due(view)
         if due is not None and principal.tier is not due:
             raise ProblemError(
@@ -251,18 +234,11 @@ def on_behalf_of(
 
 
 def actions_for(principal: Principal, view: CaseView) -> list[Action]:
-    """The actions this caller could take on this case now."""
+    """The actions this caller could take on this case now, sorted by name.
+
+    ``domain.actions.actions_open_to``, the rule the workflow refuses by (state, role, own
+    case, tier due, four eyes), for a caller who may see the case; pages call this too.
+    """
     if not can_see(principal, view):
         return []
-    result = []
-    for action in actions_now(view, partial(state_actions, view.kind)):
-        permission = TABLE[action]
-        if principal.role not in permission.roles:
-            continue
-        if Rule.EXECUTIVE in permission.rules and principal.tier is not Tier.EXECUTIVE:
-            continue
-        decides_tier = Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER
-        if decides_tier and (principal.tier is not tier_due(view) or _had_a_hand(principal, view)):
-            continue
-        result.append(action)
-    return sorted(result, key=lambda a: a.value)
+    return actions_open_to(view, principal)
