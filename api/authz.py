@@ -4,6 +4,10 @@ Every route and every case action has one row in :data:`TABLE`. A route calls :f
 (or :func:`check_action` for a case action) and nothing else decides who may do what. The
 workflow's validators check roles, state and four eyes again, so a client that slipped past the
 API still could not move a case; here the point is to answer 403 (or 404) before calling it.
+
+Which actions a caller may take on a case now (a case's ``allowed_actions``, a page's buttons)
+is ``domain.actions.actions_open_to(view, principal)``: the rule the workflow refuses by, over
+the same roles (``ACTION_ROLES``) as the action rows here.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from enum import StrEnum
 
 from api.auth import Principal
 from api.problems import ProblemError
-from domain.actions import actions_now, actions_open_to, tier_due
+from domain.actions import actions_now, tier_due
 from domain.case import CaseView
 from domain.lifecycle import ACTION_ROLES, Action, CaseKind
 from domain.people import Role, Tier
@@ -231,14 +235,3 @@ def on_behalf_of(
     if Rule.ON_BEHALF in TABLE[operation].rules and principal.role is not Role.OFFICER:
         return officer_id
     return None
-
-
-def actions_for(principal: Principal, view: CaseView) -> list[Action]:
-    """The actions this caller could take on this case now, sorted by name.
-
-    ``domain.actions.actions_open_to``, the rule the workflow refuses by (state, role, own
-    case, tier due, four eyes), for a caller who may see the case; pages call this too.
-    """
-    if not can_see(principal, view):
-        return []
-    return actions_open_to(view, principal)

@@ -143,12 +143,14 @@ def refusal(case: CaseView, action: Action, who: Someone) -> tuple[Refusal, str]
 
 
 def actions_open_to(case: CaseView, who: Someone) -> list[Action]:
-    """The actions ``who`` could take on the case now, sorted by name: the buttons a page
-    shows and the ``allowed_actions`` the API returns.
+    """The actions ``who`` could take on the case now, sorted by name: the ``allowed_actions``
+    the API returns and the buttons a page shows, from the one call.
 
-    ``who`` is anything with ``user_id``, ``role``, ``tier`` and ``officer_id``: the API's
-    ``Principal`` as it stands, or an ``Actor``. For example
-    ``actions_open_to(view, principal)``. An officer gets nothing on someone else's case.
+    ``who`` is anything with ``user_id``, ``role``, ``tier`` and ``officer_id``: the signed-in
+    ``api.auth.Principal`` as it stands, or an ``Actor``, so a route or a page calls
+    ``actions_open_to(view, principal)``. An officer gets nothing on someone else's case. An
+    action listed here may still be refused for its body (a leaving date outside the notice
+    rules) or because the case moved on in the meantime (a stale version).
     """
     return sorted(
         (a for a in actions_now(case) if refusal(case, a, who) is None), key=lambda a: a.value

@@ -149,57 +149,86 @@ def test_had_a_hand_names_every_deed_once() -> None:
     assert had_a_hand(view, _FINANCE.user_id) == []
 
 
-def test_refusal_says_why_state_role_own_case_tier_and_four_eyes() -> None:
-    view = _in_approval()
-    assert refusal(view, Action.APPROVE, _HR) is None
-    assert refusal(view, Action.REVIEW, _HR) == (
-        Refusal.INVALID_STATE,
-        "'review' is not allowed while the case is approval; allowed now: "
-        "adjust-compensation, approve, reassign, reject, suspend, withdraw",
-    )
-    caseworker = Actor(user_id="cw", role=Role.CASEWORKER)
-    assert refusal(view, Action.APPROVE, caseworker) == (
-        Refusal.FORBIDDEN,
-        "the caseworker role may not 'approve'; it needs: approver",
-    )
-    someone_else = Actor(user_id="o2", role=Role.OFFICER, officer_id="OF2")
-    assert refusal(view, Action.WITHDRAW, someone_else) == (
-        Refusal.FORBIDDEN,
-        "officers may act only on their own case",
-    )
-    assert refusal(view, Action.APPROVE, _FINANCE) == (
-        Refusal.FORBIDDEN,
-        "the hr tier is due on this case, not finance",
-    )
-    reviewer = Actor(user_id="reviewer", role=Role.APPROVER, tier=Tier.HR)
-    assert refusal(view, Action.REJECT, reviewer) == (
-        Refusal.FORBIDDEN,
-        "four eyes: you reviewed and calculated the compensation for this case",
-    )
-
-
-def test_refusal_keeps_efficiency_decisions_to_executives_who_had_no_hand() -> None:
+def _efficiency(state: CaseState) -> CaseView:
     regulation = RegulationRef(
         legal_reference="A19", version="1", parameters=RegulationParameters()
     )
     case = EfficiencyCase(regulation=regulation, proposal=Proposal(), decided_by=_EXECUTIVE.user_id)
-    panel = _view(CaseKind.EFFICIENCY_RETIREMENT, CaseState.PANEL_REVIEW, efficiency=case)
-    assert refusal(panel, Action.PANEL_DECISION, _FINANCE) == (
-        Refusal.FORBIDDEN,
-        "an executive approver decides this case",
-    )
-    assert refusal(panel, Action.PANEL_DECISION, _EXECUTIVE) == (
-        Refusal.FORBIDDEN,
-        "four eyes: you decided to serve notice; the panel is another",
-    )
-    other_executive = Actor(user_id="exec-2", role=Role.APPROVER, tier=Tier.EXECUTIVE)
-    assert refusal(panel, Action.PANEL_DECISION, other_executive) is None
-    proposer = Actor(user_id="u", role=Role.APPROVER, tier=Tier.EXECUTIVE)
-    pending = _view(CaseKind.EFFICIENCY_RETIREMENT, CaseState.DECISION_PENDING, efficiency=case)
-    assert refusal(pending, Action.DECIDE, proposer) == (
-        Refusal.FORBIDDEN,
-        "four eyes: you proposed this case",
-    )
+    return _view(CaseKind.EFFICIENCY_RETIREMENT, state, efficiency=case)
+
+
+_STATE = Refusal.INVALID_STATE
+_FORBIDDEN = Refusal.FORBIDDEN
+
+
+@pytest.mark.parametrize(
+    ("view", "action", "who", "expected"),
+    [
+        (_in_approval(), Action.APPROVE, _HR, None),
+        (
+            _in_approval(),
+            Action.REVIEW,
+            _HR,
+            (
+                _STATE,
+                "'review' is not allowed while the case is approval; allowed now: "
+                "adjust-compensation, approve, reassign, reject, suspend, withdraw",
+            ),
+        ),
+        (
+            _in_approval(),
+            Action.APPROVE,
+            Actor(user_id="cw", role=Role.CASEWORKER),
+            (_FORBIDDEN, "the caseworker role may not 'approve'; it needs: approver"),
+        ),
+        (
+            _in_approval(),
+            Action.WITHDRAW,
+            Actor(user_id="o2", role=Role.OFFICER, officer_id="OF2"),
+            (_FORBIDDEN, "officers may act only on their own case"),
+        ),
+        (
+            _in_approval(),
+            Action.APPROVE,
+            _FINANCE,
+            (_FORBIDDEN, "the hr tier is due on this case, not finance"),
+        ),
+        (
+            _in_approval(),
+            Action.REJECT,
+            Actor(user_id="reviewer", role=Role.APPROVER, tier=Tier.HR),
+            (_FORBIDDEN, "four eyes: you reviewed and calculated the compensation for this case"),
+        ),
+        (
+            _efficiency(CaseState.PANEL_REVIEW),
+            Action.PANEL_DECISION,
+            _FINANCE,
+            (_FORBIDDEN, "an executive approver decides this case"),
+        ),
+        (
+            _efficiency(CaseState.PANEL_REVIEW),
+            Action.PANEL_DECISION,
+            _EXECUTIVE,
+            (_FORBIDDEN, "four eyes: you decided to serve notice; the panel is another"),
+        ),
+        (
+            _efficiency(CaseState.PANEL_REVIEW),
+            Action.PANEL_DECISION,
+            Actor(user_id="exec-2", role=Role.APPROVER, tier=Tier.EXECUTIVE),
+            None,
+        ),
+        (
+            _efficiency(CaseState.DECISION_PENDING),
+            Action.DECIDE,
+            Actor(user_id="u", role=Role.APPROVER, tier=Tier.EXECUTIVE),
+            (_FORBIDDEN, "four eyes: you proposed this case"),
+        ),
+    ],
+)
+def test_refusal_says_why_state_role_own_case_tier_or_four_eyes_forbid(
+    view: CaseView, action: Action, who: Actor, expected: tuple[Refusal, str] | None
+) -> None:
+    assert refusal(view, action, who) == expected
 
 
 def test_actions_open_to_lists_what_the_refusal_rule_lets_through() -> None:
