@@ -3,8 +3,9 @@
 Modelled on the former Regulation A19 (docs/compensation-rules.md, "Efficiency retirement").
 The branch's own figures come from the regulation record the case started under; none is fixed
 here. Service is counted as for the voluntary scheme (``domain.service``), with the length of a
-service year from the case's scheme policy. The voluntary path uses only the models here (a
-case view's ``efficiency`` part) and the action table, never the precondition.
+service year from the case's scheme policy. Every case reads the models here (a case view's
+``efficiency`` part, the efficiency commands) and ``domain.actions`` reads the action table;
+only the efficiency workflow checks the precondition.
 """
 
 from __future__ import annotations
