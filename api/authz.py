@@ -21,7 +21,7 @@ from domain.actions import actions_now, tier_due
 from domain.case import CaseView
 from domain.lifecycle import ACTION_ROLES, Action, CaseKind
 from domain.people import Role, Tier
-from exitcases.kinds import KINDS
+from service.kinds import KINDS
 
 
 class Operation(StrEnum):
@@ -98,7 +98,7 @@ TABLE: dict[Operation | Action, Permission] = {
     Operation.OFFICERS_IMPORT: Permission(
         frozenset({_R.CASEWORKER, _R.ADMIN}), True, what="import the roster"
     ),
-    # Who may start each kind is the kind's registration (exitcases/kinds.py).
+    # Who may start each kind is the kind's registration (service/kinds.py).
     # A caseworker who opens an officer's voluntary exit case applies for them.
     Operation.CASES_CREATE_VOLUNTARY: Permission(
         _starters(CaseKind.VOLUNTARY_EXIT),

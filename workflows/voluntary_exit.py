@@ -9,7 +9,6 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import Notice, Recipient
     from domain.actions import tier_due
     from domain.approval import is_special_severance, required_tiers
     from domain.case import (
@@ -49,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.officer import Officer
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
+    from domain.records import Notice, Recipient
 
 from workflows.case_workflow import refuse
 from workflows.exit_tail import AmountChange, ExitTail

@@ -1,8 +1,10 @@
 """The kinds of case the service runs, registered in one place.
 
-Each registration says which workflow runs the case, who may start one, and the gate that must
-be open on the day it starts (which actions its states allow is ``domain.actions``, which the
-workflow and the API both read). The worker, the API's
+Each registration says which workflow runs the case (by the name it is registered under with
+Temporal: this module sits below ``workflows/``, and ``worker.py`` maps the names to the
+classes it runs), who may start one, and the gate that must be open on the day it starts
+(which actions its states allow is ``domain.actions``, which the workflows and the API both
+read). The worker, the API's
 authorisation and ``open_case`` all read this table; removing a registration removes the
 kind everywhere and leaves the others as they were.
 """
@@ -19,8 +21,6 @@ from domain.efficiency import RegulationRef
 from domain.lifecycle import CaseKind
 from domain.people import Role
 from store.regulations import regulation_in_force
-from workflows.efficiency_retirement import EfficiencyRetirementWorkflow
-from workflows.voluntary_exit import VoluntaryExitWorkflow
 
 
 class KindNotAvailable(Exception):
@@ -40,7 +40,7 @@ Gate = Callable[[asyncpg.Pool, date], Awaitable[Permit]]
 @dataclass(frozen=True)
 class KindRegistration:
     kind: CaseKind
-    workflow: type
+    workflow: str
     starters: frozenset[Role]
     gate: Gate
 
@@ -69,13 +69,13 @@ KINDS: dict[CaseKind, KindRegistration] = {
     for registration in (
         KindRegistration(
             kind=CaseKind.VOLUNTARY_EXIT,
-            workflow=VoluntaryExitWorkflow,
+            workflow="VoluntaryExitWorkflow",
             starters=frozenset({Role.OFFICER, Role.CASEWORKER}),
             gate=_always_open,
         ),
         KindRegistration(
             kind=CaseKind.EFFICIENCY_RETIREMENT,
-            workflow=EfficiencyRetirementWorkflow,
+            workflow="EfficiencyRetirementWorkflow",
             starters=frozenset({Role.HR_MANAGER}),
             gate=_regulation_in_force,
         ),
