@@ -115,9 +115,13 @@ _DECIDER_RULES: dict[Action, Callable[[CaseView, Someone], str | None]] = {
 }
 
 
-def refusal(case: CaseView, action: Action, who: Someone) -> tuple[Refusal, str] | None:
+def refusal(
+    case: CaseView, action: Action, who: Someone, *, version: int | None = None
+) -> tuple[Refusal, str] | None:
     """Why ``who`` may not take ``action`` on the case now (the refusal and its message), or
-    None if they may: the state, the role, an officer's own case, the tier due and four eyes.
+    None if they may: the state, the role, an officer's own case, the ``version`` the action
+    was decided on if it names one (stale once the case has moved on), the tier due and four
+    eyes, in that order.
 
     It does not read the action's body (a date, a reason): the workflow checks that as well.
     """
@@ -137,6 +141,12 @@ def refusal(case: CaseView, action: Action, who: Someone) -> tuple[Refusal, str]
         )
     if who.role is Role.OFFICER and who.officer_id != case.officer_id:
         return Refusal.FORBIDDEN, "officers may act only on their own case"
+    if version is not None and version != case.version:
+        return (
+            Refusal.STALE,
+            f"the case has changed since you read it: you sent version {version}, it is now "
+            f"at version {case.version}; read it again and decide on what it shows now",
+        )
     rule = _DECIDER_RULES.get(action)
     problem = rule(case, who) if rule else None
     return (Refusal.FORBIDDEN, problem) if problem else None

@@ -253,21 +253,17 @@ class CaseWorkflow:
         self._check(action, command)
 
     def _check(self, action: Action, command: Command) -> None:
-        """Refuse an action that the state, the actor's role, link or tier, or four eyes forbid
-        (``domain.actions.refusal``, the rule the API offers actions by), or a stale one."""
-        refused = refusal(self._case, action, command.actor)
+        """Refuse an action that the state, the actor's role, link or tier, a stale version or
+        four eyes forbid: ``domain.actions.refusal``, the rule the API offers actions by.
+
+        Checked here, against the case as the workflow holds it, and again when the action
+        leaves the inbox: an action queued behind another that changed the case is stale.
+        """
+        refused = refusal(self._case, action, command.actor, version=command.version)
         if refused is not None:
-            raise refuse(*refused)
-        # Checked here, against the case as the workflow holds it, and again when the action
-        # leaves the inbox: an action queued behind another that changed the case is stale.
-        seen, current = command.version, self._case.version
-        if seen is not None and seen != current:
-            raise refuse(
-                Refusal.STALE,
-                f"the case has changed since you read it: you sent version {seen}, it is now "
-                f"at version {current}; read it again and decide on what it shows now",
-                current,
-            )
+            kind, detail = refused
+            # A stale action carries the version now, for the caller to read the case again.
+            raise refuse(kind, detail, *([self._case.version] if kind is Refusal.STALE else []))
 
     # -- the inbox ----------------------------------------------------------------------------
 

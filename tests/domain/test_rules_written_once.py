@@ -231,6 +231,17 @@ def test_refusal_says_why_state_role_own_case_tier_or_four_eyes_forbid(
     assert refusal(view, action, who) == expected
 
 
+def test_a_stale_version_is_refused_after_the_state_and_before_the_tier() -> None:
+    """An approval that lost a race hears that the case changed, not that its tier is done."""
+    view = _in_approval()  # at version 1
+    stale = refusal(view, Action.APPROVE, _FINANCE, version=0)
+    assert stale is not None and stale[0] is Refusal.STALE
+    assert "you sent version 0, it is now at version 1" in stale[1]
+    not_now = refusal(view, Action.REVIEW, _FINANCE, version=0)
+    assert not_now is not None and not_now[0] is Refusal.INVALID_STATE
+    assert refusal(view, Action.APPROVE, _HR, version=1) is None
+
+
 def test_actions_open_to_lists_what_the_refusal_rule_lets_through() -> None:
     view = _in_approval(approvals=[_decision(_HR)])
     assert actions_open_to(view, _FINANCE) == [Action.APPROVE, Action.REJECT]
