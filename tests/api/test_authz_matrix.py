@@ -149,8 +149,10 @@ def _regulation(reference: str, effective_from: str, window: str) -> dict[str, A
     }
 
 
-# Accepting today with no notice and one second of cooling off
-# takes a case to exit processing at once.
+# Accepting today with no notice and five seconds of cooling off takes a case to exit
+# processing soon; meanwhile a case left accepted stays accepted while every role tries
+# change-leaving-date on it (one of them on a case of its own, opened and taken to
+# acceptance in the meantime).
 MATRIX_POLICY = load_bundled_policy().model_copy(
     update={
         "version": "matrix",
@@ -158,7 +160,7 @@ MATRIX_POLICY = load_bundled_policy().model_copy(
         "application_closes": date(2099, 12, 31),
         "earliest_leaving_date": date(2000, 1, 1),
         "notice_min": "PT0S",
-        "cooling_off": "PT1S",
+        "cooling_off": "PT5S",
     }
 )
 
