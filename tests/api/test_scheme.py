@@ -270,3 +270,31 @@ async def finished(api: Api, location: str) -> dict[str, Any]:
             if progress["status"] in {"waiting_to_remind", "done"}:
                 return progress
             await asyncio.sleep(0.1)
+
+
+async def test_invited_officers_who_have_not_applied_are_reminded_before_the_window_closes(
+    scheme_api: Api,
+) -> None:
+    api = scheme_api
+    # Closing in two days: the policy's five working days before it have begun already.
+    closes = date.today() + timedelta(days=2)
+    await add_scheme(api, application_closes=closes.isoformat())
+    roster = [officer_record(officer_id=f"REM{n:03d}") for n in range(5)]
+    await upsert_officers(api.stack.pool, roster)
+    applicant = await add_user(api.stack.pool, "Applicant", Role.OFFICER, officer_id="REM000")
+    await api.open(applicant)
+
+    response = await api.as_("hr_manager").post("/v1/schemes/ves-2026/invitations", json={})
+    assert response.status_code == 202, response.text
+    async with asyncio.timeout(30):
+        while (progress := (await api.as_("hr_manager").get(response.headers["Location"])).json())[
+            "status"
+        ] != "done":
+            await asyncio.sleep(0.1)
+    assert (progress["invited"], progress["reminded"]) == (5, 4)
+    reminded = await api.stack.pool.fetch(
+        "SELECT recipient_officer_id, subject FROM notifications "
+        "WHERE template = 'invitation_reminder' ORDER BY recipient_officer_id"
+    )
+    assert [r["recipient_officer_id"] for r in reminded] == [f"REM{n:03d}" for n in range(1, 5)]
+    assert str(closes) in reminded[0]["subject"]
