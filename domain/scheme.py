@@ -27,6 +27,9 @@ Pounds = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2), Within
 # A calendar month as people write it: 2026-07.
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
+# Scheme names appear in URLs and outbox keys: lower case, digits and hyphens.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
 # How far ahead a refusal looks for months with room, and how many it names.
 _LOOK_AHEAD_MONTHS = 24
 _MONTHS_NAMED = 3
@@ -37,7 +40,7 @@ class Scheme(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1, max_length=64, pattern=NAME_PATTERN)
     description: str = Field(default="", max_length=2000)
     policy_version: str = Field(
         min_length=1, max_length=64, description="The scheme policy its cases start under."

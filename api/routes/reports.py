@@ -12,6 +12,7 @@ from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool
 from api.problems import ProblemError, problem_responses
+from domain.scheme import NAME_PATTERN
 from service.schemes import SchemeReport, UnknownScheme, scheme_report
 from store.audit import record_access
 from store.schemes import current_scheme, notice_subject
@@ -38,7 +39,7 @@ async def scheme(
         Query(
             alias="scheme",
             max_length=64,
-            pattern=r"^[a-z0-9][a-z0-9-]*$",
+            pattern=NAME_PATTERN,
             description="The scheme; unset: the one in force.",
         ),
     ] = None,

@@ -15,7 +15,7 @@ from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, run_once
 from api.problems import ProblemError, problem_responses
 from domain.officer import Rank
-from domain.scheme import InvitationProgress, Scheme, SchemeVersion
+from domain.scheme import NAME_PATTERN, InvitationProgress, Scheme, SchemeVersion
 from service import schemes as service
 from store import schemes as store
 
@@ -25,7 +25,7 @@ _SCOPE = "POST /v1/schemes"
 _INVITE_SCOPE = "POST /v1/schemes/{name}/invitations"
 
 SchemeName = Annotated[
-    str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", examples=["ves-2026"])
+    str, Path(min_length=1, max_length=64, pattern=NAME_PATTERN, examples=["ves-2026"])
 ]
 
 

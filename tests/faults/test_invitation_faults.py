@@ -13,8 +13,6 @@ import asyncio
 from datetime import date
 from decimal import Decimal
 
-import asyncpg
-
 from domain.officer import Rank
 from domain.people import Actor, Role
 from domain.scheme import InvitationProgress, InvitationRun, Scheme
@@ -23,7 +21,7 @@ from store.officers import upsert_officers
 from store.policies import add_policy
 from store.schemes import add_scheme
 from tests.conftest import officer
-from tests.faults.conftest import FAST_POLICY, Rig
+from tests.faults.conftest import FAST_POLICY, Rig, wait_for_a_blocked_write
 
 OFFICERS = 300
 BATCH = 20
@@ -71,7 +69,7 @@ async def test_a_worker_killed_mid_way_through_invitations_invites_nobody_twice(
             await rig.client.start_workflow(
                 INVITATIONS_WORKFLOW, run, id=workflow_id, task_queue=rig.settings.task_queue
             )
-            await _wait_for_the_held_batch(rig)
+            await wait_for_a_blocked_write(rig, "INSERT INTO notifications")
             rig.workers.kill(first)
         finally:
             await transaction.rollback()
@@ -100,17 +98,3 @@ async def test_a_worker_killed_mid_way_through_invitations_invites_nobody_twice(
     async with asyncio.timeout(30):
         while (await rig.client.count_workflows(query)).count != 4:
             await asyncio.sleep(0.2)
-
-
-async def _wait_for_the_held_batch(rig: Rig) -> None:
-    # Other sessions' queries show only to the login, not to the service's role.
-    watcher = await asyncpg.connect(rig.database_url)
-    try:
-        async with asyncio.timeout(60):
-            while not await watcher.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE '%INSERT INTO notifications%'"
-            ):
-                await asyncio.sleep(0.2)
-    finally:
-        await watcher.close()
