@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -180,4 +180,5 @@ class SchemePolicy(BaseModel):
 def load_bundled_policy(name: str = "default") -> SchemePolicy:
     """A policy shipped in ``domain/policies`` (``default`` or ``demo``), within the bounds."""
     text = resources.files("domain.policies").joinpath(f"{name}.json").read_text()
-    return admit(SchemePolicy, json.loads(text))
+    data: dict[str, Any] = json.loads(text)
+    return admit(SchemePolicy, data)

@@ -43,7 +43,6 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case_workflow import (
     ACTIVITY_RETRY,
     ACTIVITY_TIMEOUT,
-    CaseOutcome,
     Inbound,
     refuse,
 )
