@@ -2,8 +2,7 @@
 
 ``create_app``'s lifespan puts them on ``app.state``; tests may set them there directly. They are
 ``async def`` because FastAPI runs a plain ``def`` dependency in a thread pool, a thread hand-off
-per request for a mere attribute read. ``app.state`` is untyped, so each names the type it
-hands out.
+per request for a mere attribute read.
 """
 
 from __future__ import annotations

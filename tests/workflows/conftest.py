@@ -137,9 +137,7 @@ async def today(time_skipping_env: WorkflowEnvironment) -> date:
     return local_date(await time_skipping_env.get_current_time())
 
 
-def case_starter(
-    client: Client, pool: asyncpg.Pool, settings: Settings
-) -> Callable[..., Awaitable[Case]]:
+def case_starter(client: Client, pool: asyncpg.Pool, settings: Settings):  # type: ignore[no-untyped-def]
     """Starts cases on ``settings.task_queue`` (another worker's queue, if a test runs one)."""
 
     async def start(
@@ -175,9 +173,7 @@ def case_starter(
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def start_case(
-    client: Client, pool: asyncpg.Pool, settings: Settings
-) -> Callable[..., Awaitable[Case]]:
+async def start_case(client: Client, pool: asyncpg.Pool, settings: Settings):  # type: ignore[no-untyped-def]
     return case_starter(client, pool, settings)
 
 
