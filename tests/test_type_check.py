@@ -1,5 +1,6 @@
-"""The type check `./test` runs (mypy, configured in pyproject.toml) covers all non-test code and
-is strict enough to refuse ``None`` where a value is needed."""
+"""The type check `./test` runs (mypy, configured in pyproject.toml) covers all non-test code,
+exempts nothing but libraries without types, and is strict enough to refuse ``None`` where a
+value is needed."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ def test_every_package_and_module_outside_the_tests_is_checked() -> None:
     }
     assert top_level
     assert top_level <= _checked()
+
+
+def test_nothing_is_exempt_but_named_untyped_libraries() -> None:
+    mypy = tomllib.loads(CONFIG.read_text())["tool"]["mypy"]
+    assert mypy["strict"] is True
+    assert "ignore_missing_imports" not in mypy
+    assert "ignore_errors" not in mypy
+    first_party = {name.removesuffix(".py") for name in _checked()}
+    for override in mypy.get("overrides", []):
+        # Only "this library has no types", for libraries named one by one.
+        assert set(override) == {"module", "ignore_missing_imports"}, override
+        assert not {m.partition(".")[0] for m in override["module"]} & first_party, override
 
 
 def _mypy(tmp_path: Path, source: str) -> tuple[str, int]:
