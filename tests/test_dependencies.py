@@ -18,10 +18,10 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_PARTY = [
     "exitcases",
-    "service",
     "config",
     "domain",
     "store",
+    "service",
     "workflows",
     "activities",
     "api",
