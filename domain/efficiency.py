@@ -1,6 +1,6 @@
 """Efficiency retirement: the compulsory branch that a regulation record switches on.
 
-Modelled on the former Regulation A19 (DESIGN.md, "Efficiency retirement"). Every figure comes
+Modelled on the former Regulation A19 (docs/design.md, "Efficiency retirement"). Every figure comes
 from the regulation record the case started under; none is fixed here. The voluntary path
 does not import this module.
 """
@@ -20,7 +20,7 @@ from domain.officer import Officer
 from domain.regulation import Assessment, RegulationParameters
 from domain.service import service_on
 
-# Pensionable service counts as the scheme counts it (DESIGN.md): days / 365.
+# Pensionable service counts as the scheme counts it (docs/design.md): days / 365.
 DAYS_PER_YEAR = 365
 
 # Before the panel confirms, the officer may choose the voluntary scheme instead.
