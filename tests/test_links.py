@@ -3,6 +3,9 @@
 A link's file must exist, and a ``#anchor`` must be the slug GitHub gives one of the target
 page's headings (lower case; punctuation other than ``-`` and ``_`` dropped; spaces become
 ``-``; a repeated heading gets ``-1``, ``-2``...). Links inside code are not links.
+
+The files and modules the pages name in code spans (``store/audit.py``,
+``exitcases.cases.open_case``) must exist too, so that moving code moves its documentation.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ PAGES = sorted([ROOT / "README.md", ROOT / "BENCHMARKS.md", *(ROOT / "docs").glo
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.M | re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_PATH = re.compile(r"`((?:[\w.-]+/)+[\w.-]+\.(?:py|sh|json|sql|toml|md|yml))`")
+_PACKAGES = ("domain", "config", "store", "service", "activities", "workflows", "api", "exitcases")
+# A dotted name in code starting with one of our packages, less host names (`api.hr.example`).
+_MODULE = re.compile(rf"`((?:{'|'.join(_PACKAGES)})\.\w+)[\w.]*(?<!\.example)`")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 
 
@@ -89,3 +96,20 @@ def test_every_relative_link_and_anchor_resolves(page: Path) -> None:
         elif anchor and destination.suffix == ".md" and anchor not in anchors(destination):
             broken.append(f"{target}: no heading with that anchor")
     assert not broken, f"{page.relative_to(ROOT)}: " + "; ".join(broken)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_every_file_and_module_named_in_code_exists(page: Path) -> None:
+    text = page.read_text()
+    missing = [path for path in _PATH.findall(text) if not (ROOT / path).exists()]
+    for module in _MODULE.findall(text):
+        package, name = module.split(".")
+        if not (ROOT / package / f"{name}.py").exists() and not (ROOT / package / name).is_dir():
+            missing.append(module)
+    assert not missing, f"{page.relative_to(ROOT)} names what does not exist: {missing}"
+
+
+def test_module_names_are_read_from_code_and_host_names_are_not() -> None:
+    text = "`exitcases.cases.act`, `store/audit.py`, `api.hr.example`, exitcases.x, `a.md`"
+    assert _MODULE.findall(text) == ["exitcases.cases"]
+    assert _PATH.findall(text) == ["store/audit.py"]
