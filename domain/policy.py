@@ -1,7 +1,8 @@
 """The scheme policy: a versioned document holding every figure the rules use.
 
 A case keeps the policy version it started under; a new version applies to new cases only.
-The defaults and their sources are in DESIGN.md's rule table; ``policies/default.json`` holds them.
+The defaults and their sources are in docs/design.md's rule table; ``policies/default.json``
+holds them.
 Each figure's bounds on admission are in docs/policy-bounds.md.
 """
 

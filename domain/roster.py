@@ -1,4 +1,5 @@
-"""The officer roster CSV (API.md): parsed whole, with every bad row reported by line and field.
+"""The officer roster CSV (docs/input-rules.md, "The roster"): parsed whole, with every bad row
+reported by line and field.
 
 An import is all rows or none, so parsing collects every problem before anything is written.
 Messages never echo a cell's value: a roster is personal data.

@@ -3,7 +3,8 @@
 Each event's ``hash`` is the SHA-256 (hex) of its canonical form: a JSON object of the fields
 in :data:`HASHED_FIELDS`, keys sorted, no whitespace, UTF-8, ``occurred_at`` as UTC
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, and ``prev_hash`` the hash of the case's previous event (64
-zeros for its first). The README shows an auditor how to recompute it with their own tools.
+zeros for its first). scripts/audit-verify.py recomputes it with nothing but Python's standard
+library, as an auditor would.
 
 Personal data stays out of the hashed fields by design (ids, states, amounts and dates of the
 case, never a name, a date of birth or pay), so redacting it after the retention period leaves

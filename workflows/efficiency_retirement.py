@@ -1,4 +1,4 @@
-"""Efficiency retirement, from proposal to completed exit (DESIGN.md, "Efficiency retirement").
+"""Efficiency retirement, from proposal to completed exit (docs/design.md, "Efficiency retirement").
 
 Runs only under a regulation record in force when the case starts, and keeps that record's
 figures for its whole life. From the confirmed retirement date on it is the shared exit tail.

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import os
-import re
 import secrets
 import subprocess
 import sys
@@ -484,31 +483,21 @@ async def test_open_or_recent_cases_are_not_redacted(app_pool: asyncpg.Pool) -> 
     )
 
 
-def _documented_verifier() -> str:
-    """The auditor's stand-alone checker, as the documentation prints it."""
-    root = Path(__file__).resolve().parents[2]
-    for document in (root / "docs" / "audit.md", root / "README.md"):
-        if document.exists():
-            found = re.search(r"```python\n(# audit-verify\.py.*?)```", document.read_text(), re.S)
-            if found:
-                return found.group(1)
-    raise AssertionError("the documented audit-verify.py snippet is missing")
+# The auditor's stand-alone checker (docs/audit.md), run as an auditor would run it.
+VERIFY_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "audit-verify.py"
 
 
-def _python(script: Path, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(script)], input=stdin, capture_output=True, text=True, check=False
-    )
+def _verify_script(stdin: str) -> subprocess.CompletedProcess[str]:
+    script = [sys.executable, str(VERIFY_SCRIPT)]
+    return subprocess.run(script, input=stdin, capture_output=True, text=True, check=False)
 
 
-async def test_the_documented_snippet_rechecks_an_export_on_its_own(
-    own_database: str, app_pool: asyncpg.Pool, tmp_path: Path
+async def test_the_stand_alone_script_rechecks_an_export_on_its_own(
+    own_database: str, app_pool: asyncpg.Pool
 ) -> None:
-    script = tmp_path / "audit-verify.py"
-    script.write_text(_documented_verifier())
     case_id = await record_case(app_pool)
     exported = _cli(own_database, "export").stdout
-    clean = _python(script, exported)
+    clean = _verify_script(exported)
     assert clean.returncode == 0 and " 0 broken" in clean.stdout, clean.stdout + clean.stderr
     await _tamper(
         own_database,
@@ -517,7 +506,7 @@ async def test_the_documented_snippet_rechecks_an_export_on_its_own(
             (case_id,),
         ),
     )
-    tampered = _python(script, _cli(own_database, "export").stdout)
+    tampered = _verify_script(_cli(own_database, "export").stdout)
     assert tampered.returncode == 1
     assert f"case {case_id} event seq 2: hash mismatch" in tampered.stdout
 
