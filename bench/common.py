@@ -34,7 +34,7 @@ from domain.policy import SchemePolicy, load_bundled_policy
 from exitcases.codec import encrypted_converter, new_key_entry
 from exitcases.settings import Settings
 from store.pool import create_pool
-from store.scratch import scratch_database
+from tests.helpers.databases import scratch_database
 from workflows import search_attributes
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from store.scratch import scratch_database
-from tests.conftest import BIN, free_port
+from tests.helpers.databases import scratch_database
+from tests.helpers.processes import BIN, free_port
 from tests.readme_walkthrough import (
     ROOT,
     Command,

@@ -8,7 +8,7 @@ from api.auth import DatabaseTokenVerifier, Principal, build_verifier
 from domain.people import Role, Tier
 from exitcases.settings import Settings
 from store.users import revoke_user
-from tests.api.conftest import Api, Stack, add_user
+from tests.helpers.api import Api, Stack, add_user
 
 PROBLEM = "application/problem+json"
 

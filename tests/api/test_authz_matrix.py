@@ -20,7 +20,8 @@ from domain.people import Role, Tier
 from domain.policy import load_bundled_policy
 from store.officers import upsert_officers
 from store.policies import add_policy
-from tests.api.conftest import Stack, User, add_user, if_match, officer_record
+from tests.helpers.api import Stack, User, add_user, if_match
+from tests.helpers.officers import officer as officer_record
 
 ROLES = [
     "officer",

@@ -33,7 +33,8 @@ from exitcases.settings import Settings
 from store import audit
 from store.audit import timestamp
 from store.officers import upsert_officers
-from tests.workflows.conftest import APPROVERS, CASEWORKER, POLICY, Case, officer
+from tests.helpers.cases import APPROVERS, CASEWORKER, POLICY, Case
+from tests.helpers.officers import officer
 from worker import WORKFLOWS
 
 Transition = tuple[Any, ...]
