@@ -25,9 +25,11 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from config import search_attributes
+from config.search_attributes import register_search_attributes
+from config.settings import Settings
 from domain.people import Role
 from exitcases.local import embedded_postgres
-from exitcases.settings import Settings
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.pool import create_pool
@@ -37,8 +39,6 @@ from tests.helpers.officers import officer
 from tests.helpers.processes import BIN
 from tests.helpers.temporal import TEST_CONVERTER, TEST_KEYRING
 from worker import build_worker
-from workflows import search_attributes
-from workflows.search_attributes import register_search_attributes
 
 # Marks and guards the fast lane; pytester checks that it does (tests/test_lanes.py).
 pytest_plugins = ["tests.helpers.lanes", "pytester"]

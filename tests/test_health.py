@@ -9,7 +9,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from exitcases.settings import Settings
+from config.settings import Settings
 from store.pool import create_pool
 from tests.helpers.processes import BIN
 

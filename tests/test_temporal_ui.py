@@ -21,8 +21,9 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from config import search_attributes
+from config.settings import Settings
 from domain.people import Role
-from exitcases.settings import Settings
 from store.officers import upsert_officers
 from store.policies import add_policy
 from tests.helpers.api import API_POLICY, Stack, add_user
@@ -31,7 +32,6 @@ from tests.helpers.officers import officer
 from tests.helpers.processes import BIN, free_port
 from tests.helpers.temporal import TEST_CONVERTER, TEST_KEYRING
 from worker import build_worker
-from workflows import search_attributes
 
 pytestmark = pytest.mark.slow
 

@@ -27,8 +27,8 @@ from api.sessions import (
     session_principal,
     set_session_cookie,
 )
+from config.settings import Settings
 from domain.people import Role
-from exitcases.settings import Settings
 from store.sessions import end_session, start_session
 
 router = APIRouter(tags=["sessions"])

@@ -12,8 +12,8 @@ from pydantic import SecretStr, ValidationError
 
 from api.app import create_app
 from api.metrics import count_cases
+from config.settings import Settings
 from domain.lifecycle import CALCULATION_FAILED
-from exitcases.settings import Settings
 from tests.helpers.api import Api, NewOfficer
 
 METRICS_TOKEN = "metrics-test-token-0123456789abcdef"

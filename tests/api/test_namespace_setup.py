@@ -24,9 +24,10 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Register
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from config.search_attributes import ALL
+from config.settings import Settings
 from domain.people import Role
-from exitcases.namespace import NamespaceNotReady, check_namespace
-from exitcases.settings import Settings
+from service.namespace import NamespaceNotReady, check_namespace
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.users import create_user
@@ -35,7 +36,6 @@ from tests.helpers.live import serve_app
 from tests.helpers.officers import officer
 from tests.helpers.processes import BIN, run_cli, settings_free_environ
 from tests.helpers.temporal import TEST_KEYRING
-from workflows.search_attributes import ALL
 
 # Every test here starts a Temporal dev server, the API under uvicorn, or `exitcases`.
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ import asyncpg
 import pytest_asyncio
 from temporalio.client import Client
 
-from exitcases.settings import Settings
+from config.settings import Settings
 from tests.helpers.faults import Proxy, Rig, TemporalServer, Workers
 from tests.helpers.processes import settings_free_environ
 from tests.helpers.temporal import TEST_CONVERTER, TEST_KEYRING

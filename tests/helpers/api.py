@@ -19,10 +19,10 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.preconditions import etag
+from config.settings import Settings
 from domain.lifecycle import DECISIONS_ON_FIGURES, Action
 from domain.people import Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
-from exitcases.settings import Settings
 from store.cases import get_case_view
 from store.users import create_user
 

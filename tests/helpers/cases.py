@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.cases import CaseActivities
+from config.settings import Settings
 from domain.case import Application, CaseView
 from domain.commands import COMMANDS
 from domain.efficiency import Proposal
@@ -25,8 +26,7 @@ from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Officer
 from domain.people import Actor, Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
-from exitcases.cases import act, open_case
-from exitcases.settings import Settings
+from service.cases import act, open_case
 from store.officers import upsert_officers
 from tests.helpers.officers import officer
 from workflows.voluntary_exit import VoluntaryExitWorkflow

@@ -15,7 +15,7 @@ import uvicorn
 
 from api.app import create_app
 from api.server import uvicorn_options
-from exitcases.settings import Settings
+from config.settings import Settings
 from tests.helpers.api import Stack
 from tests.helpers.processes import free_port
 from tests.helpers.temporal import TEST_KEYRING

@@ -13,8 +13,8 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from config.settings import Settings
 from domain.clock import local_date
-from exitcases.settings import Settings
 from tests.helpers.cases import CaseStarter, case_starter
 from worker import build_worker
 

@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from temporalio.testing import WorkflowEnvironment
 
+from config.search_attributes import register_search_attributes
+from config.settings import Settings
 from domain.bounds import PeriodWithin, Within, admit, span
 from domain.case import Application, CaseView
 from domain.clock import local_date, start_of_day
@@ -31,15 +33,13 @@ from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import PensionScheme, Rank
 from domain.people import Actor, Role
 from domain.policy import ApprovalThresholds, Deadline, PensionAge, SchemePolicy
-from exitcases.cases import CommandRefused, act, open_case
-from exitcases.settings import Settings
+from service.cases import CommandRefused, act, open_case
 from store.officers import upsert_officers
 from tests.helpers.cases import APPROVERS, CASEWORKER
 from tests.helpers.officers import officer
 from tests.helpers.processes import BIN
 from tests.helpers.temporal import TEST_CONVERTER
 from worker import build_worker
-from workflows.search_attributes import register_search_attributes
 
 Bound = Within | PeriodWithin
 _DAY = 86_400

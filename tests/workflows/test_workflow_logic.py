@@ -24,13 +24,14 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from activities.models import CaseEvent, ExitInstruction, OfficerLookup
+from activities.cases import OfficerLookup
 from domain.case import Application, CaseOutcome, CaseView
 from domain.commands import ProvideInfo, Review, ReviewDecision, StartCase
 from domain.efficiency import Proposal, RegulationRef
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Officer
 from domain.people import Actor, Role, Tier
+from domain.records import CaseEvent, ExitInstruction
 from domain.regulation import RegulationParameters
 from tests.helpers.cases import CASEWORKER, HR_MANAGER, POLICY
 from tests.helpers.officers import officer
