@@ -11,10 +11,13 @@ import pytest
 
 from domain.efficiency import Proposal, assess_precondition
 from domain.officer import Officer, PensionScheme, Rank
+from domain.policy import load_bundled_policy
 from domain.regulation import Assessment, RegulationParameters
 from tests.domain.test_compensation import officer
 
 ON = date(2026, 9, 30)
+# The scheme policy's service year, which the compensation calculation counts too.
+YEAR = load_bundled_policy().days_per_service_year
 A19 = RegulationParameters()
 FULL = Proposal(critical_skills="skills", performance="in rank", equality_impact_reference="EIA-7")
 # The 2006 scheme needs 35 years under A19: service started 35 years to the day before ON.
@@ -35,6 +38,7 @@ def codes(
         parameters=parameters,
         proposal=proposal,
         has_other_open_case=has_other_open_case,
+        days_per_service_year=YEAR,
         legacy_service_rule=legacy_service_rule,
     )
     return [r.code for r in reasons]
@@ -51,9 +55,9 @@ def test_the_minimum_is_met_on_the_anniversary_and_not_the_day_before() -> None:
 
 def test_the_pension_record_counts_rather_than_the_calendar() -> None:
     """46 calendar years, but the record holds a day under 35 years of pensionable service."""
-    long_ago = date(1980, 9, 30)
-    short = officer(started=long_ago, scheme="2006", born=date(1960, 1, 1), record=(12774, ON))
-    enough = officer(started=long_ago, scheme="2006", born=date(1960, 1, 1), record=(12775, ON))
+    long_ago, born = date(1980, 9, 30), date(1960, 1, 1)
+    short = officer(started=long_ago, scheme="2006", born=born, record=(35 * YEAR - 1, ON))
+    enough = officer(started=long_ago, scheme="2006", born=born, record=(35 * YEAR, ON))
     assert codes(short) == ["insufficient_service"]
     assert codes(enough) == []
 
@@ -61,7 +65,12 @@ def test_the_pension_record_counts_rather_than_the_calendar() -> None:
 def test_a_scheme_the_regulation_leaves_out_is_named() -> None:
     career_average = THIRTY_FIVE_YEARS_IN.model_copy(update={"pension_scheme": PensionScheme.P2015})
     [reason] = assess_precondition(
-        career_average, on=ON, parameters=A19, proposal=FULL, has_other_open_case=False
+        career_average,
+        on=ON,
+        parameters=A19,
+        proposal=FULL,
+        has_other_open_case=False,
+        days_per_service_year=YEAR,
     )
     assert reason.code == "scheme_not_covered" and "2015" in reason.detail
 
@@ -86,6 +95,7 @@ def test_each_missing_or_blank_assessment_is_named(assessment: Assessment) -> No
             parameters=A19,
             proposal=proposal,
             has_other_open_case=False,
+            days_per_service_year=YEAR,
         )
         assert reason.code == "assessment_missing" and assessment.value in reason.detail
 
@@ -133,10 +143,10 @@ def test_the_records_own_figures_decide_not_the_code() -> None:
     assert codes(THIRTY_FIVE_YEARS_IN, parameters=record) == ["scheme_not_covered"]
 
 
-def test_cases_recorded_before_the_per_scheme_rule_count_calendar_days_over_365() -> None:
-    """The legacy rule: one minimum (30 years) for every scheme, days since service_start / 365;
-    30 x 365 days is a week short of 30 calendar years, and still enough."""
-    just_enough = officer(started=ON - timedelta(days=30 * 365), scheme="2015")
-    a_day_short = officer(started=ON - timedelta(days=30 * 365 - 1), scheme="2015")
+def test_cases_recorded_before_the_per_scheme_rule_count_calendar_days_over_a_year() -> None:
+    """The legacy rule: one minimum (30 years) for every scheme, days since service_start over
+    the service year; 30 x 365 days is a week short of 30 calendar years, and still enough."""
+    just_enough = officer(started=ON - timedelta(days=30 * YEAR), scheme="2015")
+    a_day_short = officer(started=ON - timedelta(days=30 * YEAR - 1), scheme="2015")
     assert codes(just_enough, legacy_service_rule=True) == []
     assert codes(a_day_short, legacy_service_rule=True) == ["insufficient_service"]
