@@ -1,8 +1,8 @@
 """Dependencies for what the application holds for its lifetime: pool, Temporal client, settings.
 
-``create_app``'s lifespan puts them on ``app.state``; tests may set them there directly. They are
-``async def`` because FastAPI runs a plain ``def`` dependency in a thread pool, a thread hand-off
-per request for a mere attribute read.
+``create_app`` puts them on ``app.state`` (its lifespan, or at once when the caller gives them,
+as tests do). They are ``async def`` because FastAPI runs a plain ``def`` dependency in a thread
+pool, a thread hand-off per request for a mere attribute read.
 """
 
 from __future__ import annotations

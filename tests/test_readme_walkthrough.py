@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from store.scratch import scratch_database
-from tests.conftest import BIN, free_port
+from tests.helpers.databases import scratch_database
+from tests.helpers.processes import BIN, free_port
 from tests.readme_walkthrough import (
     NO_RUN,
     ROOT,
@@ -77,6 +77,7 @@ def test_a_section_runs_to_the_next_heading_of_its_level_and_no_run_blocks_are_l
         section(DOC, "## Missing")
 
 
+@pytest.mark.slow  # runs bash
 def test_comments_under_a_command_are_its_output_and_commands_span_lines() -> None:
     block = """f() {  # a function
   echo "$1"
@@ -148,6 +149,7 @@ def test_output_matching(expected: list[str], printed: str, matches: bool) -> No
     assert output_matches(expected, printed) is matches
 
 
+@pytest.mark.slow  # runs bash
 def test_a_session_keeps_state_checks_output_and_stops_at_the_first_failure(
     tmp_path: Path,
 ) -> None:
@@ -172,6 +174,7 @@ def test_a_session_keeps_state_checks_output_and_stops_at_the_first_failure(
     assert found_problems[1].startswith("4: exited 1")
 
 
+@pytest.mark.slow  # runs bash
 def test_a_session_that_runs_too_long_is_stopped_and_said_so(tmp_path: Path) -> None:
     outcomes = run([Command("1", "echo started; sleep 30")], dict(os.environ), tmp_path, 1)
     assert [(o.status, o.stdout.strip()) for o in outcomes] == [(-9, "started")]

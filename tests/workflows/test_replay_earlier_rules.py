@@ -29,8 +29,9 @@ from domain.money import MAX_AMOUNT
 from domain.officer import PensionScheme
 from domain.people import Tier
 from domain.policy import PensionAge
-from tests.conftest import TEST_CONVERTER
-from tests.workflows.conftest import CASEWORKER, HR_APPROVER, POLICY, Case, officer, stand_in_worker
+from tests.helpers.cases import CASEWORKER, HR_APPROVER, POLICY, Case, stand_in_worker
+from tests.helpers.officers import officer
+from tests.helpers.temporal import TEST_CONVERTER
 from tests.workflows.test_efficiency_retirement import (
     in_force,
     propose,
