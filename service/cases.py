@@ -27,6 +27,7 @@ from domain.policy import SchemePolicy
 from domain.scheme import Scheme, cap_problem
 from service.kinds import KINDS, KindNotAvailable, Permit
 from store import cases, officers, policies, schemes
+from store.pool import Connection
 
 
 class UnknownOfficer(Exception):
@@ -169,7 +170,7 @@ async def act(
 
 
 async def _check_cap(
-    connection: asyncpg.Connection, scheme: Scheme, case_id: str, command: Command
+    connection: Connection, scheme: Scheme, case_id: str, command: Command
 ) -> None:
     view = await cases.get_case_view(connection, case_id)
     if view is None:
@@ -189,10 +190,15 @@ async def _update(
 ) -> CaseView:
     handle = client.get_workflow_handle(case_id)
     try:
-        return await handle.execute_update(action.value, command, result_type=CaseView)
+        updated: CaseView = await handle.execute_update(action.value, command, result_type=CaseView)
+        return updated
     except WorkflowUpdateFailedError as error:
         cause = error.cause
-        if isinstance(cause, ApplicationError) and cause.type in Refusal._value2member_map_:
+        if (
+            isinstance(cause, ApplicationError)
+            and cause.type is not None
+            and cause.type in Refusal._value2member_map_
+        ):
             refusal = Refusal(cause.type)
             current = cause.details[0] if refusal is Refusal.STALE and cause.details else None
             raise CommandRefused(refusal, cause.message, current) from None

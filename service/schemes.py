@@ -20,6 +20,7 @@ from domain.scheme import (
     InvitationRun,
     LeaversRow,
     Scheme,
+    SchemeVersion,
     budget_figures,
     leavers_table,
 )
@@ -44,7 +45,7 @@ def invitations_workflow_id(scheme: str, run_id: str) -> str:
     return f"invitations-{scheme}-{run_id}"
 
 
-async def add_scheme(pool: asyncpg.Pool, scheme: Scheme, created_by: str) -> schemes.SchemeVersion:
+async def add_scheme(pool: asyncpg.Pool, scheme: Scheme, created_by: str) -> SchemeVersion:
     if await policies.get_policy(pool, scheme.policy_version) is None:
         raise UnknownPolicy(scheme.policy_version)
     return await schemes.add_scheme(pool, scheme, created_by)
@@ -83,7 +84,10 @@ async def invitation_progress(client: Client, scheme: str, run_id: str) -> Invit
     """How far the run is, from the workflow itself (the newest run of a continued chain)."""
     handle = client.get_workflow_handle(invitations_workflow_id(scheme, run_id))
     try:
-        return await handle.query("progress", result_type=InvitationProgress)
+        progress: InvitationProgress = await handle.query(
+            "progress", result_type=InvitationProgress
+        )
+        return progress
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownRun(run_id) from None

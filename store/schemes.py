@@ -26,8 +26,9 @@ from domain.scheme import (
     is_leaving,
     leavers_by_month,
 )
+from store.pool import Connection
 
-Executor = asyncpg.Pool | asyncpg.Connection
+Executor = asyncpg.Pool | Connection
 
 
 # The outbox's case_id for a scheme's own notices (invitations, reminders): they belong to no
@@ -55,6 +56,7 @@ async def add_scheme(pool: asyncpg.Pool, scheme: Scheme, created_by: str) -> Sch
             scheme.model_dump(mode="json"),
             created_by,
         )
+    assert row is not None  # INSERT ... RETURNING always returns the row
     return _version(row)
 
 
@@ -101,7 +103,7 @@ async def list_schemes(executor: Executor) -> list[SchemeVersion]:
     return [_version(r) for r in rows]
 
 
-async def link_case(connection: asyncpg.Connection, case_id: str, scheme: str) -> None:
+async def link_case(connection: Connection, case_id: str, scheme: str) -> None:
     """Record that the case applied under ``scheme`` (in the transaction that opens it)."""
     await connection.execute(
         "INSERT INTO scheme_cases (case_id, scheme) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -167,7 +169,7 @@ async def leavers(
 
 
 @asynccontextmanager
-async def month_lock(pool: asyncpg.Pool, scheme: str) -> AsyncIterator[asyncpg.Connection]:
+async def month_lock(pool: asyncpg.Pool, scheme: str) -> AsyncIterator[Connection]:
     """Hold the scheme's leavers lock while a leaving date is checked against the caps and
     then set: two acceptances for the last place in a month queue here, and the second sees
     the first."""
@@ -220,17 +222,18 @@ async def invite(
         await _notify(
             connection, scheme.name, [r["officer_id"] for r in invited], "invitation", subject, body
         )
-        return await connection.fetchval(
+        mine: int = await connection.fetchval(
             """SELECT count(*) FROM scheme_invitations
                WHERE scheme = $1 AND run_id = $2 AND officer_id = ANY($3::text[])""",
             scheme.name,
             run_id,
             officer_ids,
         )
+        return mine
 
 
 async def _notify(
-    connection: asyncpg.Connection,
+    connection: Connection,
     scheme: str,
     officer_ids: list[str],
     template: str,
@@ -290,6 +293,7 @@ async def invitation_totals(executor: Executor, scheme: str) -> dict[str, int]:
            FROM scheme_invitations i WHERE scheme = $1""",
         scheme,
     )
+    assert row is not None
     return dict(row)
 
 

@@ -25,7 +25,8 @@ from service.schemes import start_invitations
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.schemes import add_scheme
-from tests.api.conftest import Stack, User, add_user, if_match, officer_record
+from tests.helpers.api import STAFF, Stack, User, add_user, if_match
+from tests.helpers.officers import officer as officer_record
 
 ROLES = [
     "officer",
@@ -164,6 +165,7 @@ MATRIX_POLICY = load_bundled_policy().model_copy(
     }
 )
 
+
 MATRIX_SCHEME = Scheme(
     name="matrix",
     policy_version="matrix",
@@ -284,15 +286,8 @@ class World:
 
 @pytest.fixture
 def world_staff() -> dict[str, tuple[Role, Tier | None]]:
-    return {
-        "caseworker": (Role.CASEWORKER, None),
-        "hr_manager": (Role.HR_MANAGER, None),
-        "approver_hr": (Role.APPROVER, Tier.HR),
-        "approver_finance": (Role.APPROVER, Tier.FINANCE),
-        "approver_executive": (Role.APPROVER, Tier.EXECUTIVE),
-        "auditor": (Role.AUDITOR, None),
-        "admin": (Role.ADMIN, None),
-    }
+    # One user for each role and tier.
+    return {k: v for k, v in STAFF.items() if k != "caseworker2"}
 
 
 def _csv(officer_id: str) -> str:

@@ -20,7 +20,8 @@ from domain.officer import Rank
 from domain.people import Role
 from store.officers import upsert_officers
 from store.policies import add_policy
-from tests.api.conftest import API_POLICY, STAFF, Api, Stack, User, add_user, officer_record
+from tests.helpers.api import API_POLICY, STAFF, Api, Stack, User, add_user
+from tests.helpers.officers import officer as officer_record
 
 
 @pytest_asyncio.fixture(loop_scope="session")

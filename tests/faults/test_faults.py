@@ -23,7 +23,7 @@ from domain.people import Actor, Role, Tier
 from service.cases import act, open_case
 from store.officers import upsert_officers
 from store.pool import create_pool
-from tests.faults.conftest import (
+from tests.helpers.faults import (
     FAST_POLICY,
     Rig,
     assert_recorded_exactly_once,

@@ -20,8 +20,8 @@ from service.schemes import INVITATIONS_WORKFLOW, invitations_workflow_id
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.schemes import add_scheme
-from tests.conftest import officer
-from tests.faults.conftest import FAST_POLICY, Rig, wait_for_a_blocked_write
+from tests.helpers.faults import FAST_POLICY, Rig, wait_for_a_blocked_write
+from tests.helpers.officers import officer
 
 OFFICERS = 300
 BATCH = 20
