@@ -50,6 +50,7 @@ class Operation(StrEnum):
     SCHEMES_WRITE = "schemes.write"
     SCHEMES_INVITE = "schemes.invite"
     REPORTS_SCHEME = "reports.scheme"
+    REPORTS_EQUALITY = "reports.equality"
 
 
 class Rule(StrEnum):
@@ -155,6 +156,10 @@ TABLE: dict[Operation | Action, Permission] = {
     # Figures across every case of the scheme: those who run it, and those who check it.
     Operation.REPORTS_SCHEME: Permission(
         frozenset({_R.HR_MANAGER, _R.AUDITOR}), False, what="read the scheme report"
+    ),
+    # Equality data of the whole roster, if only in groups: the same two roles.
+    Operation.REPORTS_EQUALITY: Permission(
+        frozenset({_R.HR_MANAGER, _R.AUDITOR}), False, what="read the equality report"
     ),
     Operation.USERS_LIST: Permission(frozenset({_R.ADMIN}), False, what="list users"),
     Operation.USERS_CREATE: Permission(frozenset({_R.ADMIN}), True, what="create users"),

@@ -87,6 +87,7 @@ ENDPOINTS: dict[str, dict[str, int]] = {
     "POST /v1/schemes/{name}/invitations": _cells(202, {"hr_manager"}),
     "GET /v1/schemes/{name}/invitations/{run_id}": _cells(200, STAFF_READ),
     "GET /v1/reports/scheme": _cells(200, {"hr_manager", "auditor"}),
+    "GET /v1/reports/equality": _cells(200, {"hr_manager", "auditor"}),
     "GET /v1/users": _cells(200, {"admin"}),
     "POST /v1/users": _cells(201, {"admin"}),
     "POST /v1/users/{user_id}/revoke": _cells(200, {"admin"}),

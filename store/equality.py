@@ -1,0 +1,135 @@
+"""The facts the equality monitoring report counts (``domain/equality.py`` does the counting):
+every officer on the roster with their equality data, and the stages their cases reached.
+
+Periods are London calendar days, inclusive at both ends; an unset end is open. A case counts
+in the period it was opened in, an invitation in the one it was made in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+import asyncpg
+
+from domain.clock import start_of_day
+from domain.equality import CaseFacts, Person, case_stages
+from domain.lifecycle import CaseKind, CaseState
+from domain.officer import Rank
+from domain.people import Tier
+from store.pool import Connection
+
+Executor = asyncpg.Pool | Connection
+
+# What the report needs of a case, read out of its view without loading the whole of it: the
+# cases of one kind opened in [$2, $3) and, for voluntary exit, under the scheme $4.
+_CASE_FACTS = """
+    SELECT c.officer_id, c.kind, c.state,
+           ARRAY(SELECT r->>'code' FROM jsonb_array_elements(c.view->'ineligibility') r)
+               AS ineligibility,
+           ARRAY(SELECT jsonb_array_elements_text(c.view->'required_tiers')) AS required_tiers,
+           ARRAY(SELECT a->>'tier' FROM jsonb_array_elements(c.view->'approvals') a
+                 WHERE (a->>'approved')::boolean) AS approved_tiers,
+           jsonb_typeof(c.view->'offer') = 'object' AS offered,
+           jsonb_typeof(c.view->'acceptance') = 'object' AS accepted,
+           c.view #>> '{efficiency,notice_served_on}' IS NOT NULL AS notice_served,
+           EXISTS (SELECT 1 FROM jsonb_array_elements(
+                       coalesce(c.view #> '{efficiency,panel_decisions}', '[]'::jsonb)) d
+                   WHERE d->>'outcome' = 'confirm') AS confirmed
+    FROM cases c LEFT JOIN scheme_cases s USING (case_id)
+    WHERE c.kind = $1
+      AND ($2::timestamptz IS NULL OR c.created_at >= $2)
+      AND ($3::timestamptz IS NULL OR c.created_at < $3)
+      AND ($4::text IS NULL OR s.scheme = $4)
+"""
+
+
+def _period(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """London days, inclusive, as the moments [since, until)."""
+    since = start_of_day(first) if first else None
+    until = start_of_day(last + timedelta(days=1)) if last else None
+    return since, until
+
+
+def _facts(row: asyncpg.Record) -> CaseFacts:
+    return CaseFacts(
+        kind=CaseKind(row["kind"]),
+        state=CaseState(row["state"]),
+        ineligibility=tuple(row["ineligibility"]),
+        required_tiers=tuple(Tier(t) for t in row["required_tiers"]),
+        approved_tiers=tuple(Tier(t) for t in row["approved_tiers"]),
+        offered=row["offered"],
+        accepted=row["accepted"],
+        notice_served=row["notice_served"],
+        confirmed=row["confirmed"],
+    )
+
+
+async def _people(
+    executor: Executor, reached: dict[str, set[str]], pool_ranks: frozenset[Rank] | None
+) -> list[Person]:
+    """Everyone on the roster in the pool (of ``pool_ranks``; None: every rank) or with a stage."""
+    rows = await executor.fetch(
+        """SELECT officer_id, rank, sex, ethnicity, disability, date_of_birth,
+                  redacted_at IS NOT NULL AS redacted
+           FROM officers ORDER BY officer_id"""
+    )
+    people = []
+    for row in rows:
+        stages = set(reached.get(row["officer_id"], ()))
+        if pool_ranks is None or row["rank"] in pool_ranks:
+            stages.add("pool")
+        if stages:
+            people.append(
+                Person(
+                    sex=row["sex"],
+                    ethnicity=row["ethnicity"],
+                    disability=row["disability"],
+                    date_of_birth=row["date_of_birth"],
+                    redacted=row["redacted"],
+                    stages=frozenset(stages),
+                )
+            )
+    return people
+
+
+async def scheme_people(
+    executor: Executor,
+    scheme: str,
+    eligible_ranks: frozenset[Rank],
+    period_from: date | None,
+    period_to: date | None,
+) -> list[Person]:
+    """Voluntary exit under ``scheme``: the pool is the roster's officers of the ranks the
+    scheme's policy makes eligible; invitations and cases count when made in the period."""
+    reached: dict[str, set[str]] = defaultdict(set)
+    since, until = _period(period_from, period_to)
+    invited = await executor.fetch(
+        """SELECT officer_id FROM scheme_invitations WHERE scheme = $1
+             AND ($2::timestamptz IS NULL OR invited_at >= $2)
+             AND ($3::timestamptz IS NULL OR invited_at < $3)""",
+        scheme,
+        since,
+        until,
+    )
+    for row in invited:
+        reached[row["officer_id"]].add("invited")
+    cases = await executor.fetch(_CASE_FACTS, CaseKind.VOLUNTARY_EXIT.value, since, until, scheme)
+    for row in cases:
+        reached[row["officer_id"]] |= case_stages(_facts(row))
+    return await _people(executor, reached, eligible_ranks)
+
+
+async def efficiency_people(
+    executor: Executor, period_from: date | None, period_to: date | None
+) -> list[Person]:
+    """Efficiency retirement: the pool is the whole roster; cases count when proposed in the
+    period."""
+    reached: dict[str, set[str]] = defaultdict(set)
+    since, until = _period(period_from, period_to)
+    cases = await executor.fetch(
+        _CASE_FACTS, CaseKind.EFFICIENCY_RETIREMENT.value, since, until, None
+    )
+    for row in cases:
+        reached[row["officer_id"]] |= case_stages(_facts(row))
+    return await _people(executor, reached, None)
