@@ -35,10 +35,10 @@ SMALLEST_PUBLISHED = 10
 FOUR_FIFTHS = 0.8
 SCREENING_NOTE = (
     "The four-fifths indicator flags a group whose rate is below 0.8 of the most favourable "
-    "group's rate. It is a screening guide that points at figures to look into, not a legal "
-    "test of discrimination; Fisher's exact test gives the chance of a difference at least as "
-    "large arising by chance. Counts from 1 to 9, and counts that would let them be worked "
-    "out, are shown as [c] with their rates withheld."
+    "group's rate. It is a screening guide, not a legal test: it points at figures to look "
+    "into and proves nothing about discrimination. Fisher's exact test gives the chance of a "
+    "difference at least as large arising by chance. Counts from 1 to 9, and counts that "
+    "would let them be worked out, are shown as [c] with their rates withheld."
 )
 # Upper bounds of the age bands (inclusive), and the name of the band over the last one.
 _AGE_BANDS = ((29, "under 30"), (39, "30-39"), (49, "40-49"), (54, "50-54"))
@@ -249,6 +249,7 @@ def count(
 
 
 Cell = tuple[str, str]  # (stage, group or TOTAL)
+SHARED_GROUPS = frozenset({TOTAL, REDACTED})
 
 
 def sign_of(group: str) -> int:
@@ -318,8 +319,9 @@ def suppress(
 
     Primary: every count from 1 to 9. Secondary: while a reader could work out a hidden cell
     from its row's total and bounds, hide the smallest published non-zero group of that row
-    (the total when none is left). A total is the same number in every dimension's table, so a
-    total hidden in one is hidden in all.
+    (the total when none is left). The total, and the redacted group (whose officers have lost
+    every value at once), are the same officers in every dimension's table, so one of their
+    cells hidden in one table is hidden in all.
     """
     by_code = {s.code: s for s in stages}
     hidden = {
@@ -334,11 +336,11 @@ def suppress(
     changed = True
     while changed:
         changed = False
-        totals = {c for cells in hidden.values() for c in cells if c[1] == TOTAL}
+        shared = {c for cells in hidden.values() for c in cells if c[1] in SHARED_GROUPS}
         for dimension, (groups, counts) in tables.items():
             cells = hidden[dimension]
-            if not totals <= cells:
-                cells |= totals
+            if not shared <= cells:
+                cells |= shared
                 changed = True
             for stage in by_code:
                 while _pinned_row(stage, groups, counts, cells, by_code):
