@@ -24,7 +24,14 @@ from domain.efficiency import (
     RegulationRef,
 )
 from domain.eligibility import IneligibilityReason
-from domain.equality import CaseFacts
+from domain.equality import (
+    CaseFacts,
+    EqualityReport,
+    Person,
+    ReportKind,
+    case_stages,
+    equality_report,
+)
 from domain.lifecycle import CaseKind, CaseState
 from domain.officer import Officer, Rank
 from domain.people import Actor, Role, Tier
@@ -119,9 +126,31 @@ def synthetic_roster(size: int = 720, seed: int = 17) -> list[Truth]:
     return roster
 
 
-def facts(truth: Truth) -> list[CaseFacts]:
-    """The truth as the store hands it to the domain."""
-    return [_facts(view) for view in case_views(truth)]
+def person(truth: Truth, kind: ReportKind) -> Person:
+    """The officer as ``store/equality.py`` hands them to the domain."""
+    reached: set[str] = set()
+    for view in case_views(truth):
+        if view.kind.value == kind.value:
+            reached |= case_stages(_facts(view))
+    if kind is ReportKind.EFFICIENCY_RETIREMENT or truth.officer.rank in ELIGIBLE_RANKS:
+        reached.add("pool")
+    if kind is ReportKind.VOLUNTARY_EXIT and truth.invited:
+        reached.add("invited")
+    officer, gone = truth.officer, truth.redacted
+    return Person(
+        sex=None if gone else officer.sex,
+        ethnicity=None if gone else officer.ethnicity,
+        disability=None if gone else officer.disability,
+        date_of_birth=None if gone else officer.date_of_birth,
+        redacted=gone,
+        stages=frozenset(reached),
+    )
+
+
+def report_of(kind: ReportKind, roster: list[Truth]) -> EqualityReport:
+    """The report the domain makes of the roster, without the database."""
+    people = [person(t, kind) for t in roster]
+    return equality_report(kind, [p for p in people if p.stages], as_of=AS_OF)
 
 
 def _facts(view: CaseView) -> CaseFacts:
