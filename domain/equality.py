@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+import numpy as np
 from pydantic import BaseModel, Field
 from scipy.stats import fisher_exact
 
@@ -392,7 +393,7 @@ def stage_figures(
         if group != best:
             a, n = counts[stage.code][group], counts[stage.base][group]
             b, m = counts[stage.code][best], counts[stage.base][best]
-            out.fisher_p = float(fisher_exact([[a, n - a], [b, m - b]]).pvalue)
+            out.fisher_p = float(fisher_exact(np.array([[a, n - a], [b, m - b]])).pvalue)
         return out
 
     return StageFigures(
