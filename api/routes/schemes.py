@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation
+from api.bodies import admitted
 from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, run_once
 from api.problems import ProblemError, problem_responses
@@ -83,6 +84,8 @@ async def add(
     scheme: Scheme,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    scheme = admitted(Scheme, scheme)
+
     async def write() -> tuple[int, Any]:
         before = await store.get_scheme(pool, scheme.name)
         try:

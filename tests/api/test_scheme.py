@@ -299,3 +299,23 @@ async def test_invited_officers_who_have_not_applied_are_reminded_before_the_win
     )
     assert [r["recipient_officer_id"] for r in reminded] == [f"REM{n:03d}" for n in range(1, 5)]
     assert str(closes) in reminded[0]["subject"]
+
+
+async def test_a_scheme_is_refused_naming_the_field_and_only_admins_add_one(
+    scheme_api: Api,
+) -> None:
+    api = scheme_api
+    cases = [
+        (scheme(budget="99999999999.00"), "body.budget"),
+        (scheme(application_closes="9999-12-31"), "body.application_closes"),
+        (scheme(monthly_caps={"superintendent": 0}), "body.monthly_caps.superintendent"),
+    ]
+    for document, field in cases:
+        response = await api.as_("admin").post("/v1/schemes", json=document)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    response = await api.as_("admin").post("/v1/schemes", json=scheme(policy_version="nope"))
+    assert response.status_code == 422
+    assert response.json()["type"] == "/problems/unknown-policy"
+    assert (await api.as_("hr_manager").post("/v1/schemes", json=scheme())).status_code == 403
+    assert (await api.as_("admin").get("/v1/schemes")).json() == []
