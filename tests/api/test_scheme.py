@@ -18,10 +18,12 @@ import pytest_asyncio
 
 from domain.officer import Rank
 from domain.people import Role
+from service.schemes import invitations_workflow_id
 from store.officers import upsert_officers
 from store.policies import add_policy
 from tests.helpers.api import API_POLICY, STAFF, Api, Stack, User, add_user
 from tests.helpers.officers import officer as officer_record
+from tests.helpers.temporal import save_history
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -153,6 +155,7 @@ async def test_an_approval_over_budget_needs_the_executive_with_a_reason(
         case_id, "approve", "approver_executive", reason="two districts merge; agreed by board"
     )
     assert case["state"] == "offer_made"
+    await save_history(api.stack.client.get_workflow_handle(case_id), "over_budget_executive")
     recorded = await api.stack.pool.fetchrow(
         """SELECT reason, details FROM audit_events
            WHERE case_id = $1 AND action = 'approve' ORDER BY seq DESC LIMIT 1""",
@@ -293,6 +296,8 @@ async def test_invited_officers_who_have_not_applied_are_reminded_before_the_win
         ] != "done":
             await asyncio.sleep(0.1)
     assert (progress["invited"], progress["reminded"]) == (5, 4)
+    run = invitations_workflow_id("ves-2026", progress["run_id"])
+    await save_history(api.stack.client.get_workflow_handle(run), "scheme_invitations_reminded")
     reminded = await api.stack.pool.fetch(
         "SELECT recipient_officer_id, subject FROM notifications "
         "WHERE template = 'invitation_reminder' ORDER BY recipient_officer_id"
