@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -139,6 +140,13 @@ async def invite(
     body: InvitationRequest,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    # A key names the run too, so a retry that overtakes the first request finds its run.
+    run_id = (
+        hashlib.sha256(f"{user.user_id}\x00{idempotency_key}".encode()).hexdigest()[:16]
+        if idempotency_key is not None
+        else None
+    )
+
     async def write() -> tuple[int, Any]:
         try:
             progress = await service.start_invitations(
@@ -148,6 +156,7 @@ async def invite(
                 scheme=name,
                 ranks=body.ranks or list(Rank),
                 actor=user.actor(),
+                run_id=run_id,
             )
         except service.UnknownScheme:
             raise no_scheme() from None

@@ -246,8 +246,10 @@ async def test_inviting_the_cohort_invites_each_officer_once_however_many_runs(
     superintendents = {o.officer_id for o in roster if o.rank is Rank.SUPERINTENDENT}
 
     runs = []
-    for body in ({"ranks": ["superintendent"]}, {}):
-        response = await api.as_("hr_manager").post("/v1/schemes/ves-2026/invitations", json=body)
+    for key, body in (("first-run", {"ranks": ["superintendent"]}), ("second-run", {})):
+        response = await api.as_("hr_manager").post(
+            "/v1/schemes/ves-2026/invitations", json=body, headers={"Idempotency-Key": key}
+        )
         assert response.status_code == 202, response.text
         runs.append(response.headers["Location"])
         progress = await finished(api, response.headers["Location"])
@@ -257,6 +259,11 @@ async def test_inviting_the_cohort_invites_each_officer_once_however_many_runs(
     # Inspectors are not eligible under the policy; the superintendents were invited already.
     assert (second["total"], second["invited"]) == (len(expected), len(expected - superintendents))
 
+    # Sent again with its key, the second request names the same run and starts none.
+    again = await api.as_("hr_manager").post(
+        "/v1/schemes/ves-2026/invitations", json={}, headers={"Idempotency-Key": "second-run"}
+    )
+    assert (again.status_code, again.headers["Location"]) == (202, runs[1])
     invited = await api.stack.pool.fetch("SELECT officer_id FROM scheme_invitations")
     assert sorted(r["officer_id"] for r in invited) == sorted(expected)
     notices = await api.stack.pool.fetch(
