@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation
+from api.bodies import admitted
 from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, run_once
 from api.problems import ProblemError, problem_responses
@@ -83,6 +85,8 @@ async def add(
     scheme: Scheme,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    scheme = admitted(Scheme, scheme)
+
     async def write() -> tuple[int, Any]:
         before = await store.get_scheme(pool, scheme.name)
         try:
@@ -136,6 +140,13 @@ async def invite(
     body: InvitationRequest,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    # A key names the run too, so a retry that overtakes the first request finds its run.
+    run_id = (
+        hashlib.sha256(f"{user.user_id}\x00{idempotency_key}".encode()).hexdigest()[:16]
+        if idempotency_key is not None
+        else None
+    )
+
     async def write() -> tuple[int, Any]:
         try:
             progress = await service.start_invitations(
@@ -145,6 +156,7 @@ async def invite(
                 scheme=name,
                 ranks=body.ranks or list(Rank),
                 actor=user.actor(),
+                run_id=run_id,
             )
         except service.UnknownScheme:
             raise no_scheme() from None

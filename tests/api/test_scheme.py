@@ -18,10 +18,12 @@ import pytest_asyncio
 
 from domain.officer import Rank
 from domain.people import Role
+from service.schemes import invitations_workflow_id
 from store.officers import upsert_officers
 from store.policies import add_policy
 from tests.helpers.api import API_POLICY, STAFF, Api, Stack, User, add_user
 from tests.helpers.officers import officer as officer_record
+from tests.helpers.temporal import save_history
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -153,6 +155,7 @@ async def test_an_approval_over_budget_needs_the_executive_with_a_reason(
         case_id, "approve", "approver_executive", reason="two districts merge; agreed by board"
     )
     assert case["state"] == "offer_made"
+    await save_history(api.stack.client.get_workflow_handle(case_id), "over_budget_executive")
     recorded = await api.stack.pool.fetchrow(
         """SELECT reason, details FROM audit_events
            WHERE case_id = $1 AND action = 'approve' ORDER BY seq DESC LIMIT 1""",
@@ -243,8 +246,10 @@ async def test_inviting_the_cohort_invites_each_officer_once_however_many_runs(
     superintendents = {o.officer_id for o in roster if o.rank is Rank.SUPERINTENDENT}
 
     runs = []
-    for body in ({"ranks": ["superintendent"]}, {}):
-        response = await api.as_("hr_manager").post("/v1/schemes/ves-2026/invitations", json=body)
+    for key, body in (("first-run", {"ranks": ["superintendent"]}), ("second-run", {})):
+        response = await api.as_("hr_manager").post(
+            "/v1/schemes/ves-2026/invitations", json=body, headers={"Idempotency-Key": key}
+        )
         assert response.status_code == 202, response.text
         runs.append(response.headers["Location"])
         progress = await finished(api, response.headers["Location"])
@@ -254,6 +259,11 @@ async def test_inviting_the_cohort_invites_each_officer_once_however_many_runs(
     # Inspectors are not eligible under the policy; the superintendents were invited already.
     assert (second["total"], second["invited"]) == (len(expected), len(expected - superintendents))
 
+    # Sent again with its key, the second request names the same run and starts none.
+    again = await api.as_("hr_manager").post(
+        "/v1/schemes/ves-2026/invitations", json={}, headers={"Idempotency-Key": "second-run"}
+    )
+    assert (again.status_code, again.headers["Location"]) == (202, runs[1])
     invited = await api.stack.pool.fetch("SELECT officer_id FROM scheme_invitations")
     assert sorted(r["officer_id"] for r in invited) == sorted(expected)
     notices = await api.stack.pool.fetch(
@@ -293,9 +303,31 @@ async def test_invited_officers_who_have_not_applied_are_reminded_before_the_win
         ] != "done":
             await asyncio.sleep(0.1)
     assert (progress["invited"], progress["reminded"]) == (5, 4)
+    run = invitations_workflow_id("ves-2026", progress["run_id"])
+    await save_history(api.stack.client.get_workflow_handle(run), "scheme_invitations_reminded")
     reminded = await api.stack.pool.fetch(
         "SELECT recipient_officer_id, subject FROM notifications "
         "WHERE template = 'invitation_reminder' ORDER BY recipient_officer_id"
     )
     assert [r["recipient_officer_id"] for r in reminded] == [f"REM{n:03d}" for n in range(1, 5)]
     assert str(closes) in reminded[0]["subject"]
+
+
+async def test_a_scheme_is_refused_naming_the_field_and_only_admins_add_one(
+    scheme_api: Api,
+) -> None:
+    api = scheme_api
+    cases = [
+        (scheme(budget="99999999999.00"), "body.budget"),
+        (scheme(application_closes="9999-12-31"), "body.application_closes"),
+        (scheme(monthly_caps={"superintendent": 0}), "body.monthly_caps.superintendent"),
+    ]
+    for document, field in cases:
+        response = await api.as_("admin").post("/v1/schemes", json=document)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    response = await api.as_("admin").post("/v1/schemes", json=scheme(policy_version="nope"))
+    assert response.status_code == 422
+    assert response.json()["type"] == "/problems/unknown-policy"
+    assert (await api.as_("hr_manager").post("/v1/schemes", json=scheme())).status_code == 403
+    assert (await api.as_("admin").get("/v1/schemes")).json() == []
