@@ -17,7 +17,7 @@ import pytest
 
 from store import audit
 
-# Every test here runs the script as the auditor does, in a Python process of its own.
+# Each test runs the script as a process of its own.
 pytestmark = pytest.mark.slow
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "audit-verify.py"
