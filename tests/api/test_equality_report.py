@@ -17,9 +17,8 @@ from domain.equality import SUPPRESSED, ReportKind
 from domain.people import Role
 from store.cases import insert_submitted
 from store.officers import upsert_officers
-from store.policies import add_policy
 from store.schemes import link_case
-from tests.helpers.api import API_POLICY, STAFF, Api, Stack, add_user
+from tests.helpers.api import API_POLICY, Api, Stack, add_user
 from tests.helpers.equality import AS_OF, Truth, case_views, report_of, synthetic_roster
 
 ROSTER = synthetic_roster()
@@ -50,13 +49,8 @@ async def _load(stack: Stack, roster: list[Truth]) -> None:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def equality_api(isolated_stack: Stack) -> AsyncIterator[Api]:
-    await add_policy(isolated_stack.pool, API_POLICY, "test-setup")
-    staff = {
-        key: await add_user(isolated_stack.pool, f"Test {key}", role, tier)
-        for key, (role, tier) in STAFF.items()
-    }
-    api = Api(isolated_stack, staff)
+async def equality_api(scheme_api: Api) -> AsyncIterator[Api]:
+    api = scheme_api
     response = await api.as_("admin").post(
         "/v1/schemes",
         json={
@@ -68,9 +62,8 @@ async def equality_api(isolated_stack: Stack) -> AsyncIterator[Api]:
         },
     )
     assert response.status_code == 201, response.text
-    await _load(isolated_stack, ROSTER)
+    await _load(api.stack, ROSTER)
     yield api
-    await api.close()
 
 
 def _figures(report: dict[str, Any]) -> dict[tuple[str, str, str], Any]:

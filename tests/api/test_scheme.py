@@ -9,33 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-
-import pytest_asyncio
 
 from domain.officer import Rank
 from domain.people import Role
 from service.schemes import invitations_workflow_id
 from store.officers import upsert_officers
-from store.policies import add_policy
-from tests.helpers.api import API_POLICY, STAFF, Api, Stack, User, add_user
+from tests.helpers.api import API_POLICY, Api, User, add_user
 from tests.helpers.officers import officer as officer_record
 from tests.helpers.temporal import save_history
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def scheme_api(isolated_stack: Stack) -> AsyncIterator[Api]:
-    await add_policy(isolated_stack.pool, API_POLICY, "test-setup")
-    staff = {
-        key: await add_user(isolated_stack.pool, f"Test {key}", role, tier)
-        for key, (role, tier) in STAFF.items()
-    }
-    client = Api(isolated_stack, staff)
-    yield client
-    await client.close()
 
 
 def scheme(**overrides: Any) -> dict[str, Any]:
