@@ -8,11 +8,10 @@ in the period it was opened in, an invitation in the one it was made in.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import asyncpg
 
-from domain.clock import start_of_day
 from domain.equality import CaseFacts, Person, case_stages
 from domain.lifecycle import CaseKind, CaseState
 from domain.officer import Rank
@@ -22,7 +21,7 @@ from store.pool import Connection
 Executor = asyncpg.Pool | Connection
 
 # What the report needs of a case, read out of its view without loading the whole of it: the
-# cases of one kind opened in [$2, $3) and, for voluntary exit, under the scheme $4.
+# cases of one kind opened from day $2 to day $3 and, for voluntary exit, under the scheme $4.
 _CASE_FACTS = """
     SELECT c.officer_id, c.kind, c.state,
            ARRAY(SELECT r->>'code' FROM jsonb_array_elements(c.view->'ineligibility') r)
@@ -38,17 +37,10 @@ _CASE_FACTS = """
                    WHERE d->>'outcome' = 'confirm') AS confirmed
     FROM cases c LEFT JOIN scheme_cases s USING (case_id)
     WHERE c.kind = $1
-      AND ($2::timestamptz IS NULL OR c.created_at >= $2)
-      AND ($3::timestamptz IS NULL OR c.created_at < $3)
+      AND ($2::date IS NULL OR (c.created_at AT TIME ZONE 'Europe/London')::date >= $2)
+      AND ($3::date IS NULL OR (c.created_at AT TIME ZONE 'Europe/London')::date <= $3)
       AND ($4::text IS NULL OR s.scheme = $4)
 """
-
-
-def _period(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
-    """London days, inclusive, as the moments [since, until)."""
-    since = start_of_day(first) if first else None
-    until = start_of_day(last + timedelta(days=1)) if last else None
-    return since, until
 
 
 def _facts(row: asyncpg.Record) -> CaseFacts:
@@ -103,18 +95,19 @@ async def scheme_people(
     """Voluntary exit under ``scheme``: the pool is the roster's officers of the ranks the
     scheme's policy makes eligible; invitations and cases count when made in the period."""
     reached: dict[str, set[str]] = defaultdict(set)
-    since, until = _period(period_from, period_to)
     invited = await executor.fetch(
         """SELECT officer_id FROM scheme_invitations WHERE scheme = $1
-             AND ($2::timestamptz IS NULL OR invited_at >= $2)
-             AND ($3::timestamptz IS NULL OR invited_at < $3)""",
+             AND ($2::date IS NULL OR (invited_at AT TIME ZONE 'Europe/London')::date >= $2)
+             AND ($3::date IS NULL OR (invited_at AT TIME ZONE 'Europe/London')::date <= $3)""",
         scheme,
-        since,
-        until,
+        period_from,
+        period_to,
     )
     for row in invited:
         reached[row["officer_id"]].add("invited")
-    cases = await executor.fetch(_CASE_FACTS, CaseKind.VOLUNTARY_EXIT.value, since, until, scheme)
+    cases = await executor.fetch(
+        _CASE_FACTS, CaseKind.VOLUNTARY_EXIT.value, period_from, period_to, scheme
+    )
     for row in cases:
         reached[row["officer_id"]] |= case_stages(_facts(row))
     return await _people(executor, reached, eligible_ranks)
@@ -126,9 +119,8 @@ async def efficiency_people(
     """Efficiency retirement: the pool is the whole roster; cases count when proposed in the
     period."""
     reached: dict[str, set[str]] = defaultdict(set)
-    since, until = _period(period_from, period_to)
     cases = await executor.fetch(
-        _CASE_FACTS, CaseKind.EFFICIENCY_RETIREMENT.value, since, until, None
+        _CASE_FACTS, CaseKind.EFFICIENCY_RETIREMENT.value, period_from, period_to, None
     )
     for row in cases:
         reached[row["officer_id"]] |= case_stages(_facts(row))

@@ -115,6 +115,11 @@ async def test_the_period_limits_the_cases_and_invitations(equality_api: Api) ->
         "/v1/reports/equality", params={"from": "2026-03-03", "to": "2026-03-02"}
     )
     assert backwards.status_code == 422
+    # The ends of the calendar are days like any other.
+    widest = await equality_api.as_("auditor").get(
+        "/v1/reports/equality", params={"from": "0001-01-01", "to": "9999-12-31"}
+    )
+    assert widest.status_code == 200, widest.text
 
 
 async def test_the_csv_download_carries_the_same_figures(equality_api: Api) -> None:
