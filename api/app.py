@@ -17,6 +17,7 @@ from api.v1 import install_api
 from exitcases.runtime import connect_temporal, database_url
 from exitcases.settings import Settings, get_settings
 from store.pool import create_pool
+from web.app import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health.router)
     install_api(app)
+    install_web(app, settings)
     install_docs(app)
     install_cors(app, settings)
     return app

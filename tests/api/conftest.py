@@ -35,6 +35,7 @@ from store.pool import create_pool
 from store.scratch import scratch_database
 from store.users import create_user
 from tests.conftest import TEST_KEYRING, officer
+from web.app import install_web
 from worker import build_worker
 
 # The default policy with an application window that stays open whenever the tests run.
@@ -82,6 +83,7 @@ class Stack:
 def make_app(pool: asyncpg.Pool, client: Client, settings: Settings) -> FastAPI:
     app = FastAPI(title="Exit Case Service", version="1")
     install_api(app)
+    install_web(app, settings)
     app.state.pool, app.state.temporal, app.state.settings = pool, client, settings
     return app
 

@@ -1,0 +1,59 @@
+"""A real browser on the pages: headless Chromium (Debian's; Playwright cannot download its
+own here) against the application under uvicorn, and axe-core's accessibility check.
+
+Fixtures (see tests/web/conftest.py): ``live`` (the base URL, one server per session, with the
+API tests' worker and Temporal) and ``browser``. Helpers: :func:`signed_in` opens a new browser
+context signed in as a user, through the sign-in page as a person would; :func:`check_page`
+asserts the page's title and that axe finds no WCAG 2.2 AA violation.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page
+
+from tests.api.conftest import User
+
+# The pages' pictures in the docs (README shows them).
+SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+
+# Every rule of WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+_AXE = Axe()
+
+
+def title(page_name: str) -> str:
+    """A page's whole title: the name, an en dash (as GOV.UK titles have), the service."""
+    return f"{page_name} \N{EN DASH} Exit cases"
+
+
+def chromium() -> str:
+    path = shutil.which("chromium")
+    assert path, "the browser tests need Chromium: `apt-get install -y chromium` (./test does it)"
+    return path
+
+
+async def signed_in(browser: Browser, live: str, user: User) -> Page:
+    """A new page in a browser of its own, signed in as ``user`` on the sign-in page."""
+    context = await browser.new_context(base_url=live)
+    page = await context.new_page()
+    await page.goto("/")
+    await page.get_by_label("Access token").fill(user.token)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign out").wait_for()
+    return page
+
+
+async def check_page(page: Page, name: str) -> None:
+    """The page is called ``name`` and axe finds nothing wrong with it."""
+    assert await page.title() == title(name)
+    results = await _AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    assert results.violations_count == 0, results.generate_snapshot()
+
+
+async def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
