@@ -209,13 +209,18 @@ def tier_due(view: CaseView) -> Tier | None:
     return next((t for t in view.required_tiers if t not in approved), None)
 
 
-def _had_a_hand(principal: Principal, view: CaseView) -> bool:
-    """Four eyes, as the workflow applies it; used only to list the actions a caller has."""
-    involved = {view.created_by.user_id, view.reviewed_by, view.calculated_by}
-    if view.adjustment is not None:
-        involved.add(view.adjustment.by)
-    involved.update(d.user_id for d in view.approvals)
-    return principal.user_id in involved
+def four_eyes_reason(principal: Principal, view: CaseView) -> str | None:
+    """Four eyes, as the workflow applies it, in its words: what the caller did to the case
+    that keeps them from deciding on it ("you reviewed this case"); None if nothing does."""
+    involvement = [
+        (view.created_by.user_id, "created"),
+        (view.reviewed_by, "reviewed"),
+        (view.calculated_by, "calculated the compensation for"),
+        (view.adjustment.by if view.adjustment else None, "adjusted"),
+        *((d.user_id, "approved an earlier tier of") for d in view.approvals),
+    ]
+    deeds = list(dict.fromkeys(deed for who, deed in involvement if who == principal.user_id))
+    return f"four eyes: you {' and '.join(deeds)} this case" if deeds else None
 
 
 def check_action(principal: Principal, action: Action, view: CaseView) -> None:
@@ -262,7 +267,9 @@ def actions_for(principal: Principal, view: CaseView) -> list[Action]:
         if Rule.EXECUTIVE in permission.rules and principal.tier is not Tier.EXECUTIVE:
             continue
         decides_tier = Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER
-        if decides_tier and (principal.tier is not tier_due(view) or _had_a_hand(principal, view)):
+        if decides_tier and (
+            principal.tier is not tier_due(view) or four_eyes_reason(principal, view)
+        ):
             continue
         result.append(action)
     return sorted(result, key=lambda a: a.value)

@@ -10,10 +10,10 @@ from fastapi.staticfiles import StaticFiles
 
 from exitcases.settings import Settings
 from web.errors import install_page_errors
-from web.routes import home, tasks
+from web.routes import cases, home, tasks
 
 STATIC = Path(__file__).with_name("static")
-ROUTERS = (home, tasks)
+ROUTERS = (home, tasks, cases)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

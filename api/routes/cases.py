@@ -449,30 +449,37 @@ _REFUSAL_TITLE = {
 }
 
 
-async def _act(
+async def perform_action(
     action: Action,
-    body: BaseModel | None,
-    if_match: str | None,
+    fields: dict[str, Any],
+    version: int | None,
     user: Principal,
     view: CaseView,
     pool: Any,
     client: Any,
-    response: Response,
-) -> CaseResource:
-    fields = body.model_dump(exclude_unset=False) if body is not None else {}
-    fields["version"] = expected_version(action, if_match)
+) -> CaseView:
+    """Run ``action`` with the body's ``fields`` on the case at ``version``, for ``user``.
+
+    Refusals become problems: 422 with the fields at fault (named ``body.<field>``), 409 for
+    the case's state, 403 for four eyes, 412 for a case that has changed, 503 when the
+    workflow does not answer. The web pages call this too, so both say the same.
+    """
     try:
         command = COMMANDS[action].model_validate(
-            {**fields, "actor": user.actor(on_behalf_of(user, action, view.officer_id))},
+            {
+                **fields,
+                "version": version,
+                "actor": user.actor(on_behalf_of(user, action, view.officer_id)),
+            },
             context=NEW_INPUT,
         )
     except ValidationError as error:
         errors = validation_errors({**e, "loc": ("body", *e["loc"])} for e in error.errors())
-        fields = ", ".join(dict.fromkeys(e.field for e in errors))
-        raise ProblemError(422, f"invalid input in: {fields}", errors=errors) from None
+        names = ", ".join(dict.fromkeys(e.field for e in errors))
+        raise ProblemError(422, f"invalid input in: {names}", errors=errors) from None
     try:
         async with asyncio.timeout(ACTION_TIMEOUT_SECONDS):
-            updated = await act(client, pool, view.case_id, action, command)
+            return await act(client, pool, view.case_id, action, command)
     except CommandRefused as refused:
         current = refused.current_version
         raise ProblemError(
@@ -492,6 +499,21 @@ async def _act(
             "trying again",
             headers={"Retry-After": "5"},
         ) from None
+
+
+async def _act(
+    action: Action,
+    body: BaseModel | None,
+    if_match: str | None,
+    user: Principal,
+    view: CaseView,
+    pool: Any,
+    client: Any,
+    response: Response,
+) -> CaseResource:
+    fields = body.model_dump(exclude_unset=False) if body is not None else {}
+    version = expected_version(action, if_match)
+    updated = await perform_action(action, fields, version, user, view, pool, client)
     response.headers["ETag"] = etag(updated.version)
     return to_resource(updated, user)
 

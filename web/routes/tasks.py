@@ -13,9 +13,14 @@ from fastapi.responses import HTMLResponse
 
 from api.auth import Principal
 from api.authz import Operation, officer_scope
-from api.pagination import cursor_query, decode_cursor, page_of
+from api.pagination import Page, cursor_query, decode_cursor, page_of
+from api.problems import ProblemError
+from domain.people import Role
 from store import case_queries
-from store.case_queries import TaskCursor
+from store.case_queries import TaskCursor, TaskItem
+from store.cases import get_case_view
+from web.format import words
+from web.routes.cases import approval_block
 from web.session import ALLOW_PAGE
 from web.templating import render
 
@@ -25,7 +30,7 @@ PAGE_SIZE = 50
 Cursor = cursor_query(TaskCursor)
 
 
-async def _tasks(request: Request, user: Principal, cursor: str | None):  # type: ignore[no-untyped-def]
+async def _tasks(request: Request, user: Principal, cursor: str | None) -> Page[TaskItem]:
     items = await case_queries.list_tasks(
         request.app.state.pool,
         user_id=user.user_id,
@@ -46,3 +51,26 @@ async def inbox(
 ) -> HTMLResponse:
     page = await _tasks(request, user, cursor)
     return render(request, "tasks.html", {"page": page}, user=user)
+
+
+@router.get("/approvals")
+async def approvals(
+    request: Request,
+    user: Annotated[Principal, ALLOW_PAGE[Operation.TASKS_LIST]],
+    cursor: Annotated[Cursor, Query()] = None,
+) -> HTMLResponse:
+    """The cases waiting for my tier: each with its amount, and why I may not decide if four
+    eyes keep me from it."""
+    if user.role is not Role.APPROVER:
+        raise ProblemError(
+            403, f"the approvals queue is for approvers, not the {words(user.role)} role"
+        )
+    page = await _tasks(request, user, cursor)
+    pool = request.app.state.pool
+    queue = []
+    for task in page.items:
+        view = await get_case_view(pool, task.case_id)
+        if view is not None:
+            queue.append((task, view, approval_block(user, view)))
+    context = {"page": page, "queue": queue}
+    return render(request, "approvals.html", context, user=user)
