@@ -9,11 +9,13 @@ import re
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from domain.officer import Rank
 from domain.people import Role
 from store.officers import upsert_officers
-from tests.api.conftest import Stack, User
+from tests.api.conftest import Stack, User, add_user
 from tests.conftest import officer
 from tests.web.browser import check_page, screenshot, signed_in
+from web.routes import cases as web_cases
 
 pytestmark = pytest.mark.slow
 
@@ -119,20 +121,54 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
 
 
 async def test_the_case_list_filters_and_pages(
-    stack: Stack, staff: dict[str, User], live: str, browser: Browser
+    stack: Stack,
+    staff: dict[str, User],
+    live: str,
+    browser: Browser,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    chief = Rank.CHIEF_INSPECTOR
+    records = [officer(rank=chief), officer(rank=chief)]
+    await upsert_officers(stack.pool, records)
+    async with stack.http(staff["caseworker"].token) as http:
+        for record in records:
+            opened = await http.post("/v1/cases", json={"officer_id": record.officer_id})
+            assert opened.status_code == 201, opened.text
+    # One case a page (the server runs in this process), to page through the two.
+    monkeypatch.setattr(web_cases, "PAGE_SIZE", 1)
     page = await signed_in(browser, live, staff["caseworker"])
-    await page.goto("/cases?state=approval&rank=superintendent&overdue=no")
+    await page.goto("/cases")
+    await page.get_by_label("Rank").select_option("chief_inspector")
+    await page.get_by_label("Deadline").select_option("no")
+    await page.get_by_role("button", name="Apply filters").click()
     await check_page(page, "Cases")
-    await expect(page.get_by_label("State")).to_have_value("approval")
-    for state in await page.locator("tbody tr td:nth-child(3)").all_inner_texts():
-        assert state == "Approval"
-    await screenshot(page, "cases")
+    assert "rank=chief_inspector" in page.url
+    await expect(page.get_by_label("Rank")).to_have_value("chief_inspector")
+    seen = [await page.locator("tbody tr td").first.inner_text()]
+    await page.get_by_role("link", name="Next page").click()
+    await check_page(page, "Cases")
+    await expect(page.get_by_label("Rank")).to_have_value("chief_inspector")  # kept
+    seen.append(await page.locator("tbody tr td").first.inner_text())
+    ours = {c["case_id"] for c in await cases_of(stack, staff, chief)}
+    assert set(seen) <= ours and len(set(seen)) == 2  # newest first, none twice
+    await page.get_by_role("link", name="First page").click()
+    assert await page.locator("tbody tr td").first.inner_text() == seen[0]
+
     await page.get_by_label("State").select_option("completed")
     await page.get_by_role("button", name="Apply filters").click()
-    assert "state=completed" in page.url
+    await expect(page.get_by_text("No cases match these filters")).to_be_visible()
     await check_page(page, "Cases")
+    await page.get_by_role("link", name="Clear filters").click()
+    monkeypatch.setattr(web_cases, "PAGE_SIZE", 50)
+    await page.reload()
+    await screenshot(page, "cases")
     await page.context.close()
+
+
+async def cases_of(stack: Stack, staff: dict[str, User], rank: Rank) -> list[dict]:
+    async with stack.http(staff["caseworker"].token) as http:
+        listed = await http.get("/v1/cases", params={"rank": rank.value, "limit": 200})
+    return listed.json()["items"]
 
 
 async def test_an_officer_opening_another_officers_case_gets_not_found(
@@ -140,8 +176,6 @@ async def test_an_officer_opening_another_officers_case_gets_not_found(
 ) -> None:
     mine, theirs = officer(), officer()
     await upsert_officers(stack.pool, [mine, theirs])
-    from tests.api.conftest import add_user
-
     me = await add_user(stack.pool, "Web officer A", Role.OFFICER, officer_id=mine.officer_id)
     them = await add_user(stack.pool, "Web officer B", Role.OFFICER, officer_id=theirs.officer_id)
     async with stack.http(them.token) as http:
