@@ -15,8 +15,10 @@ RUN python3 -m venv /opt/exitcases
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY exitcases exitcases
+COPY config config
 COPY domain domain
 COPY store store
+COPY service service
 COPY workflows workflows
 COPY activities activities
 COPY api api

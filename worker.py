@@ -20,15 +20,23 @@ from activities.cases import CaseActivities
 from activities.linking import CaseOpener
 from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
-from exitcases.kinds import KINDS
-from exitcases.namespace import NamespaceNotReady, check_namespace
-from exitcases.runtime import connect_temporal, database_url, run_with_temporal
-from exitcases.settings import Settings
+from config.runtime import connect_temporal, database_url, run_with_temporal
+from config.settings import Settings
+from service.kinds import KINDS
+from service.namespace import NamespaceNotReady, check_namespace
 from store.pool import create_pool
+from workflows.efficiency_retirement import EfficiencyRetirementWorkflow
+from workflows.voluntary_exit import VoluntaryExitWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [registration.workflow for registration in KINDS.values()]
+# The kind registry sits below workflows/ and names each workflow by the name it is registered
+# under; these are the classes behind those names.
+WORKFLOW_CLASSES: dict[str, type] = {
+    "VoluntaryExitWorkflow": VoluntaryExitWorkflow,
+    "EfficiencyRetirementWorkflow": EfficiencyRetirementWorkflow,
+}
+WORKFLOWS = [WORKFLOW_CLASSES[registration.workflow] for registration in KINDS.values()]
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncpg
 import structlog
+from pydantic import BaseModel
 from temporalio import activity
 
-from activities.models import CaseEvent, ExitInstruction, OfficerLookup
 from domain.officer import Officer
+from domain.records import CaseEvent, ExitInstruction
 from store import cases, officers, outbox
 
 log = structlog.get_logger(__name__)
+
+
+class OfficerLookup(BaseModel):
+    """The argument of the officer look-ups: the case asking, and its officer."""
+
+    case_id: str
+    officer_id: str
 
 
 class CaseActivities:

@@ -10,10 +10,11 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from config.settings import Settings
 from domain.case import Application
 from domain.lifecycle import CaseKind
 from domain.people import Actor
-from exitcases.settings import Settings
+from service.cases import OpenCaseExists, UnknownOfficer, open_case
 
 log = structlog.get_logger(__name__)
 
@@ -33,8 +34,6 @@ class CaseOpener:
 
     @activity.defn
     async def open_voluntary_case(self, linked: LinkedCase) -> None:
-        from exitcases.cases import OpenCaseExists, UnknownOfficer, open_case
-
         try:
             await open_case(
                 self._pool,

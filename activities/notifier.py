@@ -14,7 +14,7 @@ from email.message import EmailMessage
 import asyncpg
 import structlog
 
-from exitcases.settings import Settings
+from config.settings import Settings
 from store.outbox import PendingNotification, claim_pending, mark_failed, mark_sent
 
 log = structlog.get_logger(__name__)

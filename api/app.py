@@ -14,8 +14,8 @@ from api.cors import install_cors
 from api.docs_ui import install_docs
 from api.token_cache import TokenCache
 from api.v1 import install_api
-from exitcases.runtime import connect_temporal, database_url
-from exitcases.settings import Settings, get_settings
+from config.runtime import connect_temporal, database_url
+from config.settings import Settings, get_settings
 from store.pool import create_pool
 from web.app import install_web
 

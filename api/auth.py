@@ -23,8 +23,8 @@ from api.deps import pool_of
 from api.limits import FailedAuthBrake
 from api.problems import unauthenticated
 from api.token_cache import TokenCache
+from config.settings import Settings
 from domain.people import Actor, Role, Tier
-from exitcases.settings import Settings
 from store.users import User, token_hash, user_for_token
 
 

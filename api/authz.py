@@ -22,7 +22,7 @@ from domain.lifecycle import (
     CaseState,
 )
 from domain.people import Role, Tier
-from exitcases.kinds import KINDS, state_actions
+from service.kinds import KINDS, state_actions
 
 
 class Operation(StrEnum):
@@ -99,7 +99,7 @@ TABLE: dict[Operation | Action, Permission] = {
     Operation.OFFICERS_IMPORT: Permission(
         frozenset({_R.CASEWORKER, _R.ADMIN}), True, what="import the roster"
     ),
-    # Who may start each kind is the kind's registration (exitcases/kinds.py).
+    # Who may start each kind is the kind's registration (service/kinds.py).
     # A caseworker who opens an officer's voluntary exit case applies for them.
     Operation.CASES_CREATE_VOLUNTARY: Permission(
         _starters(CaseKind.VOLUNTARY_EXIT),

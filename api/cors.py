@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from api.problems import problem_response
-from exitcases.settings import Settings
+from config.settings import Settings
 
 
 class ProblemCORSMiddleware(CORSMiddleware):

@@ -13,7 +13,7 @@ import asyncpg
 from fastapi import Depends, Request
 from temporalio.client import Client
 
-from exitcases.settings import Settings
+from config.settings import Settings
 
 
 def pool_of(request: Request) -> asyncpg.Pool:

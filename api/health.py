@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from exitcases.namespace import NamespaceNotReady, ReadinessCache
+from service.namespace import NamespaceNotReady, ReadinessCache
 
 router = APIRouter(tags=["operations"])
 

@@ -1,11 +1,13 @@
 """``Idempotency-Key`` for writes that create things (cases, policies, regulations, imports).
 
-The route runs its write only when no response is stored for the key yet; the first response
-stored is what every request with that key gets, then and later. See ``store.idempotency``.
+Each such route runs its write through ``run_once``: the write runs only when no response is
+stored for the key yet, and the first response stored is what every request with that key gets,
+then and later. See ``store.idempotency``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import asyncpg
@@ -28,7 +30,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-async def replay(
+async def _replay(
     pool: asyncpg.Pool, user: Principal, scope: str, key: str, request: Any
 ) -> idempotency.StoredResponse | None:
     """The stored response for a key already answered; None when the write should run."""
@@ -49,7 +51,7 @@ async def replay(
     return stored
 
 
-async def remember(
+async def _remember(
     pool: asyncpg.Pool, user: Principal, scope: str, key: str, status_code: int, content: Any
 ) -> tuple[int, Any]:
     """Store this response unless one is stored already; return the one every caller gets."""
@@ -57,3 +59,24 @@ async def remember(
         pool, user_id=user.user_id, scope=scope, key=key, status_code=status_code, body=content
     )
     return stored.status_code, stored.body
+
+
+async def run_once(
+    pool: asyncpg.Pool,
+    user: Principal,
+    scope: str,
+    key: str | None,
+    request: Any,
+    write: Callable[[], Awaitable[tuple[int, Any]]],
+) -> tuple[int, Any]:
+    """The status and body to answer with: ``write``'s, stored under the key if there is one,
+    or those stored for the key already (``write`` does not run). ``request`` is what the key
+    must be sent with again; a different one is refused. Without a key, ``write`` just runs."""
+    if key is not None:
+        stored = await _replay(pool, user, scope, key, request)
+        if stored is not None:
+            return stored.status_code, stored.body
+    status, content = await write()
+    if key is not None:
+        status, content = await _remember(pool, user, scope, key, status, content)
+    return status, content

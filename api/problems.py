@@ -21,8 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
-from exitcases.namespace import FIX
-from workflows import search_attributes
+from config import search_attributes
+from service.namespace import FIX
 
 log = structlog.get_logger(__name__)
 

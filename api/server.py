@@ -15,9 +15,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from exitcases.logging import configure_logging
-from exitcases.runtime import database_url, payload_keyring, temporal_address
-from exitcases.settings import Settings
+from config.logging import configure_logging
+from config.runtime import database_url, payload_keyring, temporal_address
+from config.settings import Settings
 
 
 def app_factory() -> FastAPI:

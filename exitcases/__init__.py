@@ -1,1 +1,1 @@
-"""Exit Case Service: command line, settings and the process supervisor for local runs."""
+"""Exit Case Service command line: `exitcases` and the process supervisor for local runs."""

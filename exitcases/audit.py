@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import asyncpg
 
+from config.runtime import database_url
+from config.settings import Settings
 from domain.window import check_window
-from exitcases.runtime import database_url
-from exitcases.settings import Settings
 from store import audit
 from store.pool import create_pool
 

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from config.settings import Settings
 from domain.people import USER_ROLES
 from domain.window import parse_moment
-from exitcases.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -41,13 +41,24 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from exitcases.runtime import migrate_command
+    import asyncio
+    import json
 
-    return migrate_command(settings)
+    from config.runtime import database_url
+    from store.migrate import migrate_url
+
+    try:
+        url = database_url(settings)
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    applied = asyncio.run(migrate_url(url))
+    print(json.dumps({"applied": applied}))
+    return 0
 
 
 def _temporal_setup(args: argparse.Namespace, settings: Settings) -> int:
-    from exitcases.namespace import setup_command
+    from service.namespace import setup_command
 
     return setup_command(settings)
 
@@ -184,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    from exitcases.logging import configure_logging
+    from config.logging import configure_logging
 
     configure_logging(settings)
     return args.handler(args, settings)

@@ -24,15 +24,8 @@ import httpx
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from exitcases.codec import new_key_entry
-from exitcases.local import (
-    LocalServerError,
-    check_local_servers,
-    embedded_postgres,
-    temporal_binary,
-)
-from exitcases.namespace import NamespaceNotReady, set_up_namespace
-from exitcases.runtime import (
+from config.codec import new_key_entry
+from config.runtime import (
     Runtime,
     keyring_path,
     payload_keyring,
@@ -40,12 +33,20 @@ from exitcases.runtime import (
     runtime_path,
     write_runtime,
 )
-from exitcases.settings import Settings
+from config.search_attributes import dev_server_flags
+from config.settings import Settings
+from exitcases.local import (
+    LocalServerError,
+    check_local_servers,
+    embedded_postgres,
+    temporal_binary,
+)
 from exitcases.supervise import GaveUp, Supervised, start_process, stop_processes
+from service.namespace import NamespaceNotReady, set_up_namespace
 from store.migrate import migrate_url
+from store.policies import ensure_default_policy
 from store.pool import create_pool
 from store.users import create_user
-from workflows.search_attributes import dev_server_flags
 
 STARTUP_SECONDS = 90
 ADMIN_MARKER = "first-admin-created"
@@ -138,9 +139,6 @@ def _database(settings: Settings) -> Iterator[str]:
 
 async def _prepare_database(url: str) -> None:
     """Migrations, and the bundled policy when there is none yet (cases need one to start)."""
-    # Imported here: the policy store is only needed by this command.
-    from store.policies import ensure_default_policy
-
     await migrate_url(url)
     pool = await create_pool(url, max_size=2)
     try:

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
-from exitcases.settings import Settings
+from config.settings import Settings
 
 INSTALL = "pip install -e '.[local]'"
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from config.runtime import database_url
+from config.settings import Settings
 from domain.clock import LONDON
 from domain.compensation import amount_problem, calculate
 from domain.errors import CalculationError
@@ -18,7 +20,6 @@ from domain.notice import calculation_date
 from domain.officer import Officer
 from domain.policy import SchemePolicy, load_bundled_policy
 from domain.roster import RosterError, parse_roster
-from exitcases.settings import Settings
 from store import officers, policies
 from store.pool import create_pool
 
@@ -29,8 +30,6 @@ def _fail(message: str) -> int:
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    from exitcases.runtime import database_url
-
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8-sig")
     except OSError as error:
@@ -80,8 +79,6 @@ async def _load(
     args: argparse.Namespace, settings: Settings
 ) -> tuple[Officer | None, SchemePolicy]:
     """The roster officer (if asked for) and the policy, from the database."""
-    from exitcases.runtime import database_url
-
     try:
         url = database_url(settings)
     except RuntimeError as error:

@@ -12,8 +12,8 @@ from typing import TypeVar
 import asyncpg
 from pydantic import ValidationError
 
-from exitcases.runtime import database_url
-from exitcases.settings import Settings
+from config.runtime import database_url
+from config.settings import Settings
 from store.pool import create_pool
 from store.users import User, create_user, list_users, revoke_user
 

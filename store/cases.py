@@ -11,10 +11,10 @@ from typing import Any
 
 import asyncpg
 
-from activities.models import AuditEntry, CaseEvent
 from domain.case import CaseView
 from domain.lifecycle import TERMINAL_STATES, CaseKind
 from domain.people import Actor
+from domain.records import AuditEntry, CaseEvent
 from store.audit import append_event
 
 Executor = asyncpg.Pool | asyncpg.Connection
@@ -147,6 +147,12 @@ async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:
 async def get_case_view(executor: Executor, case_id: str) -> CaseView | None:
     row = await executor.fetchrow("SELECT view FROM cases WHERE case_id = $1", case_id)
     return CaseView.model_validate(row["view"]) if row else None
+
+
+async def lock_officer(connection: asyncpg.Connection, officer_id: str) -> None:
+    """Hold the officer's lock until the transaction ends: opening cases for one officer queues
+    here, so two requests cannot both find no open case and both start one."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", officer_id)
 
 
 async def other_open_case(executor: Executor, officer_id: str, case_id: str) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
-from activities.models import ExitInstruction
+from domain.records import ExitInstruction
 
 
 async def record_exit_instruction(pool: asyncpg.Pool, instruction: ExitInstruction) -> bool:

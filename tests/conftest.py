@@ -25,13 +25,13 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from config import search_attributes
+from config.codec import encrypted_converter
+from config.search_attributes import register_search_attributes
 from domain.officer import Officer, PensionScheme, Rank
-from exitcases.codec import encrypted_converter
 from exitcases.local import embedded_postgres
 from store.pool import create_pool
 from store.scratch import scratch_database
-from workflows import search_attributes
-from workflows.search_attributes import register_search_attributes
 
 BIN = Path(sys.executable).parent
 

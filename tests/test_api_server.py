@@ -11,7 +11,7 @@ import httpx
 import psutil
 from temporalio.testing import WorkflowEnvironment
 
-from exitcases.codec import new_key_entry
+from config.codec import new_key_entry
 from tests.conftest import free_port
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from exitcases.settings import Settings
+from config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from exitcases.settings import Settings
+from config.settings import Settings
 
 BASE = "http://api.test"
 

@@ -11,8 +11,8 @@ import structlog
 from fastapi import FastAPI
 
 from api.logging import CaseLoggingMiddleware
-from exitcases.logging import configure_logging
-from exitcases.settings import Settings
+from config.logging import configure_logging
+from config.settings import Settings
 
 
 def test_json_lines_carry_the_bound_case_id(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,15 +20,15 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
+from config import search_attributes
+from config.settings import Settings
 from domain.people import Role
-from exitcases.settings import Settings
 from store.officers import upsert_officers
 from store.policies import add_policy
 from tests.api.conftest import API_POLICY, Stack, add_user, make_app
 from tests.api.live import live_server
 from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, free_port, officer
 from worker import build_worker
-from workflows import search_attributes
 
 pytestmark = pytest.mark.slow
 

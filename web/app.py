@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from exitcases.settings import Settings
+from config.settings import Settings
 from web.errors import install_page_errors
 from web.routes import cases, home, tasks
 

@@ -22,10 +22,9 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.frontend import DEFAULT_FRONTEND_DIR
+
 LOCK = Path(__file__).with_name("frontend.lock.json")
-# Where the files go unless EXITCASES_FRONTEND_DIR says otherwise (the image sets it): beside
-# the checkout's other local data, whatever directory a command runs in.
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / ".exitcases" / "frontend"
 _STAMP = ".lock-sha256"
 
 
@@ -44,7 +43,7 @@ def pins() -> dict[str, Pin]:
 
 
 def assets_dir() -> Path:
-    return Path(os.environ.get("EXITCASES_FRONTEND_DIR") or DEFAULT_DIR)
+    return Path(os.environ.get("EXITCASES_FRONTEND_DIR") or DEFAULT_FRONTEND_DIR)
 
 
 def _lock_digest() -> str:

@@ -20,8 +20,8 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.cases import CaseActivities
-    from activities.models import AuditEntry, CaseEvent, Notice, OfficerLookup, Recipient
+    from activities.cases import CaseActivities, OfficerLookup
+    from config import search_attributes
     from domain.calendar import add_working_days
     from domain.case import CaseOutcome, CaseView, Task, actions_now
     from domain.clock import local_date, same_time_on
@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.people import SYSTEM_ACTOR, Actor, Role
     from domain.periods import add_period
     from domain.policy import Deadline, ServiceLevel
-    from workflows import search_attributes
+    from domain.records import AuditEntry, CaseEvent, Notice, Recipient
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Databases blip: keep retrying, but never faster than this, and back off to a minute.

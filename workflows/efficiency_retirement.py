@@ -12,7 +12,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.linking import CaseOpener, LinkedCase
-    from activities.models import Recipient
     from domain.case import Application, CaseOutcome, Task, case_id_from
     from domain.clock import start_of_day
     from domain.commands import (
@@ -39,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import Action, CaseState
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period
+    from domain.records import Recipient
 
 from workflows.case_workflow import (
     ACTIVITY_RETRY,

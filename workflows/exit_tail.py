@@ -15,7 +15,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities
-    from activities.models import ExitInstruction, Notice, Recipient
     from domain.case import ChecklistEntry, Task
     from domain.checklist import checklist_refusal
     from domain.clock import start_of_day
@@ -24,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.people import SYSTEM_ACTOR, Actor, Role
     from domain.periods import subtract_period
     from domain.policy import SchemePolicy
+    from domain.records import ExitInstruction, Notice, Recipient
 
 from workflows.case_workflow import (
     ACTIVITY_RETRY,

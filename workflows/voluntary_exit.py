@@ -9,7 +9,6 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import Notice, Recipient
     from domain.approval import is_special_severance, required_tiers
     from domain.case import (
         Acceptance,
@@ -48,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.officer import Officer
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
+    from domain.records import Notice, Recipient
 
 from workflows.case_workflow import (
     Inbound,

@@ -42,7 +42,7 @@ from api.authz import (
 )
 from api.bodies import RequestBody
 from api.deps import AppSettings, Pool, Temporal
-from api.idempotency import IdempotencyKey, remember, replay
+from api.idempotency import IdempotencyKey, run_once
 from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
@@ -52,7 +52,7 @@ from domain.commands import COMMANDS, Refusal, ReviewDecision
 from domain.efficiency import Proposal
 from domain.lifecycle import DECISIONS_ON_FIGURES, Action, CaseKind, CaseState
 from domain.officer import Rank
-from exitcases.cases import (
+from service.cases import (
     CaseNotFound,
     CommandRefused,
     KindNotAvailable,
@@ -185,47 +185,46 @@ async def create_case(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     require_create(user, body.kind, body.officer_id)
-    case_id: str | None = None
-    if idempotency_key is not None:
-        stored = await replay(pool, user, _CREATE_SCOPE, idempotency_key, body.model_dump())
-        if stored is not None:
-            return _created(stored.status_code, stored.body)
-        case_id = case_id_for_key(user.user_id, idempotency_key)
-    try:
-        view = await open_case(
-            pool,
-            client,
-            settings,
-            officer_id=body.officer_id,
-            kind=body.kind,
-            application=Application(leaving_date=body.leaving_date, statement=body.statement),
-            actor=user.actor(on_behalf_of(user, create_operation(body.kind), body.officer_id)),
-            case_id=case_id,
-            proposal=body.proposal,
-        )
-    except UnknownOfficer:
-        raise ProblemError(
-            422,
-            "there is no officer with this id on the roster",
-            kind="unknown-officer",
-            errors=[FieldError(field="body.officer_id", message="not on the roster")],
-        ) from None
-    except OpenCaseExists as error:
-        raise ProblemError(
-            409,
-            f"the officer already has an open case ({error.case_id}); "
-            "close or withdraw it before opening another",
-            kind="open-case-exists",
-            case_id=error.case_id,
-        ) from None
-    except KindNotAvailable as refused:
-        raise ProblemError(409, str(refused), kind="kind-not-available") from None
-    content = to_resource(view, user).model_dump(mode="json")
-    status = 201
-    if idempotency_key is not None:
-        status, content = await remember(
-            pool, user, _CREATE_SCOPE, idempotency_key, status, content
-        )
+    # A key names the case too, so a retry that overtakes the first request finds its case.
+    case_id = (
+        case_id_for_key(user.user_id, idempotency_key) if idempotency_key is not None else None
+    )
+
+    async def write() -> tuple[int, Any]:
+        try:
+            view = await open_case(
+                pool,
+                client,
+                settings,
+                officer_id=body.officer_id,
+                kind=body.kind,
+                application=Application(leaving_date=body.leaving_date, statement=body.statement),
+                actor=user.actor(on_behalf_of(user, create_operation(body.kind), body.officer_id)),
+                case_id=case_id,
+                proposal=body.proposal,
+            )
+        except UnknownOfficer:
+            raise ProblemError(
+                422,
+                "there is no officer with this id on the roster",
+                kind="unknown-officer",
+                errors=[FieldError(field="body.officer_id", message="not on the roster")],
+            ) from None
+        except OpenCaseExists as error:
+            raise ProblemError(
+                409,
+                f"the officer already has an open case ({error.case_id}); "
+                "close or withdraw it before opening another",
+                kind="open-case-exists",
+                case_id=error.case_id,
+            ) from None
+        except KindNotAvailable as refused:
+            raise ProblemError(409, str(refused), kind="kind-not-available") from None
+        return 201, to_resource(view, user).model_dump(mode="json")
+
+    status, content = await run_once(
+        pool, user, _CREATE_SCOPE, idempotency_key, body.model_dump(), write
+    )
     return _created(status, content)
 
 

@@ -1,6 +1,6 @@
 """The remote codec the Temporal Web UI calls to show staff decrypted payloads.
 
-Temporal keeps every payload encrypted (AES-256-GCM, exitcases/codec.py); the UI sends them
+Temporal keeps every payload encrypted (AES-256-GCM, config/codec.py); the UI sends them
 here to be decoded in the browser session of someone the service has authenticated. The body
 is the codec-server protocol: ``{"payloads": [{"metadata": {...}, "data": "..."}]}`` with
 base64 bytes, as Temporal's JSON mapping of its Payload message writes them.
@@ -9,7 +9,7 @@ Callers are staff with a bearer token, or staff signed in to a browser session (
 the session cookie; see docs/temporal-ui.md). Decoding is reading: every decode that reveals a
 case's payloads writes an access-log row naming the user and the case. The UI sends only the
 namespace (``X-Namespace``) and the payloads, so the case comes from each payload's metadata
-(``exitcases.codec.CASE_ID``); payloads from before that was stamped are logged as ``unknown``.
+(``config.codec.CASE_ID``); payloads from before that was stamped are logged as ``unknown``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from api.authz import Operation
 from api.deps import Pool
 from api.problems import FieldError, ProblemError, problem_responses
 from api.sessions import token_or_session_user
-from exitcases.codec import CASE_ID, ENCODING, EncryptionCodec, UndecryptablePayload
-from exitcases.runtime import payload_keyring
+from config.codec import CASE_ID, ENCODING, EncryptionCodec, UndecryptablePayload
+from config.runtime import payload_keyring
 from store.audit import UNKNOWN_CASE, record_access
 
 router = APIRouter(prefix="/codec", tags=["operations"])

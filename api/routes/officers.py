@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -15,9 +15,12 @@ from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool
-from api.idempotency import IdempotencyKey, remember, replay
+from api.idempotency import IdempotencyKey, run_once
 from api.problems import FieldError, ProblemError, problem_responses
 from domain.clock import LONDON
+from domain.officer import Officer
+from domain.roster import RosterError, parse_roster
+from store.officers import upsert_officers
 
 router = APIRouter(prefix="/v1/officers", tags=["officers"])
 
@@ -71,9 +74,6 @@ async def import_roster(
     pool: Pool,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    from domain.roster import RosterError, parse_roster
-    from store.officers import upsert_officers
-
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in {"text/csv", "application/csv"}:
         raise ProblemError(415, "send the roster as text/csv")
@@ -88,13 +88,21 @@ async def import_roster(
         raise ProblemError(400, "the roster is not UTF-8 text", kind="bad-encoding") from None
     if "\x00" in text:
         raise ProblemError(400, "the roster contains NUL characters", kind="bad-encoding")
-    if idempotency_key is not None:
-        digest = hashlib.sha256(raw).hexdigest()
-        stored = await replay(pool, user, _SCOPE, idempotency_key, digest)
-        if stored is not None:
-            return JSONResponse(stored.body, status_code=stored.status_code)
+
+    async def write() -> tuple[int, Any]:
+        result = await upsert_officers(pool, _parsed(text))
+        return 200, ImportSummary(created=result.created, updated=result.updated).model_dump()
+
+    # A key must come back with the same file: its digest stands for the roster.
+    digest = hashlib.sha256(raw).hexdigest() if idempotency_key is not None else None
+    status, content = await run_once(pool, user, _SCOPE, idempotency_key, digest, write)
+    return JSONResponse(content, status_code=status)
+
+
+def _parsed(text: str) -> list[Officer]:
+    """The roster's officers, or a 422 naming the rows that are wrong (the first 100 of them)."""
     try:
-        officers = parse_roster(text, today=datetime.now(LONDON).date())
+        return parse_roster(text, today=datetime.now(LONDON).date())
     except csv.Error:
         # The file is not CSV at all (a stray carriage return inside a field, say).
         raise ProblemError(
@@ -114,11 +122,3 @@ async def import_roster(
             kind="invalid-roster",
             errors=errors,
         ) from None
-    result = await upsert_officers(pool, officers)
-    status, content = (
-        200,
-        ImportSummary(created=result.created, updated=result.updated).model_dump(),
-    )
-    if idempotency_key is not None:
-        status, content = await remember(pool, user, _SCOPE, idempotency_key, status, content)
-    return JSONResponse(content, status_code=status)

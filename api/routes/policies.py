@@ -3,7 +3,7 @@ cases only; a case keeps the version it started under."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
@@ -13,9 +13,10 @@ from api.auth import Principal
 from api.authz import Operation
 from api.bodies import admitted
 from api.deps import Pool
-from api.idempotency import IdempotencyKey, remember, replay
+from api.idempotency import IdempotencyKey, run_once
 from api.problems import ProblemError, problem_responses
 from domain.policy import SchemePolicy, load_bundled_policy
+from store.policies import PolicyConflict, add_policy, current_policy, get_policy
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
@@ -36,8 +37,6 @@ _EXAMPLE = load_bundled_policy("demo").model_dump(mode="json")
 async def current(
     user: Annotated[Principal, ALLOW[Operation.POLICIES_READ]], pool: Pool
 ) -> SchemePolicy:
-    from store.policies import current_policy
-
     policy = await current_policy(pool)
     if policy is None:
         raise ProblemError(404, "no scheme policy has been added yet", kind="no-policy")
@@ -55,8 +54,6 @@ async def one(
     pool: Pool,
     version: Annotated[str, Path(min_length=1, max_length=64, examples=["2026-1"])],
 ) -> SchemePolicy:
-    from store.policies import get_policy
-
     policy = await get_policy(pool, version)
     if policy is None:
         raise ProblemError(404, "there is no policy with this version", kind="no-policy")
@@ -88,27 +85,23 @@ async def add(
     policy: SchemePolicy,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    from store.policies import PolicyConflict, add_policy
-
     policy = admitted(SchemePolicy, policy)
 
-    content = policy.model_dump(mode="json")
-    if idempotency_key is not None:
-        stored = await replay(pool, user, _SCOPE, idempotency_key, policy.model_dump())
-        if stored is not None:
-            return JSONResponse(stored.body, status_code=stored.status_code)
-    try:
-        created = await add_policy(pool, policy, user.user_id)
-    except PolicyConflict:
-        raise ProblemError(
-            409,
-            f"policy version {policy.version} already exists with different content; "
-            "choose a new version",
-            kind="policy-conflict",
-        ) from None
-    status = 201 if created else 200
-    if idempotency_key is not None:
-        status, content = await remember(pool, user, _SCOPE, idempotency_key, status, content)
+    async def write() -> tuple[int, Any]:
+        try:
+            created = await add_policy(pool, policy, user.user_id)
+        except PolicyConflict:
+            raise ProblemError(
+                409,
+                f"policy version {policy.version} already exists with different content; "
+                "choose a new version",
+                kind="policy-conflict",
+            ) from None
+        return (201 if created else 200), policy.model_dump(mode="json")
+
+    status, content = await run_once(
+        pool, user, _SCOPE, idempotency_key, policy.model_dump(), write
+    )
     return JSONResponse(
         content, status_code=status, headers={"Location": f"/v1/policies/{policy.version}"}
     )

@@ -7,7 +7,7 @@ in force through ``store.regulations.regulation_in_force``.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -17,7 +17,7 @@ from api.auth import Principal
 from api.authz import Operation
 from api.bodies import admitted
 from api.deps import Pool
-from api.idempotency import IdempotencyKey, remember, replay
+from api.idempotency import IdempotencyKey, run_once
 from api.problems import ProblemError, problem_responses
 from domain.regulation import Regulation, RegulationRecord
 from store import regulations
@@ -71,15 +71,15 @@ async def add(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     regulation = admitted(Regulation, regulation)
-    if idempotency_key is not None:
-        stored = await replay(pool, user, _SCOPE, idempotency_key, regulation.model_dump())
-        if stored is not None:
-            return JSONResponse(stored.body, status_code=stored.status_code)
-    try:
-        record, created = await regulations.add_regulation(pool, regulation, user.user_id)
-    except regulations.RegulationConflict as conflict:
-        raise ProblemError(409, str(conflict), kind="regulation-conflict") from None
-    status, content = (201 if created else 200), record.model_dump(mode="json")
-    if idempotency_key is not None:
-        status, content = await remember(pool, user, _SCOPE, idempotency_key, status, content)
+
+    async def write() -> tuple[int, Any]:
+        try:
+            record, created = await regulations.add_regulation(pool, regulation, user.user_id)
+        except regulations.RegulationConflict as conflict:
+            raise ProblemError(409, str(conflict), kind="regulation-conflict") from None
+        return (201 if created else 200), record.model_dump(mode="json")
+
+    status, content = await run_once(
+        pool, user, _SCOPE, idempotency_key, regulation.model_dump(), write
+    )
     return JSONResponse(content, status_code=status)

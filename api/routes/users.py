@@ -28,7 +28,7 @@ from api.auth import Principal
 from api.authz import Operation
 from api.bodies import RequestBody
 from api.deps import Pool
-from api.idempotency import IdempotencyKey, remember, replay
+from api.idempotency import IdempotencyKey, run_once
 from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.problems import ProblemError, problem_responses
 from domain.commands import WORDS_PATTERN
@@ -187,29 +187,33 @@ async def create(
     body: CreateUser,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    user_id = None
-    if idempotency_key is not None:
-        stored = await replay(pool, user, _SCOPE, idempotency_key, body.model_dump())
-        if stored is not None:
-            return JSONResponse(stored.body, status_code=stored.status_code)
-        user_id = user_id_for_key(user.user_id, idempotency_key)
-    token = None
-    try:
-        created, token = await users.create_user(pool, **body.model_dump(), user_id=user_id)
-    except UserExists:
-        # The same key, answered by a request still running: the same user, no token.
-        existing = await users.get_user(pool, user_id) if user_id is not None else None
-        if existing is None:
-            # Only a key names an existing user; without one, a generated id collided.
-            raise ProblemError(
-                409, "a user with this id exists already; try again", kind="user-exists"
-            ) from None
-        created = existing
-    else:
-        log.info("user created", user_id=created.user_id, role=created.role.value, by=user.user_id)
-    status, content = 201, CreatedUser(**created.model_dump(), token=None).model_dump(mode="json")
-    if idempotency_key is not None:
-        status, content = await remember(pool, user, _SCOPE, idempotency_key, status, content)
+    # A key names the user too, so a retry that overtakes the first request finds its user.
+    user_id = (
+        user_id_for_key(user.user_id, idempotency_key) if idempotency_key is not None else None
+    )
+    # Shown once, to the request that made the user; never stored with the response.
+    token: str | None = None
+
+    async def write() -> tuple[int, Any]:
+        nonlocal token
+        try:
+            created, token = await users.create_user(pool, **body.model_dump(), user_id=user_id)
+        except UserExists:
+            # The same key, answered by a request still running: the same user, no token.
+            existing = await users.get_user(pool, user_id) if user_id is not None else None
+            if existing is None:
+                # Only a key names an existing user; without one, a generated id collided.
+                raise ProblemError(
+                    409, "a user with this id exists already; try again", kind="user-exists"
+                ) from None
+            created = existing
+        else:
+            log.info(
+                "user created", user_id=created.user_id, role=created.role.value, by=user.user_id
+            )
+        return 201, CreatedUser(**created.model_dump(), token=None).model_dump(mode="json")
+
+    status, content = await run_once(pool, user, _SCOPE, idempotency_key, body.model_dump(), write)
     return JSONResponse(content | {"token": token}, status_code=status)
 
 

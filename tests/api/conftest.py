@@ -24,10 +24,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.preconditions import etag
 from api.v1 import install_api
+from config.settings import Settings
 from domain.lifecycle import DECISIONS_ON_FIGURES, Action
 from domain.people import Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
-from exitcases.settings import Settings
 from store.cases import get_case_view
 from store.officers import upsert_officers
 from store.policies import add_policy

@@ -15,7 +15,7 @@ import uvicorn
 
 from api.app import create_app
 from api.server import uvicorn_options
-from exitcases.settings import Settings
+from config.settings import Settings
 from tests.api.conftest import Stack
 from tests.conftest import TEST_KEYRING, free_port
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 
 from api.auth import DatabaseTokenVerifier, Principal, build_verifier
+from config.settings import Settings
 from domain.people import Role, Tier
-from exitcases.settings import Settings
 from store.users import revoke_user
 from tests.api.conftest import Api, Stack, add_user
 

@@ -12,7 +12,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import EventType
 
 from api.app import create_app
-from exitcases.settings import Settings
+from config.settings import Settings
 from tests.api.conftest import Api, NewOfficer
 from tests.conftest import TEST_KEYRING
 

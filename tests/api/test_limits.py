@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from api.limits import BodyLimitMiddleware, FailedAuthBrake
 from api.problems import ProblemError
-from exitcases.settings import Settings
+from config.settings import Settings
 from tests.api.conftest import Api, Stack
 from tests.api.live import live_server
 

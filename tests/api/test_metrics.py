@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr, ValidationError
 
 from api.metrics import count_cases
+from config.settings import Settings
 from domain.lifecycle import CALCULATION_FAILED
-from exitcases.settings import Settings
 from tests.api.conftest import Api, NewOfficer, make_app
 
 METRICS_TOKEN = "metrics-test-token-0123456789abcdef"

@@ -25,16 +25,16 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Register
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from config.search_attributes import ALL
+from config.settings import Settings
 from domain.people import Role
-from exitcases.namespace import NamespaceNotReady, check_namespace
-from exitcases.settings import Settings
+from service.namespace import NamespaceNotReady, check_namespace
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.users import create_user
 from tests.api.conftest import API_POLICY
 from tests.api.live import serve_app
 from tests.conftest import BIN, TEST_KEYRING, officer
-from workflows.search_attributes import ALL
 
 NAMES = [key.name for key in ALL]
 FIX = "`exitcases temporal setup`"

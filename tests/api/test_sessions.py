@@ -15,9 +15,9 @@ from temporalio.api.enums.v1 import EventType
 
 from api.app import create_app
 from api.sessions import COOKIE, SECURE_COOKIE
+from config.codec import CASE_ID
+from config.settings import Settings
 from domain.people import Role
-from exitcases.codec import CASE_ID
-from exitcases.settings import Settings
 from store.users import revoke_user
 from tests.api.conftest import Api, NewOfficer, Stack, add_user, make_app
 

@@ -6,12 +6,12 @@ import json
 import secrets
 from datetime import UTC, datetime
 
-from activities.models import AuditEntry, CaseEvent
 from domain.case import Application
 from domain.commands import StartCase
 from domain.officer import Rank
 from domain.people import Actor, Role
 from domain.policy import load_bundled_policy
+from domain.records import AuditEntry, CaseEvent
 from store.cases import apply_event
 from tests.api.conftest import Api, NewOfficer
 

@@ -23,13 +23,13 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from activities.models import AuditEntry, CaseEvent
 from domain.case import Application, CaseView
 from domain.commands import StartCase
 from domain.lifecycle import CaseState
 from domain.officer import Rank
 from domain.people import Actor, Role
 from domain.policy import load_bundled_policy
+from domain.records import AuditEntry, CaseEvent
 from store import audit
 from store.cases import apply_event
 from store.migrate import migrate_url

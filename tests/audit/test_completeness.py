@@ -24,12 +24,12 @@ from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
 from activities.linking import CaseOpener
-from activities.models import CaseEvent
+from config.settings import Settings
 from domain.case import Application
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.people import Actor, Role
-from exitcases.cases import open_case
-from exitcases.settings import Settings
+from domain.records import CaseEvent
+from service.cases import open_case
 from store import audit
 from store.audit import timestamp
 from store.officers import upsert_officers

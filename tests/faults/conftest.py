@@ -21,12 +21,12 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from activities.models import CaseEvent
+from config.search_attributes import dev_server_flags
+from config.settings import Settings
 from domain.policy import SchemePolicy, load_bundled_policy
-from exitcases.settings import Settings
+from domain.records import CaseEvent
 from store import audit
 from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, free_port
-from workflows.search_attributes import dev_server_flags
 
 # Seconds, not days: the lifecycle runs in well under a minute.
 FAST_POLICY: SchemePolicy = load_bundled_policy("demo").model_copy(

@@ -21,7 +21,7 @@ from domain.commands import COMMANDS
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Officer, PensionScheme, Rank
 from domain.people import Actor, Role, Tier
-from exitcases.cases import act, open_case
+from service.cases import act, open_case
 from store.officers import upsert_officers
 from store.pool import create_pool
 from tests.faults.conftest import FAST_POLICY, Rig, assert_recorded_exactly_once

@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.cases import CaseActivities
+from config.settings import Settings
 from domain.case import Application, CaseView
 from domain.clock import local_date
 from domain.commands import COMMANDS
@@ -28,8 +29,7 @@ from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Officer
 from domain.people import Actor, Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
-from exitcases.cases import act, open_case
-from exitcases.settings import Settings
+from service.cases import act, open_case
 from store.officers import upsert_officers
 from tests.conftest import officer
 from worker import build_worker

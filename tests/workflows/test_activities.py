@@ -12,13 +12,13 @@ from aiosmtpd.controller import Controller
 from temporalio.testing import ActivityEnvironment
 
 from activities.cases import CaseActivities
-from activities.models import AuditEntry, CaseEvent, ExitInstruction, Notice, Recipient
 from activities.notifier import Notifier
+from config.settings import Settings
 from domain.case import Application, CaseView
 from domain.lifecycle import CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
-from exitcases.settings import Settings
+from domain.records import AuditEntry, CaseEvent, ExitInstruction, Notice, Recipient
 from tests.conftest import free_port
 from tests.workflows.conftest import CASEWORKER
 

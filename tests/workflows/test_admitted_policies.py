@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from temporalio.testing import WorkflowEnvironment
 
+from config.search_attributes import register_search_attributes
+from config.settings import Settings
 from domain.bounds import PeriodWithin, Within, admit, span
 from domain.case import Application, CaseView
 from domain.clock import local_date, start_of_day
@@ -30,13 +32,11 @@ from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import PensionScheme, Rank
 from domain.people import Actor, Role
 from domain.policy import ApprovalThresholds, Deadline, PensionAge, SchemePolicy
-from exitcases.cases import CommandRefused, act, open_case
-from exitcases.settings import Settings
+from service.cases import CommandRefused, act, open_case
 from store.officers import upsert_officers
 from tests.conftest import BIN, TEST_CONVERTER, officer
 from tests.workflows.conftest import APPROVERS, CASEWORKER
 from worker import build_worker
-from workflows.search_attributes import register_search_attributes
 
 Bound = Within | PeriodWithin
 _DAY = 86_400

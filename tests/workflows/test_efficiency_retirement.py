@@ -20,7 +20,7 @@ from domain.officer import PensionScheme, Rank
 from domain.people import Actor, Role, Tier
 from domain.periods import add_period
 from domain.regulation import Regulation, RegulationParameters
-from exitcases.cases import KindNotAvailable
+from service.cases import KindNotAvailable
 from store.policies import add_policy
 from store.regulations import add_regulation
 from tests.workflows.conftest import (

@@ -9,14 +9,14 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain.lifecycle import CaseState
-from exitcases.codec import (
+from config.codec import (
     EncryptionCodec,
     KeyringError,
     UndecryptablePayload,
     new_key_entry,
     parse_keyring,
 )
+from domain.lifecycle import CaseState
 from tests.workflows.conftest import officer
 
 

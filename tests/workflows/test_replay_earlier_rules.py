@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from config.settings import Settings
 from domain.case import CaseOutcome
 from domain.commands import Command, CompleteChecklistItem, StartCase
 from domain.compensation import Calculation
@@ -28,7 +29,6 @@ from domain.money import MAX_AMOUNT
 from domain.officer import PensionScheme
 from domain.people import Tier
 from domain.policy import PensionAge
-from exitcases.settings import Settings
 from tests.conftest import TEST_CONVERTER
 from tests.workflows.conftest import CASEWORKER, HR_APPROVER, POLICY, Case, officer, stand_in_worker
 from tests.workflows.test_efficiency_retirement import (

@@ -21,7 +21,7 @@ from domain.commands import Refusal, StartCase
 from domain.lifecycle import Action, CaseState
 from domain.officer import Officer, PensionScheme, Rank
 from domain.people import Actor, Role, Tier
-from exitcases.cases import CommandRefused
+from service.cases import CommandRefused
 from tests.workflows.conftest import (
     APPROVERS,
     CASEWORKER,

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from web.assets import DEFAULT_DIR as DEFAULT_ASSETS_DIR
+from config.frontend import DEFAULT_FRONTEND_DIR
 
 
 class Settings(BaseSettings):
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         "docs/web.md says where it plugs in. Unset: staff sign in with their access token.",
     )
     frontend_dir: Path = Field(
-        default=DEFAULT_ASSETS_DIR,
+        default=DEFAULT_FRONTEND_DIR,
         description="Where the GOV.UK and MOJ frontend files (fetched and checked by "
         "`exitcases-assets`, which the install step runs) are served from.",
     )

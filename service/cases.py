@@ -15,6 +15,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from config import search_attributes
+from config.settings import Settings
 from domain.case import Application, CaseView, case_id_from
 from domain.clock import local_date
 from domain.commands import Command, Refusal, StartCase
@@ -22,10 +24,8 @@ from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind
 from domain.people import Actor
 from domain.policy import SchemePolicy
-from exitcases.kinds import KINDS, KindNotAvailable
-from exitcases.settings import Settings
+from service.kinds import KINDS, KindNotAvailable
 from store import cases, officers, policies
-from workflows import search_attributes
 
 
 class UnknownOfficer(Exception):
@@ -108,7 +108,7 @@ async def open_case(
     )
     async with pool.acquire() as connection, connection.transaction():
         # One open case per officer: requests for the same officer queue here.
-        await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", officer_id)
+        await cases.lock_officer(connection, officer_id)
         existing = await cases.get_case_view(connection, start.case_id)
         if existing is not None:
             return existing
@@ -119,7 +119,7 @@ async def open_case(
         await cases.insert_submitted(connection, view)
         # Started inside the transaction: if the start fails, no row is left behind.
         await client.start_workflow(
-            registration.workflow.run,
+            registration.workflow,
             start,
             id=start.case_id,
             task_queue=settings.task_queue,

@@ -14,7 +14,7 @@ import sys
 
 import structlog
 
-from exitcases.settings import Settings
+from config.settings import Settings
 
 
 def _renderer(settings: Settings) -> structlog.types.Processor:

@@ -2,7 +2,7 @@
 
 `exitcases temporal setup` (and `exitcases dev`, and the compose file's set-up job) creates the
 namespace if it is missing and registers the search attributes of
-``workflows.search_attributes``; `/readyz` and the worker's start check both are there, so that
+``config.search_attributes``; `/readyz` and the worker's start check both are there, so that
 "ready" means a case can be started, not that the first one fails.
 """
 
@@ -20,9 +20,9 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Register
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from exitcases.runtime import run_with_temporal, temporal_address
-from exitcases.settings import Settings
-from workflows.search_attributes import ALL, indexed_value_type, register_search_attributes
+from config.runtime import run_with_temporal, temporal_address
+from config.search_attributes import ALL, indexed_value_type, register_search_attributes
+from config.settings import Settings
 
 FIX = "run `exitcases temporal setup`"
 # A namespace just created reaches every frontend's cache within seconds (about ten on a cluster);

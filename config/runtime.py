@@ -8,9 +8,7 @@ with no configuration. A configured address always wins.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import sys
 import time
 from collections.abc import Coroutine
 from pathlib import Path
@@ -19,9 +17,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from exitcases.codec import encrypted_converter
-from exitcases.settings import Settings
-from store.migrate import migrate_url
+from config.codec import encrypted_converter
+from config.settings import Settings
 
 RUNTIME_FILE = "runtime.json"
 KEYRING_FILE = "payload-keys"
@@ -124,14 +121,3 @@ def run_with_temporal(main: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(main)
     finally:
         time.sleep(SDK_SETTLE_SECONDS)
-
-
-def migrate_command(settings: Settings) -> int:
-    try:
-        url = database_url(settings)
-    except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    applied = asyncio.run(migrate_url(url))
-    print(json.dumps({"applied": applied}))
-    return 0

@@ -1,4 +1,9 @@
-"""What workflows hand to activities: one model per activity argument."""
+"""What a case's transitions record: the audit entry, the notices and the hand-offs.
+
+Workflows build these and hand them to activities, which write them through ``store/``; so
+they live here, below both. Temporal's JSON holds their fields only, never this module's name,
+so recorded histories decode whatever module defines them.
+"""
 
 from __future__ import annotations
 
@@ -51,11 +56,6 @@ class CaseEvent(BaseModel):
     view: CaseView
     audit: AuditEntry
     notices: list[Notice] = []
-
-
-class OfficerLookup(BaseModel):
-    case_id: str
-    officer_id: str
 
 
 class ExitInstruction(BaseModel):

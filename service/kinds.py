@@ -1,6 +1,8 @@
 """The kinds of case the service runs, registered in one place.
 
-Each registration says which workflow runs the case, which actions its states allow, who may
+Each registration says which workflow runs the case (by the name it is registered under with
+Temporal: this module sits below ``workflows/``, and ``worker.py`` maps the names to the
+classes it runs), which actions its states allow, who may
 start one, and the gate that must be open on the day it starts. The worker, the API's
 authorisation and ``open_case`` all read this table; removing a registration removes the
 kind everywhere and leaves the others as they were.
@@ -19,8 +21,6 @@ from domain.efficiency import RegulationRef
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.people import Role
 from store.regulations import regulation_in_force
-from workflows.efficiency_retirement import EfficiencyRetirementWorkflow
-from workflows.voluntary_exit import VoluntaryExitWorkflow
 
 
 class KindNotAvailable(Exception):
@@ -40,7 +40,7 @@ Gate = Callable[[asyncpg.Pool, date], Awaitable[Permit]]
 @dataclass(frozen=True)
 class KindRegistration:
     kind: CaseKind
-    workflow: type
+    workflow: str
     allowed_actions: Callable[[CaseState], frozenset[Action]]
     starters: frozenset[Role]
     gate: Gate
@@ -70,14 +70,14 @@ KINDS: dict[CaseKind, KindRegistration] = {
     for registration in (
         KindRegistration(
             kind=CaseKind.VOLUNTARY_EXIT,
-            workflow=VoluntaryExitWorkflow,
+            workflow="VoluntaryExitWorkflow",
             allowed_actions=lifecycle.allowed_actions,
             starters=frozenset({Role.OFFICER, Role.CASEWORKER}),
             gate=_always_open,
         ),
         KindRegistration(
             kind=CaseKind.EFFICIENCY_RETIREMENT,
-            workflow=EfficiencyRetirementWorkflow,
+            workflow="EfficiencyRetirementWorkflow",
             allowed_actions=efficiency.allowed_actions,
             starters=frozenset({Role.HR_MANAGER}),
             gate=_regulation_in_force,
