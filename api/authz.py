@@ -14,7 +14,7 @@ from functools import partial
 
 from api.auth import Principal
 from api.problems import ProblemError
-from domain.case import CaseView, actions_now
+from domain.case import CaseView, actions_now, four_eyes
 from domain.lifecycle import (
     ACTION_ROLES,
     Action,
@@ -209,20 +209,6 @@ def tier_due(view: CaseView) -> Tier | None:
     return next((t for t in view.required_tiers if t not in approved), None)
 
 
-def four_eyes_reason(principal: Principal, view: CaseView) -> str | None:
-    """Four eyes, as the workflow applies it, in its words: what the caller did to the case
-    that keeps them from deciding on it ("you reviewed this case"); None if nothing does."""
-    involvement = [
-        (view.created_by.user_id, "created"),
-        (view.reviewed_by, "reviewed"),
-        (view.calculated_by, "calculated the compensation for"),
-        (view.adjustment.by if view.adjustment else None, "adjusted"),
-        *((d.user_id, "approved an earlier tier of") for d in view.approvals),
-    ]
-    deeds = list(dict.fromkeys(deed for who, deed in involvement if who == principal.user_id))
-    return f"four eyes: you {' and '.join(deeds)} this case" if deeds else None
-
-
 def check_action(principal: Principal, action: Action, view: CaseView) -> None:
     """Refuse an action the caller's role or the extra rules forbid, before the workflow sees it.
 
@@ -268,7 +254,7 @@ def actions_for(principal: Principal, view: CaseView) -> list[Action]:
             continue
         decides_tier = Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER
         if decides_tier and (
-            principal.tier is not tier_due(view) or four_eyes_reason(principal, view)
+            principal.tier is not tier_due(view) or four_eyes(view, principal.user_id)
         ):
             continue
         result.append(action)

@@ -181,3 +181,20 @@ def actions_now(
     if case.state is CaseState.SUSPENDED and case.suspended_from in WITHDRAWABLE_STATES:
         actions.add(Action.WITHDRAW)
     return frozenset(actions)
+
+
+def four_eyes(case: CaseView, user_id: str) -> str | None:
+    """Four eyes: what ``user_id`` did to the case that keeps them from deciding on it, in the
+    words refusals use ("four eyes: you reviewed this case"); None if they did nothing.
+
+    The workflow refuses by it and the API and pages explain by it, so all say the same.
+    """
+    involvement = [
+        (case.created_by.user_id, "created"),
+        (case.reviewed_by, "reviewed"),
+        (case.calculated_by, "calculated the compensation for"),
+        (case.adjustment.by if case.adjustment else None, "adjusted"),
+        *((d.user_id, "approved an earlier tier of") for d in case.approvals),
+    ]
+    deeds = list(dict.fromkeys(deed for who, deed in involvement if who == user_id))
+    return f"four eyes: you {' and '.join(deeds)} this case" if deeds else None

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         InfoRequest,
         Offer,
         Task,
+        four_eyes,
     )
     from domain.clock import local_date
     from domain.commands import (
@@ -582,17 +583,9 @@ class VoluntaryExitWorkflow(ExitTail):
                 Refusal.FORBIDDEN,
                 f"the {due.value if due else 'no'} tier is due on this case, not {actor.tier}",
             )
-        case = self._case
-        involvement = [
-            (case.created_by.user_id, "created"),
-            (case.reviewed_by, "reviewed"),
-            (case.calculated_by, "calculated the compensation for"),
-            (case.adjustment.by if case.adjustment else None, "adjusted"),
-            *((d.user_id, "approved an earlier tier of") for d in case.approvals),
-        ]
-        deeds = list(dict.fromkeys(deed for who, deed in involvement if who == actor.user_id))
-        if deeds:
-            raise refuse(Refusal.FORBIDDEN, f"four eyes: you {' and '.join(deeds)} this case")
+        breach = four_eyes(self._case, actor.user_id)
+        if breach:
+            raise refuse(Refusal.FORBIDDEN, breach)
 
 
 def _iso(day: date | None) -> str | None:

@@ -1,15 +1,14 @@
-"""A real browser on the pages: headless Chromium (Debian's; Playwright cannot download its
-own here) against the application under uvicorn, and axe-core's accessibility check.
+"""A real browser on the pages: headless Chromium against the application under uvicorn,
+and axe-core's accessibility check.
 
-Fixtures (see tests/web/conftest.py): ``live`` (the base URL, one server per session, with the
-API tests' worker and Temporal) and ``browser``. Helpers: :func:`signed_in` opens a new browser
-context signed in as a user, through the sign-in page as a person would; :func:`check_page`
-asserts the page's title and that axe finds no WCAG 2.2 AA violation.
+Fixtures: ``live`` (tests/web/conftest.py: the base URL, one server per session, with the API
+tests' worker and Temporal) and ``browser`` (tests/conftest.py). Helpers: :func:`signed_in`
+opens a new browser context signed in as a user, through the sign-in page as a person would;
+:func:`check_page` asserts the page's title and that axe finds no WCAG 2.2 AA violation.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from axe_playwright_python.async_playwright import Axe
@@ -28,12 +27,6 @@ _AXE = Axe()
 def title(page_name: str) -> str:
     """A page's whole title: the name, an en dash (as GOV.UK titles have), the service."""
     return f"{page_name} \N{EN DASH} Exit cases"
-
-
-def chromium() -> str:
-    path = shutil.which("chromium")
-    assert path, "the browser tests need Chromium: `apt-get install -y chromium` (./test does it)"
-    return path
 
 
 async def signed_in(browser: Browser, live: str, user: User) -> Page:

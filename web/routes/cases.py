@@ -25,7 +25,6 @@ from api.authz import (
     Operation,
     actions_for,
     check_action,
-    four_eyes_reason,
     officer_scope,
     on_behalf_of,
     require_create,
@@ -34,7 +33,7 @@ from api.authz import (
 from api.pagination import decode_cursor, encode_cursor
 from api.problems import ProblemError
 from api.routes.cases import perform_action
-from domain.case import Application, CaseView
+from domain.case import Application, CaseView, four_eyes
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
@@ -136,7 +135,7 @@ def approval_block(user: Principal, view: CaseView) -> str | None:
     when they are no approver, or the case waits for no approval)."""
     if user.role is not Role.APPROVER or view.state is not CaseState.APPROVAL:
         return None
-    reason = four_eyes_reason(user, view)
+    reason = four_eyes(view, user.user_id)
     decided = [d for d in view.approvals if d.user_id == user.user_id]
     if decided:
         return (
