@@ -108,6 +108,7 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
     summary = again.locator(".govuk-error-summary")
     await expect(summary).to_contain_text("You cannot decide on this case again")
     await expect(summary).to_contain_text("four eyes")
+    await screenshot(again, "approval-refused")
 
     # The finance approver finishes the approvals: the offer is made.
     finance = await signed_in(browser, live, staff["approver_finance"])
