@@ -50,3 +50,19 @@ async def check_page(page: Page, name: str) -> None:
 async def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def tab_to(page: Page, text: str, most: int = 150) -> None:
+    """Press Tab until the focused element's text or label is ``text``, as a keyboard user
+    moves through a page; fails if it never is."""
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        names = await page.evaluate(
+            """() => {
+                const e = document.activeElement;
+                return [(e.innerText || '').trim(), (e.labels?.[0]?.textContent || '').trim()];
+            }"""
+        )
+        if text in names:
+            return
+    raise AssertionError(f"Tab never reached {text!r}")
