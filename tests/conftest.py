@@ -41,6 +41,14 @@ TEST_KEYRING = "test-1:" + base64.b64encode(b"exit-case-service-test-key-32-by")
 TEST_CONVERTER = encrypted_converter(TEST_KEYRING)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="the browser tests write the pages' pictures under docs/screenshots",
+    )
+
+
 def chromium() -> str:
     """Debian's Chromium: Playwright cannot download its own browser here."""
     path = shutil.which("chromium")
