@@ -87,8 +87,10 @@ async def roster_upload(
         return _page(request, user, problem=problem, status_code=422)
     except RosterError as error:
         lines = len({e.line for e in error.errors})
-        noun = "row is" if lines == 1 else "rows are"
-        problem = f"{lines} {noun} wrong, so nothing was imported: put them right and upload again"
+        noun, them = ("row is", "it") if lines == 1 else ("rows are", "them")
+        problem = (
+            f"{lines} {noun} wrong, so nothing was imported: put {them} right and upload again"
+        )
         return _page(request, user, problem=problem, rows=error.errors, status_code=422)
     if not officers:
         return _page(request, user, problem="The file has no officers in it", status_code=422)
