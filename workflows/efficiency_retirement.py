@@ -1,4 +1,4 @@
-"""Efficiency retirement, from proposal to completed exit (DESIGN.md, "Efficiency retirement").
+"""Efficiency retirement, from proposal to completed exit (docs/design.md, "Efficiency retirement").
 
 Runs only under a regulation record in force when the case starts, and keeps that record's
 figures for its whole life. From the confirmed retirement date on it is the shared exit tail.
@@ -41,11 +41,12 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case_workflow import (
     ACTIVITY_RETRY,
     ACTIVITY_TIMEOUT,
-    CaseOutcome,
     Inbound,
     refuse,
 )
 from workflows.exit_tail import ExitTail
+
+POLICY_SERVICE_YEAR = "efficiency-policy-service-year"
 
 
 @workflow.defn(name="EfficiencyRetirementWorkflow")
@@ -97,7 +98,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                 parameters=self._efficiency.regulation.parameters,
                 proposal=self._efficiency.proposal,
                 has_other_open_case=other_open_case,
-                days_per_service_year=self._policy.days_per_service_year,
+                days_per_service_year=self._service_year(),
                 legacy_service_rule=not self._pensionable_service(),
             ),
         )
@@ -114,6 +115,16 @@ class EfficiencyRetirementWorkflow(ExitTail):
                 )
             ],
         )
+
+    def _service_year(self) -> int:
+        """The policy's days in a service year, as the compensation calculation counts them.
+
+        Cases that checked the precondition when it counted its own 365-day year replay so
+        (the same for every policy shipped, but a force may have set another).
+        """
+        if workflow.patched(POLICY_SERVICE_YEAR):
+            return self._policy.days_per_service_year
+        return 365
 
     def _open_executive_task(self, kind: str) -> None:
         self._close_tasks()

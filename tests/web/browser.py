@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
-from tests.api.conftest import User
+from tests.helpers.api import User
 
 # The pages' pictures in the docs (README shows them).
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"

@@ -8,7 +8,7 @@ from starlette.datastructures import FormData
 from domain.case import CaseView
 from domain.lifecycle import Action, ChecklistItem
 from store.cases import get_case_view
-from tests.api.conftest import Api, NewOfficer
+from tests.helpers.api import Api, NewOfficer
 from web.action_forms import form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.templating import environment

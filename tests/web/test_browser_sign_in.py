@@ -6,7 +6,7 @@ import pytest
 from playwright.async_api import Browser
 
 from domain.people import Role
-from tests.api.conftest import Stack, add_user
+from tests.helpers.api import Stack, add_user
 from tests.web.browser import check_page, screenshot, signed_in, title
 
 pytestmark = pytest.mark.slow

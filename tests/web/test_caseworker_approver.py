@@ -12,8 +12,8 @@ from playwright.async_api import Browser, Page, expect
 from domain.officer import Rank
 from domain.people import Role
 from store.officers import upsert_officers
-from tests.api.conftest import Api, NewOfficer, Stack, User, add_user
-from tests.conftest import officer
+from tests.helpers.api import Api, NewOfficer, Stack, User, add_user
+from tests.helpers.officers import officer
 from tests.web.browser import check_page, screenshot, signed_in, tab_to
 from web.routes import cases as web_cases
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import Principal
@@ -27,7 +27,7 @@ from web.templating import render
 router = APIRouter()
 
 PAGE_SIZE = 50
-Cursor = cursor_query(TaskCursor)
+Cursor = Annotated[str | None, cursor_query(TaskCursor)]
 
 
 async def _tasks(request: Request, user: Principal, cursor: str | None) -> Page[TaskItem]:
@@ -47,7 +47,7 @@ async def _tasks(request: Request, user: Principal, cursor: str | None) -> Page[
 async def inbox(
     request: Request,
     user: Annotated[Principal, ALLOW_PAGE[Operation.TASKS_LIST]],
-    cursor: Annotated[Cursor, Query()] = None,
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     page = await _tasks(request, user, cursor)
     return render(request, "tasks.html", {"page": page}, user=user)
@@ -57,7 +57,7 @@ async def inbox(
 async def approvals(
     request: Request,
     user: Annotated[Principal, ALLOW_PAGE[Operation.TASKS_LIST]],
-    cursor: Annotated[Cursor, Query()] = None,
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """The cases waiting for my tier: each with its amount, and why I may not decide if four
     eyes keep me from it."""
