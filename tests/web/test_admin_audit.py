@@ -15,9 +15,9 @@ from playwright.async_api import Browser, Download, expect
 
 from domain.people import Role
 from store.officers import get_officer, upsert_officers
-from tests.api.conftest import Stack, User, add_user
 from tests.audit.test_chain import _tamper, record_case
-from tests.conftest import officer
+from tests.helpers.api import Stack, User, add_user
+from tests.helpers.officers import officer
 from tests.web.browser import check_page, screenshot, signed_in
 
 pytestmark = pytest.mark.slow
