@@ -10,6 +10,7 @@ API's answer: the service keeps only its hash.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -21,9 +22,10 @@ from pydantic_core import ErrorDetails
 
 from api.auth import Principal
 from api.authz import Operation
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import cursor_pattern
 from api.problems import ProblemError
 from api.routes.users import CreateUser
+from api.routes.users import list_all as list_users_page
 from domain.bounds import admit
 from domain.people import USER_ROLES, Tier
 from domain.policy import SchemePolicy
@@ -40,6 +42,7 @@ log = structlog.get_logger(__name__)
 router = APIRouter()
 
 PAGE_SIZE = 50
+_CURSOR = re.compile(cursor_pattern(UserCursor))
 UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -69,19 +72,13 @@ async def user_list(
     cursor: str | None = None,
     revoked: str | None = None,
 ) -> HTMLResponse:
-    try:
-        after = decode_cursor(cursor, UserCursor) if cursor else None
-    except (ValueError, ValidationError):
-        after = None  # a cursor mangled by hand: the first page
-    items = await users.list_users(request.app.state.pool, limit=PAGE_SIZE + 1, after=after)
-    next_cursor = None
-    if len(items) > PAGE_SIZE:
-        items = items[:PAGE_SIZE]
-        last = items[-1]
-        next_cursor = encode_cursor(UserCursor(created_at=last.created_at, user_id=last.user_id))
+    if cursor is not None and not _CURSOR.fullmatch(cursor):
+        cursor = None  # a cursor mangled by hand: the first page
+    # The API's list of users, a page of it.
+    page = await list_users_page(user, request.app.state.pool, PAGE_SIZE, cursor)
     revoked_user = await users.get_user(request.app.state.pool, revoked) if revoked else None
     context = {
-        "page": {"items": items, "next_cursor": next_cursor},
+        "page": page,
         "revoked_user": revoked_user,
     }
     return render(request, "admin/users.html", context, user=user)
