@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Query, Request
 
 from api.access import ALLOW
@@ -44,6 +45,14 @@ async def scheme(
         ),
     ] = None,
 ) -> SchemeReport:
+    return await viewed_report(pool, user, name, f"GET {request.url.path}")
+
+
+async def viewed_report(
+    pool: asyncpg.Pool, user: Principal, name: str | None, endpoint: str
+) -> SchemeReport:
+    """The report on ``name`` (the scheme in force when None), its view recorded in the access
+    log: the API and the dashboard page both show it through here."""
     if name is None:
         in_force = await current_scheme(pool)
         if in_force is None:
@@ -58,6 +67,6 @@ async def scheme(
         user_id=user.user_id,
         role=user.role.value,
         case_id=notice_subject(name),
-        endpoint=f"GET {request.url.path}",
+        endpoint=endpoint,
     )
     return report
