@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
@@ -37,7 +38,7 @@ SchemeName = Annotated[
 ]
 
 
-async def _scheme_name(pool: Pool, name: str | None) -> str:
+async def _scheme_name(pool: asyncpg.Pool, name: str | None) -> str:
     if name is not None:
         return name
     in_force = await current_scheme(pool)
@@ -46,13 +47,9 @@ async def _scheme_name(pool: Pool, name: str | None) -> str:
     return in_force.name
 
 
-async def _record_view(user: Principal, pool: Pool, request: Request, subject: str) -> None:
+async def _record_view(pool: asyncpg.Pool, user: Principal, subject: str, endpoint: str) -> None:
     await record_access(
-        pool,
-        user_id=user.user_id,
-        role=user.role.value,
-        case_id=subject,
-        endpoint=f"GET {request.url.path}",
+        pool, user_id=user.user_id, role=user.role.value, case_id=subject, endpoint=endpoint
     )
 
 
@@ -72,12 +69,20 @@ async def scheme(
     request: Request,
     name: SchemeName = None,
 ) -> SchemeReport:
+    return await viewed_report(pool, user, name, f"GET {request.url.path}")
+
+
+async def viewed_report(
+    pool: asyncpg.Pool, user: Principal, name: str | None, endpoint: str
+) -> SchemeReport:
+    """The report on ``name`` (the scheme in force when None), its view recorded in the access
+    log: the API and the dashboard page both show it through here."""
     name = await _scheme_name(pool, name)
     try:
         report = await scheme_report(pool, name)
     except UnknownScheme:
         raise ProblemError(404, "there is no scheme with this name", kind="no-scheme") from None
-    await _record_view(user, pool, request, notice_subject(name))
+    await _record_view(pool, user, notice_subject(name), endpoint)
     return report
 
 
@@ -124,27 +129,46 @@ async def equality(
     ] = None,
     format: Annotated[ReportFormat, Query(description="json or csv.")] = ReportFormat.JSON,
 ) -> EqualityReport | Response:
+    report = await viewed_equality_report(
+        pool, user, kind, name, period_from, period_to, f"GET {request.url.path}"
+    )
+    if format is ReportFormat.JSON:
+        return report
+    return equality_csv(report)
+
+
+async def viewed_equality_report(
+    pool: asyncpg.Pool,
+    user: Principal,
+    kind: ReportKind,
+    name: str | None,
+    period_from: date | None,
+    period_to: date | None,
+    endpoint: str,
+) -> EqualityReport:
+    """The equality report, its view recorded in the access log: the API and the page both
+    show it through here."""
     if period_from and period_to and period_to < period_from:
         raise ProblemError(
             422,
             "the period ends before it starts",
             errors=[FieldError(field="query.to", message="must not be before from")],
         )
-    scheme = None
-    if kind is ReportKind.VOLUNTARY_EXIT:
-        scheme = await _scheme_name(pool, name)
+    scheme = await _scheme_name(pool, name) if kind is ReportKind.VOLUNTARY_EXIT else None
     try:
         report = await equality_report(
             pool, kind, scheme=scheme, period_from=period_from, period_to=period_to
         )
     except UnknownScheme:
         raise ProblemError(404, "there is no scheme with this name", kind="no-scheme") from None
-    await _record_view(user, pool, request, equality_subject(kind, scheme))
-    if format is ReportFormat.JSON:
-        return report
+    await _record_view(pool, user, equality_subject(kind, scheme), endpoint)
+    return report
+
+
+def equality_csv(report: EqualityReport) -> Response:
     lines = CsvLines()
     return Response(
         "".join(lines.line(row) for row in csv_rows(report)),
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="equality-{kind.value}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="equality-{report.kind.value}.csv"'},
     )

@@ -315,3 +315,29 @@ async def test_a_scheme_is_refused_naming_the_field_and_only_admins_add_one(
     assert response.json()["type"] == "/problems/unknown-policy"
     assert (await api.as_("hr_manager").post("/v1/schemes", json=scheme())).status_code == 403
     assert (await api.as_("admin").get("/v1/schemes")).json() == []
+
+
+async def test_the_dashboard_page_shows_the_report_to_managers_only_and_logs_each_view(
+    scheme_api: Api,
+) -> None:
+    api = scheme_api
+    await add_scheme(api, budget="250000.00", monthly_caps={"superintendent": 3})
+    officer = await new_officer(api)
+    case_id = await to_offer(api, officer)
+    offered = Decimal((await api.get(case_id))["offer"]["amount"])
+    pages = {}
+    for role in ("hr_manager", "caseworker"):
+        async with api.stack.http() as browser:
+            signed = await browser.post("/sign-in", data={"token": api.staff[role].token})
+            assert signed.status_code == 303, signed.text
+            pages[role] = await browser.get("/scheme")
+    assert pages["caseworker"].status_code == 403
+    page = pages["hr_manager"]
+    assert page.status_code == 200, page.text
+    assert 'href="/scheme"' in page.text  # in the HR manager's menu
+    assert f"£{offered:,.2f}" in page.text
+    assert f"£{Decimal('250000.00') - offered:,.2f}" in page.text
+    logged = await api.stack.pool.fetch(
+        "SELECT role, endpoint FROM access_log WHERE case_id = 'scheme:ves-2026'"
+    )
+    assert [(r["role"], r["endpoint"]) for r in logged] == [("hr_manager", "GET /scheme")]
