@@ -26,6 +26,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Approvals", "/approvals", Operation.TASKS_LIST, frozenset({Role.APPROVER})),
     NavItem("Cases", "/cases", Operation.CASES_LIST),
     NavItem("Scheme", "/scheme", Operation.REPORTS_SCHEME),
+    NavItem("Equality", "/reports/equality", Operation.REPORTS_EQUALITY),
     NavItem("Roster", "/officers/import", Operation.OFFICERS_IMPORT),
     NavItem("Users", "/admin/users", Operation.USERS_LIST),
     # Staff may read both (as in the API); the pages are in the menu of those who add them.
