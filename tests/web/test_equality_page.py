@@ -31,7 +31,7 @@ def test_each_chart_draws_the_four_fifths_line_where_the_ratio_is_0_8() -> None:
     # The line, and the small groups marked withheld rather than drawn.
     assert "four-fifths line" in svg and "withheld" in svg
     # Nothing to fetch: no fonts, no images, no links.
-    assert "@font-face" not in svg and "url(http" not in svg and "xlink:href=\"http" not in svg
+    assert "@font-face" not in svg and "url(http" not in svg and 'xlink:href="http' not in svg
     assert stage_chart(approved, "other") != svg  # ids differ per chart on one page
 
 
