@@ -10,10 +10,10 @@ from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
 from web.errors import install_page_errors
-from web.routes import cases, home, tasks
+from web.routes import cases, home, hr, officer, tasks
 
 STATIC = Path(__file__).with_name("static")
-ROUTERS = (home, tasks, cases)
+ROUTERS = (home, tasks, cases, officer, hr)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

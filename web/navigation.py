@@ -23,7 +23,11 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Tasks", "/tasks", Operation.TASKS_LIST, frozenset(Role) - {Role.APPROVER}),
     NavItem("Approvals", "/approvals", Operation.TASKS_LIST, frozenset({Role.APPROVER})),
-    NavItem("Cases", "/cases", Operation.CASES_LIST),
+    # An officer's own cases, in plain words (web/routes/officer.py), instead of the case list.
+    NavItem("Your case", "/your-case", Operation.CASES_READ, frozenset({Role.OFFICER})),
+    NavItem("Escalations", "/escalations", Operation.CASES_NEEDING_ATTENTION),
+    NavItem("Cases", "/cases", Operation.CASES_LIST, frozenset(Role) - {Role.OFFICER}),
+    NavItem("Propose a retirement", "/propose", Operation.CASES_CREATE_EFFICIENCY),
 )
 
 

@@ -9,6 +9,7 @@ with the reason at the top and the form as it was typed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -204,8 +205,11 @@ async def case_page(
     request: Request,
     case_id: CaseId,
     user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]],
-) -> HTMLResponse:
+) -> Response:
     view = await read_case(request.app.state.pool, user, case_id, "GET /cases/{case_id}")
+    if user.role is Role.OFFICER:
+        # Officers read their case in plain words on a page of their own (web/routes/officer.py).
+        return RedirectResponse(f"/your-case/{case_id}", status_code=303)
     return await _case_page(request, user, view)
 
 
@@ -214,20 +218,23 @@ def _version(form: FormData) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
-@router.post("/cases/{case_id}/actions/{action_name}")
-async def case_action(
-    request: Request,
-    case_id: CaseId,
-    action_name: str,
-    user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]],
-    form: CheckedForm,
-) -> Response:
+@dataclass(frozen=True)
+class Refused:
+    """An action the service refused: the page comes back saying why, the form as typed."""
+
+    status: int
+    refusal: str | None
+    sent: Submitted
+
+
+async def attempt(
+    request: Request, user: Principal, view: CaseView, action: Action, form: FormData
+) -> Refused | None:
+    """Run ``action`` on the case with the form's values; None when it was done.
+
+    Every page that acts on a case comes here, so each refuses and explains the same way.
+    """
     state = request.app.state
-    view = await read_case(state.pool, user, case_id, None)
-    try:
-        action = Action(action_name)
-    except ValueError:
-        raise case_not_found() from None
     sent = read_form(action, view, form)
     try:
         # An approver told why in words first (four eyes, the tier due); then the table's rule.
@@ -256,14 +263,39 @@ async def case_action(
                     sent.errors.setdefault(name, error.message)
         elif refused.status != 400:
             refusal = refused.detail[:1].upper() + refused.detail[1:]
-        current = await read_case(state.pool, user, case_id, None)
+        return Refused(refused.status, refusal, sent)
+    return None
+
+
+def action_of(action_name: str) -> Action:
+    """The action an address names; any other name is an address no page has."""
+    try:
+        return Action(action_name)
+    except ValueError:
+        raise case_not_found() from None
+
+
+@router.post("/cases/{case_id}/actions/{action_name}")
+async def case_action(
+    request: Request,
+    case_id: CaseId,
+    action_name: str,
+    user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]],
+    form: CheckedForm,
+) -> Response:
+    pool = request.app.state.pool
+    view = await read_case(pool, user, case_id, None)
+    action = action_of(action_name)
+    refused = await attempt(request, user, view, action, form)
+    if refused is not None:
+        current = await read_case(pool, user, case_id, None)
         return await _case_page(
             request,
             user,
             current,
             status_code=refused.status,
-            refusal=refusal,
-            submitted=(action, sent),
+            refusal=refused.refusal,
+            submitted=(action, refused.sent),
         )
     return RedirectResponse(f"/cases/{case_id}?done={action.value}", status_code=303)
 
