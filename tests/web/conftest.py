@@ -9,7 +9,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
 # The API tests' fixtures, shared: one worker and one app per session for both suites.
-from tests.api.conftest import Stack, api, new_officer, stack, staff  # noqa: F401
+from tests.api.conftest import Stack, api, isolated_stack, new_officer, stack, staff  # noqa: F401
 from tests.api.live import live_server
 from tests.web.browser import chromium
 
