@@ -3,17 +3,21 @@ a case, and proposing an efficiency retirement with the assessments its regulati
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date, timedelta
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from domain.people import Role
+from domain.policy import SchemePolicy
 from domain.regulation import Assessment, Regulation, RegulationParameters
 from store.officers import upsert_officers
+from store.policies import add_policy
 from store.regulations import add_regulation
-from tests.api.conftest import Api, NewOfficer, Stack, User, add_user
+from tests.api.conftest import API_POLICY, Api, NewOfficer, Stack, User, add_user
 from tests.api.live import live_server
 from tests.conftest import officer
 from tests.web.browser import check_page, screenshot, signed_in
@@ -34,11 +38,6 @@ async def test_an_hr_manager_suspends_resumes_and_reassigns_a_case(
 ) -> None:
     case_id = await api.to_hr_review(await new_officer())
     page = await signed_in(browser, live, staff["hr_manager"])
-    await page.get_by_role("link", name="Escalations").click()
-    await check_page(page, "Escalations")
-    await expect(page.get_by_role("heading", name="Cases that need attention")).to_be_visible()
-    await screenshot(page, "hr-escalations")
-
     await page.goto(f"/cases/{case_id}")
     await check_page(page, f"Case {case_id}")
     # Exactly what the allowed-actions rule gives an HR manager in HR review.
@@ -78,16 +77,45 @@ async def test_an_hr_manager_suspends_resumes_and_reassigns_a_case(
     await page.context.close()
 
 
-async def test_an_hr_manager_proposes_an_efficiency_retirement(
+async def escalated(http: httpx.AsyncClient, case_id: str) -> bool:
+    case = (await http.get(f"/v1/cases/{case_id}")).json()
+    return any(task["escalated"] for task in case["tasks"])
+
+
+async def test_an_hr_manager_sees_escalations_and_proposes_an_efficiency_retirement(
     isolated_stack: Stack, browser: Browser
 ) -> None:
-    """A database of its own: a regulation in force today would change the other tests'."""
+    """A database of its own: its policy escalates work within seconds, and a regulation in
+    force today would change the other tests'."""
     stack = isolated_stack
-    subject = officer(service_start=date(1995, 1, 1))
-    await upsert_officers(stack.pool, [subject])
+    hurried = {"reminder": {"after": "PT1S"}, "escalation": {"after": "PT2S"}}
+    policy = SchemePolicy.model_validate(
+        {**API_POLICY.model_dump(mode="json"), "version": "web-hurried", "hr_review_sla": hurried}
+    )
+    await add_policy(stack.pool, policy, "test-setup")
+    late, subject = officer(), officer(service_start=date(1995, 1, 1))
+    await upsert_officers(stack.pool, [late, subject])
     manager = await add_user(stack.pool, "Web HR manager", Role.HR_MANAGER)
+    caseworker = await add_user(stack.pool, "Web caseworker", Role.CASEWORKER)
+    async with stack.http(caseworker.token) as http:
+        opened = await http.post("/v1/cases", json={"officer_id": late.officer_id})
+        assert opened.status_code == 201, opened.text
+        late_case = opened.json()["case_id"]
+        async with asyncio.timeout(30):
+            while not await escalated(http, late_case):
+                await asyncio.sleep(0.3)
+
     async with live_server(stack) as url:
         page = await signed_in(browser, url, manager)
+        await page.get_by_role("link", name="Escalations").click()
+        await check_page(page, "Escalations")
+        row = page.get_by_role("row").filter(has_text=late_case)
+        await expect(row).to_contain_text("HR review")
+        await expect(row).to_contain_text("Escalated")
+        await screenshot(page, "hr-escalations")
+        await row.get_by_role("link", name=late_case).click()
+        await check_page(page, f"Case {late_case}")
+
         await page.get_by_role("link", name="Propose a retirement").click()
         await check_page(page, "Propose an efficiency retirement")
         await expect(page.get_by_text("No regulation in force today")).to_be_visible()
