@@ -28,7 +28,11 @@ FieldKind = Literal["choice", "date", "money", "text", "textarea"]
 
 # Free text written as sentences: a text area, not a one-line input.
 _PROSE = frozenset({"reason", "note", "representations", "statement"})
-_LABELS = {"assignee_user_id": "User id of the new assignee", "item": "Checklist item"}
+_LABELS = {
+    "assignee_user_id": "User id of the new assignee",
+    "item": "Checklist item",
+    "note": "Answer",
+}
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,17 @@ def _sentence(text: str) -> str:
 
 
 def _key_dates(view: CaseView) -> list[tuple[str, str]]:
-    dates = [("You applied on", date_text(view.created_at))]
+    case = view.efficiency
+    if case is None:
+        dates = [("You applied on", date_text(view.created_at))]
+    else:
+        dates = [("Proposed on", date_text(view.created_at))]
+        if case.notice_served_on:
+            dates.append(("Notice served on", date_text(case.notice_served_on)))
+            dates.append(("Notice ends on", date_text(case.notice_ends_on)))
+        if case.representations_close_at:
+            close = datetime_text(case.representations_close_at)
+            dates.append(("Representations close on", close))
     if view.application.leaving_date:
         dates.append(("Leaving date you asked for", date_text(view.application.leaving_date)))
     if view.offer:
@@ -139,6 +149,11 @@ def _voluntary(view: CaseView) -> tuple[list[str], list[str]]:
 
 def _efficiency(view: CaseView) -> tuple[list[str], list[str]]:
     state, case = view.state, view.efficiency
+    if case and case.superseded_by:
+        return (
+            [f"You applied for voluntary exit instead: that is your case {case.superseded_by}."],
+            ["Go to Your case to follow it."],
+        )
     if state in {CaseState.PROPOSED, CaseState.DECISION_PENDING}:
         return (
             ["HR has proposed that you retire in the interests of efficiency."],

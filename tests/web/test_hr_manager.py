@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from domain.people import Role
+from domain.people import Role, Tier
 from domain.policy import SchemePolicy
 from domain.regulation import Assessment, Regulation, RegulationParameters
 from store.officers import upsert_officers
@@ -97,6 +97,10 @@ async def test_an_hr_manager_sees_escalations_and_proposes_an_efficiency_retirem
     await upsert_officers(stack.pool, [late, subject])
     manager = await add_user(stack.pool, "Web HR manager", Role.HR_MANAGER)
     caseworker = await add_user(stack.pool, "Web caseworker", Role.CASEWORKER)
+    executive = await add_user(stack.pool, "Web executive", Role.APPROVER, Tier.EXECUTIVE)
+    retiring = await add_user(
+        stack.pool, "Web retiring officer", Role.OFFICER, officer_id=subject.officer_id
+    )
     async with stack.http(caseworker.token) as http:
         opened = await http.post("/v1/cases", json={"officer_id": late.officer_id})
         assert opened.status_code == 201, opened.text
@@ -175,3 +179,28 @@ async def test_an_hr_manager_sees_escalations_and_proposes_an_efficiency_retirem
         existing = page.get_by_role("link", name=re.compile(f"Open the officer.s case {case_id}"))
         await expect(existing).to_be_visible()
         await page.context.close()
+
+        # Notice served, the officer reads it in plain words and makes representations.
+        async with stack.http(executive.token) as http:
+            decided = await http.post(
+                f"/v1/cases/{case_id}/actions/decide",
+                json={"decision": "serve_notice", "reason": "Assessments support it."},
+            )
+            assert decided.status_code == 200, decided.text
+        mine = await signed_in(browser, url, retiring)
+        await check_page(mine, f"Your case {case_id}")
+        main = mine.locator("main")
+        await expect(main).to_contain_text("Notice of retirement was served on")
+        await expect(main).to_contain_text("You can make representations against it until")
+        await expect(main).to_contain_text("Representations close on")
+        assert await offered(mine) == {"Apply for voluntary exit", "Make representations"}
+        await screenshot(mine, "officer-efficiency")
+        await mine.get_by_label("Representations").fill("My firearms command skills are rare.")
+        await mine.get_by_role("button", name="Make representations").click()
+        await expect(mine.get_by_text("Done: Make representations")).to_be_visible()
+        await check_page(mine, f"Your case {case_id}")
+        async with stack.http(manager.token) as http:
+            case = (await http.get(f"/v1/cases/{case_id}")).json()
+        [made] = case["efficiency"]["representations"]
+        assert made["text"] == "My firearms command skills are rare."
+        await mine.context.close()

@@ -48,12 +48,25 @@ async def test_an_officer_applies_and_accepts_the_offer_after_confirming(
     # The staff's steps, through the API: the case reaches its offer.
     await api.wait_for(case_id, "hr_review")
     await page.reload()
-    await expect(page.get_by_text("HR is reviewing your application.")).to_be_visible()
+    main = page.locator("main")
+    await expect(main).to_contain_text("HR is reviewing your application.")
+
+    # HR asks for information; the officer gives it on their page.
+    question = "Send your last payslip."
+    await api.act(case_id, "review", "caseworker", decision="request_info", reason=question)
+    await page.reload()
+    await check_page(page, f"Your case {case_id}")
+    await expect(main).to_contain_text("HR needs more information from you")
+    await expect(main).to_contain_text(question)
+    await page.get_by_label("Answer").fill("Sent to HR by email today.")
+    await page.get_by_role("button", name="Provide information").click()
+    await expect(page.get_by_text("Done: Provide information")).to_be_visible()
+    await api.wait_for(case_id, "hr_review")
+
     await api.act(case_id, "review", "caseworker", decision="proceed")
     case = await api.approve_all(case_id)
     await page.get_by_role("link", name="Check for changes").click()
     await check_page(page, f"Your case {case_id}")
-    main = page.locator("main")
     await expect(main).to_contain_text("You have an offer of £")
     await expect(main).to_contain_text("Offer lapses on")
     await expect(main).to_contain_text("If you do neither, the offer lapses on")
