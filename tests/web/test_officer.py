@@ -30,7 +30,7 @@ async def test_an_officer_applies_and_accepts_the_offer_after_confirming(
 
     # A statement too long comes back as an error, with what was typed still there.
     await page.get_by_role("button", name="Apply for voluntary exit").click()
-    too_long = "x" * 4001
+    too_long = ("I have served for thirty years. " * 130)[:4001]
     statement = page.get_by_label(re.compile("Anything you want HR to know"))
     await statement.fill(too_long)
     await page.get_by_role("button", name="Apply for voluntary exit").click()

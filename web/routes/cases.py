@@ -26,6 +26,7 @@ from api.authz import (
     Operation,
     actions_for,
     check_action,
+    create_operation,
     four_eyes_reason,
     officer_scope,
     on_behalf_of,
@@ -36,6 +37,7 @@ from api.pagination import decode_cursor, encode_cursor
 from api.problems import ProblemError
 from api.routes.cases import perform_action
 from domain.case import Application, CaseView
+from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
@@ -45,8 +47,8 @@ from store.case_queries import CaseCursor
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.format import words
-from web.session import ALLOW_PAGE, CheckedForm
-from web.templating import render
+from web.session import ALLOW_PAGE, CheckedForm, form_values
+from web.templating import render, render_form
 
 router = APIRouter()
 
@@ -324,13 +326,38 @@ def _new_case_page(
     status_code: int = 200,
     existing: str | None = None,
 ) -> HTMLResponse:
-    context = {
-        "values": values,
-        "errors": errors,
-        "error_list": [{"text": m, "href": f"#{n.replace('_', '-')}"} for n, m in errors.items()],
-        "existing": existing,
-    }
-    return render(request, "new-case.html", context, status_code=status_code, user=user)
+    return render_form(
+        request,
+        "new-case.html",
+        values,
+        errors,
+        user=user,
+        status_code=status_code,
+        existing=existing,
+    )
+
+
+async def start_case(
+    request: Request,
+    user: Principal,
+    officer_id: str,
+    kind: CaseKind,
+    application: Application,
+    proposal: Proposal | None = None,
+) -> CaseView:
+    """Open a case from a page, for ``user``: the authorisation table's rules first."""
+    require_create(user, kind, officer_id)
+    state = request.app.state
+    return await open_case(
+        state.pool,
+        state.temporal,
+        state.settings,
+        officer_id=officer_id,
+        kind=kind,
+        application=application,
+        actor=user.actor(on_behalf_of(user, create_operation(kind), officer_id)),
+        proposal=proposal,
+    )
 
 
 _OPENS = Operation.CASES_CREATE_VOLUNTARY
@@ -345,27 +372,20 @@ async def new_case(request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPEN
 async def open_new_case(
     request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPENS]], form: CheckedForm
 ) -> Response:
-    values = {
-        name: value.strip() if isinstance(value := form.get(name), str) else ""
-        for name in ("officer_id", "leaving_date", "statement")
-    }
+    values = form_values(form, ("officer_id", "leaving_date", "statement"))
     try:
         body = NewCase.model_validate({k: v for k, v in values.items() if v})
     except ValidationError as error:
         names = dict.fromkeys(str(e["loc"][0]) for e in error.errors() if e["loc"])
         errors = {name: _NEW_CASE_ERRORS[name] for name in names if name in _NEW_CASE_ERRORS}
         return _new_case_page(request, user, values, errors, 400)
-    require_create(user, CaseKind.VOLUNTARY_EXIT, body.officer_id)
-    state = request.app.state
     try:
-        view = await open_case(
-            state.pool,
-            state.temporal,
-            state.settings,
-            officer_id=body.officer_id,
-            kind=CaseKind.VOLUNTARY_EXIT,
-            application=Application(leaving_date=body.leaving_date, statement=body.statement),
-            actor=user.actor(on_behalf_of(user, _OPENS, body.officer_id)),
+        view = await start_case(
+            request,
+            user,
+            body.officer_id,
+            CaseKind.VOLUNTARY_EXIT,
+            Application(leaving_date=body.leaving_date, statement=body.statement),
         )
     except UnknownOfficer:
         errors = {"officer_id": "There is no officer with this id on the roster"}

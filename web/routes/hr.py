@@ -16,20 +16,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.auth import Principal
-from api.authz import Operation, officer_scope, require_create
-from api.pagination import cursor_query, decode_cursor, page_of
+from api.authz import Operation
+from api.pagination import cursor_query
 from domain.case import Application
 from domain.clock import local_date
 from domain.efficiency import Proposal
 from domain.lifecycle import CaseKind
 from domain.regulation import Assessment, RegulationRecord
-from service.cases import KindNotAvailable, OpenCaseExists, UnknownOfficer, open_case
+from service.cases import KindNotAvailable, OpenCaseExists, UnknownOfficer
 from store import case_queries
 from store.case_queries import TaskCursor
 from store.regulations import regulation_in_force
-from web.routes.cases import NewCase
-from web.session import ALLOW_PAGE, CheckedForm
-from web.templating import render
+from web.routes.cases import NewCase, start_case
+from web.routes.tasks import task_page
+from web.session import ALLOW_PAGE, CheckedForm, form_values
+from web.templating import render, render_form
 
 router = APIRouter()
 
@@ -44,19 +45,11 @@ async def escalations(
     cursor: Annotated[Cursor, Query()] = None,
 ) -> HTMLResponse:
     """Work past its deadline that came to HR, and cases stopped for a person to look at."""
-    pool = request.app.state.pool
-    tasks = await case_queries.list_tasks(
-        pool,
-        user_id=user.user_id,
-        role=user.role,
-        tier=user.tier,
-        officer_id=officer_scope(user),
-        limit=PAGE_SIZE + 1,
-        after=decode_cursor(cursor, TaskCursor),
-        escalated_only=True,
+    page = await task_page(request, user, cursor, escalated_only=True)
+    attention = await case_queries.list_cases(
+        request.app.state.pool, limit=PAGE_SIZE, needs_attention=True
     )
-    attention = await case_queries.list_cases(pool, limit=PAGE_SIZE, needs_attention=True)
-    context = {"page": page_of(tasks, PAGE_SIZE, case_queries.task_cursor), "attention": attention}
+    context = {"page": page, "attention": attention}
     return render(request, "hr/escalations.html", context, user=user)
 
 
@@ -111,15 +104,17 @@ def _propose_page(
     existing: str | None = None,
 ) -> HTMLResponse:
     required = regulation.parameters.required_assessments if regulation else frozenset()
-    context = {
-        "regulation": regulation,
-        "fields": [(f, f.assessment in required) for f in PROPOSAL_FIELDS],
-        "values": values,
-        "errors": errors,
-        "error_list": [{"text": m, "href": f"#{n.replace('_', '-')}"} for n, m in errors.items()],
-        "existing": existing,
-    }
-    return render(request, "hr/propose.html", context, status_code=status_code, user=user)
+    return render_form(
+        request,
+        "hr/propose.html",
+        values,
+        errors,
+        user=user,
+        status_code=status_code,
+        regulation=regulation,
+        fields=[(f, f.assessment in required) for f in PROPOSAL_FIELDS],
+        existing=existing,
+    )
 
 
 async def _in_force(request: Request) -> RegulationRecord | None:
@@ -151,9 +146,7 @@ def _check(values: dict[str, str], regulation: RegulationRecord) -> dict[str, st
 
 @router.post("/propose")
 async def send_proposal(request: Request, user: Proposer, form: CheckedForm) -> Response:
-    values = {
-        name: value.strip() if isinstance(value := form.get(name), str) else "" for name in _NAMES
-    }
+    values = form_values(form, _NAMES)
     regulation = await _in_force(request)
     if regulation is None:
         return _propose_page(request, user, None, values, {}, 409)
@@ -161,19 +154,10 @@ async def send_proposal(request: Request, user: Proposer, form: CheckedForm) -> 
     if errors:
         return _propose_page(request, user, regulation, values, errors, 400)
     officer_id = values["officer_id"]
-    require_create(user, CaseKind.EFFICIENCY_RETIREMENT, officer_id)
     proposal = Proposal.model_validate({f.name: values[f.name] or None for f in PROPOSAL_FIELDS})
-    state = request.app.state
     try:
-        view = await open_case(
-            state.pool,
-            state.temporal,
-            state.settings,
-            officer_id=officer_id,
-            kind=CaseKind.EFFICIENCY_RETIREMENT,
-            application=Application(),
-            actor=user.actor(),
-            proposal=proposal,
+        view = await start_case(
+            request, user, officer_id, CaseKind.EFFICIENCY_RETIREMENT, Application(), proposal
         )
     except UnknownOfficer:
         errors = {"officer_id": "There is no officer with this id on the roster"}

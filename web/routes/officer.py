@@ -18,19 +18,19 @@ from starlette.datastructures import FormData
 
 from api.access import read_case
 from api.auth import Principal
-from api.authz import Operation, actions_for, require_create
+from api.authz import Operation, actions_for
 from api.problems import ProblemError
 from domain.case import Application, CaseView
 from domain.lifecycle import TERMINAL_STATES, Action, CaseKind
 from domain.people import Role
-from service.cases import KindNotAvailable, OpenCaseExists, UnknownOfficer, open_case
+from service.cases import KindNotAvailable, OpenCaseExists, UnknownOfficer
 from store import case_queries
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.officer_status import officer_status
-from web.routes.cases import CaseId, NewCase, Refused, action_of, attempt
-from web.session import ALLOW_PAGE, CheckedForm
-from web.templating import render
+from web.routes.cases import CaseId, NewCase, Refused, action_of, attempt, start_case
+from web.session import ALLOW_PAGE, CheckedForm, form_values
+from web.templating import render, render_form
 
 router = APIRouter()
 
@@ -139,42 +139,23 @@ async def your_case_action(
 # -- applying ---------------------------------------------------------------------------------
 
 
+_APPLY = "officer/apply.html"
 _APPLY_ERRORS = {
     "leaving_date": "Enter the leaving date as a real date, such as 2027-06-30",
     "statement": "Your statement must be 4,000 characters or fewer",
 }
 
 
-def _apply_page(
-    request: Request,
-    user: Principal,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-    existing: str | None = None,
-) -> HTMLResponse:
-    context = {
-        "values": values,
-        "errors": errors,
-        "error_list": [{"text": m, "href": f"#{n.replace('_', '-')}"} for n, m in errors.items()],
-        "existing": existing,
-    }
-    return render(request, "officer/apply.html", context, status_code=status_code, user=user)
-
-
 @router.get("/apply")
 async def apply(request: Request, user: Applicant) -> HTMLResponse:
     _officer(user)
-    return _apply_page(request, user, {}, {})
+    return render_form(request, _APPLY, {}, {}, user=user)
 
 
 @router.post("/apply")
 async def send_application(request: Request, user: Applicant, form: CheckedForm) -> Response:
     officer_id = _officer(user)
-    values = {
-        name: value.strip() if isinstance(value := form.get(name), str) else ""
-        for name in ("leaving_date", "statement")
-    }
+    values = form_values(form, ("leaving_date", "statement"))
     try:
         body = NewCase.model_validate(
             {"officer_id": officer_id, **{k: v for k, v in values.items() if v}}
@@ -182,18 +163,14 @@ async def send_application(request: Request, user: Applicant, form: CheckedForm)
     except ValidationError as error:
         names = dict.fromkeys(str(e["loc"][0]) for e in error.errors() if e["loc"])
         errors = {name: _APPLY_ERRORS[name] for name in names if name in _APPLY_ERRORS}
-        return _apply_page(request, user, values, errors, 400)
-    require_create(user, CaseKind.VOLUNTARY_EXIT, officer_id)
-    state = request.app.state
+        return render_form(request, _APPLY, values, errors, user=user, status_code=400)
     try:
-        view = await open_case(
-            state.pool,
-            state.temporal,
-            state.settings,
-            officer_id=officer_id,
-            kind=CaseKind.VOLUNTARY_EXIT,
-            application=Application(leaving_date=body.leaving_date, statement=body.statement),
-            actor=user.actor(),
+        view = await start_case(
+            request,
+            user,
+            officer_id,
+            CaseKind.VOLUNTARY_EXIT,
+            Application(leaving_date=body.leaving_date, statement=body.statement),
         )
     except UnknownOfficer:
         raise ProblemError(
@@ -201,7 +178,9 @@ async def send_application(request: Request, user: Applicant, form: CheckedForm)
         ) from None
     except OpenCaseExists as error:
         errors = {"leaving_date": "You already have an open case: you cannot apply again yet"}
-        return _apply_page(request, user, values, errors, 409, existing=error.case_id)
+        return render_form(
+            request, _APPLY, values, errors, user=user, status_code=409, existing=error.case_id
+        )
     except KindNotAvailable as refused:
         raise ProblemError(409, str(refused)) from None
     return RedirectResponse(f"/your-case/{view.case_id}?done=applied", status_code=303)

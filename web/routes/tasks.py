@@ -30,7 +30,10 @@ PAGE_SIZE = 50
 Cursor = cursor_query(TaskCursor)
 
 
-async def _tasks(request: Request, user: Principal, cursor: str | None) -> Page[TaskItem]:
+async def task_page(
+    request: Request, user: Principal, cursor: str | None, *, escalated_only: bool = False
+) -> Page[TaskItem]:
+    """A page of the user's open tasks (``escalated_only``: of those escalated)."""
     items = await case_queries.list_tasks(
         request.app.state.pool,
         user_id=user.user_id,
@@ -39,6 +42,7 @@ async def _tasks(request: Request, user: Principal, cursor: str | None) -> Page[
         officer_id=officer_scope(user),
         limit=PAGE_SIZE + 1,
         after=decode_cursor(cursor, TaskCursor),
+        escalated_only=escalated_only,
     )
     return page_of(items, PAGE_SIZE, case_queries.task_cursor)
 
@@ -49,7 +53,7 @@ async def inbox(
     user: Annotated[Principal, ALLOW_PAGE[Operation.TASKS_LIST]],
     cursor: Annotated[Cursor, Query()] = None,
 ) -> HTMLResponse:
-    page = await _tasks(request, user, cursor)
+    page = await task_page(request, user, cursor)
     return render(request, "tasks.html", {"page": page}, user=user)
 
 
@@ -65,7 +69,7 @@ async def approvals(
         raise ProblemError(
             403, f"the approvals queue is for approvers, not the {words(user.role)} role"
         )
-    page = await _tasks(request, user, cursor)
+    page = await task_page(request, user, cursor)
     pool = request.app.state.pool
     queue = []
     for task in page.items:
