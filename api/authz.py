@@ -4,25 +4,24 @@ Every route and every case action has one row in :data:`TABLE`. A route calls :f
 (or :func:`check_action` for a case action) and nothing else decides who may do what. The
 workflow's validators check roles, state and four eyes again, so a client that slipped past the
 API still could not move a case; here the point is to answer 403 (or 404) before calling it.
+
+Which actions a caller may take on a case now (a case's ``allowed_actions``, a page's buttons)
+is ``domain.actions.actions_open_to(view, principal)``: the rule the workflow refuses by, over
+the same roles (``ACTION_ROLES``) as the action rows here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 
 from api.auth import Principal
 from api.problems import ProblemError
-from domain.case import CaseView, actions_now
-from domain.lifecycle import (
-    ACTION_ROLES,
-    Action,
-    CaseKind,
-    CaseState,
-)
+from domain.actions import actions_now, tier_due
+from domain.case import CaseView
+from domain.lifecycle import ACTION_ROLES, Action, CaseKind
 from domain.people import Role, Tier
-from service.kinds import KINDS, state_actions
+from service.kinds import KINDS
 
 
 class Operation(StrEnum):
@@ -201,28 +200,6 @@ def can_see(principal: Principal, view: CaseView) -> bool:
     return scope is None or scope == view.officer_id
 
 
-def tier_due(view: CaseView) -> Tier | None:
-    """The approval tier the case waits for now (None outside approval)."""
-    if view.state is not CaseState.APPROVAL:
-        return None
-    approved = {d.tier for d in view.approvals if d.approved}
-    return next((t for t in view.required_tiers if t not in approved), None)
-
-
-def four_eyes_reason(principal: Principal, view: CaseView) -> str | None:
-    """Four eyes, as the workflow applies it, in its words: what the caller did to the case
-    that keeps them from deciding on it ("you reviewed this case"); None if nothing does."""
-    involvement = [
-        (view.created_by.user_id, "created"),
-        (view.reviewed_by, "reviewed"),
-        (view.calculated_by, "calculated the compensation for"),
-        (view.adjustment.by if view.adjustment else None, "adjusted"),
-        *((d.user_id, "approved an earlier tier of") for d in view.approvals),
-    ]
-    deeds = list(dict.fromkeys(deed for who, deed in involvement if who == principal.user_id))
-    return f"four eyes: you {' and '.join(deeds)} this case" if deeds else None
-
-
 def check_action(principal: Principal, action: Action, view: CaseView) -> None:
     """Refuse an action the caller's role or the extra rules forbid, before the workflow sees it.
 
@@ -236,7 +213,12 @@ def check_action(principal: Principal, action: Action, view: CaseView) -> None:
             f"only the executive tier may '{action.value}', not {principal.tier}",
             kind="forbidden-tier",
         )
-    if Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER:
+    # Only while the case allows the decision: otherwise the state refuses it (409), not the tier.
+    if (
+        Rule.TIER_DUE in permission.rules
+        and principal.role is Role.APPROVER
+        and action in actions_now(view)
+    ):
         due = tier_due(view)
         if due is not None and principal.tier is not due:
             raise ProblemError(
@@ -253,23 +235,3 @@ def on_behalf_of(
     if Rule.ON_BEHALF in TABLE[operation].rules and principal.role is not Role.OFFICER:
         return officer_id
     return None
-
-
-def actions_for(principal: Principal, view: CaseView) -> list[Action]:
-    """The actions this caller could take on this case now."""
-    if not can_see(principal, view):
-        return []
-    result = []
-    for action in actions_now(view, partial(state_actions, view.kind)):
-        permission = TABLE[action]
-        if principal.role not in permission.roles:
-            continue
-        if Rule.EXECUTIVE in permission.rules and principal.tier is not Tier.EXECUTIVE:
-            continue
-        decides_tier = Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER
-        if decides_tier and (
-            principal.tier is not tier_due(view) or four_eyes_reason(principal, view)
-        ):
-            continue
-        result.append(action)
-    return sorted(result, key=lambda a: a.value)

@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -38,6 +39,24 @@ BIN = Path(sys.executable).parent
 # A fixed, test-only key, so that histories saved by one run replay in the next.
 TEST_KEYRING = "test-1:" + base64.b64encode(b"exit-case-service-test-key-32-by").decode()
 TEST_CONVERTER = encrypted_converter(TEST_KEYRING)
+
+
+def chromium() -> str:
+    """Debian's Chromium: Playwright cannot download its own browser here."""
+    path = shutil.which("chromium")
+    assert path, "the browser tests need Chromium: `apt-get install -y chromium` (./test does it)"
+    return path
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium, one for the session; each test opens contexts of its own."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium(), args=["--no-sandbox"], headless=True
+        )
+        yield browser
+        await browser.close()
 
 
 def free_port() -> int:

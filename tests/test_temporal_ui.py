@@ -9,7 +9,6 @@ access log; not signed in, the codec answers 401 and the UI shows none of it.
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 from temporalio.testing import WorkflowEnvironment
 
 from config import search_attributes
@@ -33,12 +32,6 @@ from worker import build_worker
 pytestmark = pytest.mark.slow
 
 SCREENSHOTS = Path(__file__).parent.parent / ".exitcases" / "screenshots"
-
-
-def chromium() -> str:
-    path = shutil.which("chromium")
-    assert path, "this test needs Chromium: `apt-get install -y chromium` (./test does it as root)"
-    return path
 
 
 class Service:
@@ -70,16 +63,6 @@ async def service(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[Servic
                 yield Service(stack, api, f"http://127.0.0.1:{ui_port}")
     finally:
         await env.shutdown()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium(), args=["--no-sandbox"], headless=True
-        )
-        yield browser
-        await browser.close()
 
 
 async def ui_context(browser: Browser, service: Service) -> BrowserContext:

@@ -2,7 +2,7 @@
 
 Officers are not caseworkers: they see no state names, tiers or task kinds, only what has
 happened to their application and what they (or HR) do next, by when. Everything here reads
-the case view; what the officer may do now is still ``actions_for`` (the page's buttons).
+the case view; what the officer may do now is still ``actions_open_to`` (the page's buttons).
 """
 
 from __future__ import annotations

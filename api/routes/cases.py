@@ -34,7 +34,6 @@ from api.access import ALLOW, ALLOW_ACTION, VisibleCase, any_case_creator, case_
 from api.auth import Principal
 from api.authz import (
     Operation,
-    actions_for,
     create_operation,
     officer_scope,
     on_behalf_of,
@@ -46,6 +45,7 @@ from api.idempotency import IdempotencyKey, run_once
 from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
+from domain.actions import actions_open_to
 from domain.bounds import NEW_INPUT
 from domain.case import Application, CaseView, case_id_from
 from domain.commands import COMMANDS, Refusal, ReviewDecision
@@ -78,13 +78,14 @@ class CaseResource(CaseView):
     """The case as the caller may see it, and what the caller may do to it now."""
 
     allowed_actions: list[Action] = Field(
-        description="Actions this caller may take now: the state's, narrowed by role and tier."
+        description="Actions this caller may take now: the state's, narrowed by role, own case, "
+        "the tier due and four eyes (the rule the workflow refuses by)."
     )
 
 
 def to_resource(view: CaseView, user: Principal) -> CaseResource:
     return CaseResource.model_validate(
-        {**view.model_dump(), "allowed_actions": actions_for(user, view)}
+        {**view.model_dump(), "allowed_actions": actions_open_to(view, user)}
     )
 
 

@@ -1,15 +1,14 @@
-"""A real browser on the pages: headless Chromium (Debian's; Playwright cannot download its
-own here) against the application under uvicorn, and axe-core's accessibility check.
+"""A real browser on the pages: headless Chromium against the application under uvicorn,
+and axe-core's accessibility check.
 
-Fixtures (see tests/web/conftest.py): ``live`` (the base URL, one server per session, with the
-API tests' worker and Temporal) and ``browser``. Helpers: :func:`signed_in` opens a new browser
-context signed in as a user, through the sign-in page as a person would; :func:`check_page`
-asserts the page's title and that axe finds no WCAG 2.2 AA violation.
+Fixtures: ``live`` (tests/web/conftest.py: the base URL, one server per session, with the API
+tests' worker and Temporal) and ``browser`` (tests/conftest.py). Helpers: :func:`signed_in`
+opens a new browser context signed in as a user, through the sign-in page as a person would;
+:func:`check_page` asserts the page's title and that axe finds no WCAG 2.2 AA violation.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from axe_playwright_python.async_playwright import Axe
@@ -28,12 +27,6 @@ _AXE = Axe()
 def title(page_name: str) -> str:
     """A page's whole title: the name, an en dash (as GOV.UK titles have), the service."""
     return f"{page_name} \N{EN DASH} Exit cases"
-
-
-def chromium() -> str:
-    path = shutil.which("chromium")
-    assert path, "the browser tests need Chromium: `apt-get install -y chromium` (./test does it)"
-    return path
 
 
 async def signed_in(browser: Browser, live: str, user: User) -> Page:
@@ -57,3 +50,19 @@ async def check_page(page: Page, name: str) -> None:
 async def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def tab_to(page: Page, text: str, most: int = 150) -> None:
+    """Press Tab until the focused element's text or label is ``text``, as a keyboard user
+    moves through a page; fails if it never is."""
+    for _ in range(most):
+        await page.keyboard.press("Tab")
+        names = await page.evaluate(
+            """() => {
+                const e = document.activeElement;
+                return [(e.innerText || '').trim(), (e.labels?.[0]?.textContent || '').trim()];
+            }"""
+        )
+        if text in names:
+            return
+    raise AssertionError(f"Tab never reached {text!r}")

@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
 
 # The API tests' fixtures, shared: one worker and one app per session for both suites.
 from tests.api.conftest import Stack, api, isolated_stack, new_officer, stack, staff  # noqa: F401
 from tests.api.live import live_server
-from tests.web.browser import chromium
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -19,13 +17,3 @@ async def live(stack: Stack) -> AsyncIterator[str]:  # noqa: F811 (the fixture a
     """The application under uvicorn, as `exitcases api` serves it; its base URL."""
     async with live_server(stack) as url:
         yield url
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium(), args=["--no-sandbox"], headless=True
-        )
-        yield browser
-        await browser.close()

@@ -12,9 +12,9 @@ from playwright.async_api import Browser, Page, expect
 from domain.officer import Rank
 from domain.people import Role
 from store.officers import upsert_officers
-from tests.api.conftest import Stack, User, add_user
+from tests.api.conftest import Api, NewOfficer, Stack, User, add_user
 from tests.conftest import officer
-from tests.web.browser import check_page, screenshot, signed_in
+from tests.web.browser import check_page, screenshot, signed_in, tab_to
 from web.routes import cases as web_cases
 
 pytestmark = pytest.mark.slow
@@ -108,6 +108,7 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
     summary = again.locator(".govuk-error-summary")
     await expect(summary).to_contain_text("You cannot decide on this case again")
     await expect(summary).to_contain_text("four eyes")
+    await screenshot(again, "approval-refused")
 
     # The finance approver finishes the approvals: the offer is made.
     finance = await signed_in(browser, live, staff["approver_finance"])
@@ -186,3 +187,29 @@ async def test_an_officer_opening_another_officers_case_gets_not_found(
     assert response is not None and response.status == 404
     await check_page(page, "Page not found")
     await page.context.close()
+
+
+async def test_review_and_approve_with_the_keyboard(
+    api: Api, staff: dict[str, User], new_officer: NewOfficer, live: str, browser: Browser
+) -> None:
+    case_id = await api.to_hr_review(await new_officer())
+
+    caseworker = await signed_in(browser, live, staff["caseworker"])
+    await caseworker.goto(f"/cases/{case_id}")
+    await tab_to(caseworker, "Proceed")
+    await caseworker.keyboard.press("Space")
+    await tab_to(caseworker, "Review")
+    await caseworker.keyboard.press("Enter")
+    await expect(caseworker.get_by_text("Done: Review")).to_be_visible()
+    await api.wait_for(case_id, "approval")
+
+    approver = await signed_in(browser, live, staff["approver_hr"])
+    await tab_to(approver, case_id)  # in the queue
+    await approver.keyboard.press("Enter")
+    await approver.wait_for_url(f"**/cases/{case_id}")
+    await tab_to(approver, "Approve")
+    await approver.keyboard.press("Enter")
+    await expect(approver.get_by_text("Done: Approve")).to_be_visible()
+    await check_page(approver, f"Case {case_id}")
+    for page in (caseworker, approver):
+        await page.context.close()

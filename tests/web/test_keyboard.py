@@ -7,26 +7,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.api.conftest import Api, NewOfficer, User
-from tests.web.browser import check_page
+from tests.web.browser import check_page, tab_to
 
 pytestmark = pytest.mark.slow
-
-# What has the focus: its own text (links, buttons) and its label's (fields).
-_FOCUSED = """() => {
-  const element = document.activeElement;
-  const label = element.labels && element.labels.length ? element.labels[0].innerText : "";
-  return {text: (element.innerText || "").trim(), label: label.trim()};
-}"""
-
-
-async def tab_to(page: Page, name: str, limit: int = 200) -> None:
-    """Press Tab until the element named ``name`` has the focus."""
-    for _ in range(limit):
-        await page.keyboard.press("Tab")
-        focused = await page.evaluate(_FOCUSED)
-        if name in (focused["text"], focused["label"]):
-            return
-    raise AssertionError(f"Tab never reached {name!r} on {page.url}")
 
 
 async def press(page: Page, key: str) -> None:

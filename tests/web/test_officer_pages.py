@@ -3,28 +3,16 @@ them, the CSRF check on their forms, and the refusals that come back as pages.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import httpx
-
 from domain.people import Role
-from tests.api.conftest import NewOfficer, Stack, User, add_user
+from tests.api.conftest import Api, NewOfficer, add_user
 from tests.web.browser import title
+from tests.web.test_inbox import signed_in
 from tests.web.test_sign_in import OWN_PAGE, csrf_of
 
 
-@asynccontextmanager
-async def signed_in(stack: Stack, user: User) -> AsyncIterator[httpx.AsyncClient]:
-    async with stack.http() as browser:
-        signed = await browser.post("/sign-in", data={"token": user.token})
-        assert signed.status_code == 303
-        yield browser
-
-
-async def test_staff_cannot_open_the_officers_pages(stack: Stack) -> None:
-    caseworker = await add_user(stack.pool, "Web caseworker O", Role.CASEWORKER)
-    async with signed_in(stack, caseworker) as browser:
+async def test_staff_cannot_open_the_officers_pages(api: Api) -> None:
+    caseworker = await add_user(api.stack.pool, "Web caseworker O", Role.CASEWORKER)
+    async with signed_in(api, caseworker) as browser:
         for address in ("/your-case", "/apply"):
             page = await browser.get(address)
             assert page.status_code == 403, address
@@ -32,10 +20,10 @@ async def test_staff_cannot_open_the_officers_pages(stack: Stack) -> None:
 
 
 async def test_an_officer_with_an_open_case_is_sent_to_it_and_cannot_apply_again(
-    stack: Stack, new_officer: NewOfficer
+    api: Api, new_officer: NewOfficer
 ) -> None:
     officer = await new_officer()
-    async with signed_in(stack, officer) as browser:
+    async with signed_in(api, officer) as browser:
         form = await browser.get("/apply")
         token = csrf_of(form.text)
         # No CSRF token: nothing is sent.
@@ -61,10 +49,10 @@ async def test_an_officer_with_an_open_case_is_sent_to_it_and_cannot_apply_again
         assert ">Again.</textarea>" in again.text  # what was typed comes back
 
 
-async def test_proposing_needs_a_regulation_in_force(stack: Stack) -> None:
+async def test_proposing_needs_a_regulation_in_force(api: Api) -> None:
     """The shared database has none in force today (the tests that add one use their own)."""
-    manager = await add_user(stack.pool, "Web HR manager P", Role.HR_MANAGER)
-    async with signed_in(stack, manager) as browser:
+    manager = await add_user(api.stack.pool, "Web HR manager P", Role.HR_MANAGER)
+    async with signed_in(api, manager) as browser:
         page = await browser.get("/propose")
         assert page.status_code == 200
         assert "No regulation in force today permits efficiency retirement" in page.text

@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
+from fastapi import FastAPI
 
 from api.sessions import COOKIE
+from config.settings import Settings
 from domain.people import Role
 from store.users import revoke_user
 from tests.api.conftest import Stack, add_user
 from tests.web.browser import title
+from web.app import install_web
 from web.session import page_user
 
 OWN_PAGE = {"Origin": "http://api.test"}
@@ -117,3 +121,9 @@ async def test_an_unexpected_error_shows_a_reference_and_no_details(stack: Stack
     assert re.search(r'class="app-reference">[0-9A-F]{8}<', page.text)
     assert "Pat Example" not in page.text and "RuntimeError" not in page.text
     assert "Traceback" not in page.text
+
+
+def test_single_sign_on_is_a_seam_that_refuses_to_start_until_built() -> None:
+    settings = Settings(oidc_issuer="https://login.microsoftonline.com/tenant/v2.0")
+    with pytest.raises(RuntimeError, match="not built yet"):
+        install_web(FastAPI(), settings)

@@ -1,10 +1,10 @@
 """Cases: the list with its filters, one case's page with a form per allowed action, and
 opening a case for an officer.
 
-The case page offers exactly ``actions_for(user, view)``: the authorisation table narrowed by
-the case's state, the user's tier and four eyes. An action runs through the API's
-``perform_action``, so its checks and refusals are the API's; a refusal brings the page back
-with the reason at the top and the form as it was typed.
+The case page offers exactly ``actions_open_to(view, user)`` (domain/actions.py): the one rule
+the workflow refuses by, for the case's state, the user's role and tier, and four eyes. An
+action runs through the API's ``perform_action``, so its checks and refusals are the API's; a
+refusal brings the page back with the reason at the top and the form as it was typed.
 """
 
 from __future__ import annotations
@@ -24,18 +24,16 @@ from api.auth import Principal
 from api.authz import (
     TABLE,
     Operation,
-    actions_for,
     check_action,
     create_operation,
-    four_eyes_reason,
     officer_scope,
     on_behalf_of,
     require_create,
-    tier_due,
 )
 from api.pagination import decode_cursor, encode_cursor
 from api.problems import ProblemError
 from api.routes.cases import perform_action
+from domain.actions import actions_open_to, refusal, tier_due
 from domain.case import Application, CaseView
 from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
@@ -135,26 +133,22 @@ async def case_list(
 
 
 def approval_block(user: Principal, view: CaseView) -> str | None:
-    """Why this approver may not decide on the case now, in words; None when they may (or
-    when they are no approver, or the case waits for no approval)."""
+    """Why this approver may not decide on the case now, in words (the one rule's reason:
+    the tier due, four eyes); None when they may, or are no approver, or nothing waits for
+    approval."""
     if user.role is not Role.APPROVER or view.state is not CaseState.APPROVAL:
         return None
-    reason = four_eyes_reason(user, view)
     decided = [d for d in view.approvals if d.user_id == user.user_id]
     if decided:
+        # The rule names the tier now due first; the person who decided already wants this.
         return (
             f"You cannot decide on this case again: you decided it for the "
             f"{words(decided[0].tier)} tier, and four eyes need another person for each tier."
         )
-    if reason:
-        return f"You cannot approve or reject this case: {reason}. Another approver must decide."
-    due = tier_due(view)
-    if due is not None and due is not user.tier:
-        return (
-            f"This case is waiting for the {words(due)} tier's decision, not the "
-            f"{words(user.tier)} tier's."
-        )
-    return None
+    refused = refusal(view, Action.APPROVE, user)
+    if refused is None:
+        return None
+    return f"You cannot approve or reject this case now: {refused[1]}."
 
 
 async def _case_page(
@@ -167,7 +161,7 @@ async def _case_page(
     submitted: tuple[Action, Submitted] | None = None,
 ) -> HTMLResponse:
     pool = request.app.state.pool
-    allowed = actions_for(user, view)
+    allowed = actions_open_to(view, user)
     timeline = []
     if user.role in TABLE[Operation.CASES_AUDIT].roles:
         timeline = await case_queries.case_audit(pool, view.case_id, limit=500)

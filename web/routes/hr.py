@@ -1,7 +1,7 @@
 """HR managers' pages: the escalations, and proposing an efficiency retirement.
 
 Suspending, resuming and reassigning are case actions: the case page offers them to whoever
-``actions_for`` allows. Proposing needs the assessments the regulation in force requires;
+``actions_open_to`` allows. Proposing needs the assessments the regulation in force requires;
 the page asks for exactly those (others are optional) and checks them before the case opens,
 as the workflow would otherwise record the case as ineligible for want of them.
 """

@@ -1,7 +1,7 @@
 """An officer's pages: applying, and their case in plain words with what they may do now.
 
 An officer sees their own cases only: another officer's case is the 404 page, as one that
-does not exist (``read_case``). The page offers exactly ``actions_for(user, view)``; accepting
+does not exist (``read_case``). The page offers exactly ``actions_open_to(view, user)``; accepting
 or declining the offer and withdrawing ask the officer to confirm first, showing what the
 decision means, and the values typed travel with the confirmation so nothing is lost.
 """
@@ -18,8 +18,9 @@ from starlette.datastructures import FormData
 
 from api.access import read_case
 from api.auth import Principal
-from api.authz import Operation, actions_for
+from api.authz import Operation
 from api.problems import ProblemError
+from domain.actions import actions_open_to
 from domain.case import Application, CaseView
 from domain.lifecycle import TERMINAL_STATES, Action, CaseKind
 from domain.people import Role
@@ -79,7 +80,7 @@ async def _case_page(
     context = {
         "case": view,
         "status": officer_status(view),
-        "actions": [(a, form_fields(a, view)) for a in actions_for(user, view)],
+        "actions": [(a, form_fields(a, view)) for a in actions_open_to(view, user)],
         "submitted": (action, refused.sent) if refused is not None and action else None,
         "error_list": errors,
         "done": ACTION_NAMES[Action(done)] if done in set(Action) else None,
@@ -123,7 +124,7 @@ async def your_case_action(
     pool = request.app.state.pool
     view = await read_case(pool, user, case_id, None)
     action = action_of(action_name)
-    if action in CONFIRM and form.get(CONFIRMED) != "yes" and action in actions_for(user, view):
+    if action in CONFIRM and form.get(CONFIRMED) != "yes" and action in actions_open_to(view, user):
         sent = read_form(action, view, form)
         if not sent.errors:
             return _confirm_page(request, user, view, action, sent, form)
