@@ -149,3 +149,26 @@ async def opened_by(stack: Stack, officer: User) -> str:
         opened = await http.post("/v1/cases", json={"officer_id": officer.officer_id})
     assert opened.status_code == 201, opened.text
     return opened.json()["case_id"]
+
+
+async def test_an_acceptance_of_a_case_that_changed_meanwhile_is_refused_with_why(
+    api: Api, new_officer: NewOfficer, live: str, browser: Browser
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_approval(officer)
+    await api.approve_all(case_id)
+    page = await signed_in(browser, live, officer)
+    await page.get_by_role("button", name="Accept offer").click()
+    await check_page(page, "Accept the offer?")
+
+    # While the officer reads the confirmation, HR suspends the case.
+    await api.act(case_id, "suspend", "hr_manager", reason="Proceedings opened.")
+    await page.get_by_role("button", name="Accept offer").click()
+    await check_page(page, f"Error: Your case {case_id}")
+    summary = page.locator(".govuk-error-summary")
+    await expect(summary).to_contain_text("Your case has moved on since you opened the page")
+    await expect(summary).to_contain_text("Accept offer")
+    await expect(page.locator("main")).to_contain_text("Your case is on hold")
+    await expect(page.get_by_role("button", name="Accept offer")).to_have_count(0)
+    assert (await api.get(case_id))["state"] == "suspended"
+    await page.context.close()

@@ -8,6 +8,7 @@ decision means, and the values typed travel with the confirmation so nothing is 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
@@ -38,6 +39,10 @@ router = APIRouter()
 # Decisions an officer cannot take back: each asks "are you sure?" first.
 CONFIRM = frozenset({Action.ACCEPT_OFFER, Action.DECLINE_OFFER, Action.WITHDRAW})
 CONFIRMED = "confirmed"
+_MOVED_ON = (
+    "Your case has moved on since you opened the page, so “{}” was not done. This page shows "
+    "where it stands now and what you can do."
+)
 
 Reader = Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]]
 Applicant = Annotated[Principal, ALLOW_PAGE[Operation.CASES_CREATE_VOLUNTARY]]
@@ -130,6 +135,9 @@ async def your_case_action(
             return _confirm_page(request, user, view, action, sent, form)
     refused = await attempt(request, user, view, action, form)
     if refused is not None:
+        if refused.status == 409:
+            # The service's words name states and actions as staff know them.
+            refused = replace(refused, refusal=_MOVED_ON.format(ACTION_NAMES[action]))
         current = await read_case(pool, user, case_id, None)
         return await _case_page(
             request, user, current, status_code=refused.status, refused=refused, action=action
