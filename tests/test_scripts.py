@@ -12,6 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Every test here runs the project's scripts as processes.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = "exitcases-assets"
 
@@ -25,7 +30,7 @@ def _project(tmp_path: Path) -> Path:
     bin_dir.mkdir(parents=True)
     (bin_dir / "python").symlink_to(sys.executable)
     record = f'echo "$(basename "$0")${{*:+ $*}}" >>"{tmp_path / "calls"}"\n'
-    for tool in ("pip", "exitcases", "exitcases-assets", "ruff", "pytest"):
+    for tool in ("pip", "exitcases", "exitcases-assets", "ruff", "mypy", "pytest"):
         (bin_dir / tool).write_text("#!/bin/sh\n" + record)
         (bin_dir / tool).chmod(0o755)
     # What the tests need from the machine (Chromium, Docker) is not this test's subject.
@@ -35,10 +40,10 @@ def _project(tmp_path: Path) -> Path:
     return project
 
 
-def _run(project: Path, script: str) -> list[str]:
+def _run(project: Path, script: str, *args: str) -> list[str]:
     calls = project.parent / "calls"
     calls.unlink(missing_ok=True)
-    subprocess.run([str(project / script)], check=True, timeout=60, env=dict(os.environ))
+    subprocess.run([str(project / script), *args], check=True, timeout=60, env=dict(os.environ))
     return calls.read_text().splitlines()
 
 
@@ -61,6 +66,17 @@ def test_test_keeps_a_stamp_of_its_own_extras(tmp_path: Path) -> None:
     # The local extra installed does not make the test extras installed.
     install = "pip install --quiet --disable-pip-version-check -e .[test]"
     assert _run(project, "test")[0] == install
-    checks = [ASSETS, "ensure-test-machine", "ruff check .", "ruff format --check .", "pytest"]
+    checks = [ASSETS, "ensure-test-machine", "ruff check .", "ruff format --check .", "mypy"]
+    checks.append("pytest")
     assert _run(project, "test") == checks
     assert _run(project, "dev") == [ASSETS, "exitcases dev"]
+
+
+def test_the_fast_lane_needs_nothing_from_the_machine(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _run(project, "test")
+    checks = ["ruff check .", "ruff format --check .", "mypy"]
+    fast = _run(project, "test", "-m", "not slow")
+    assert fast == [ASSETS, *checks, "pytest -m not slow"]
+    slow = _run(project, "test", "-m", "slow")
+    assert slow == [ASSETS, "ensure-test-machine", *checks, "pytest -m slow"]

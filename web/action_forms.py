@@ -118,14 +118,14 @@ def read_form(action: Action, view: CaseView, form: FormData) -> Submitted:
         errors: dict[str, str] = {}
         for problem in error.errors():
             name = str(problem["loc"][0]) if problem["loc"] else ""
-            field = by_name.get(name)
-            if field is None or name in errors:
+            wrong = by_name.get(name)
+            if wrong is None or name in errors:
                 continue
             if problem["type"] == "missing":
-                errors[name] = _missing(field)
+                errors[name] = _missing(wrong)
             else:
                 message = str(problem["msg"]).removeprefix("Value error, ")
-                errors[name] = f"{field.label}: {message}"
+                errors[name] = f"{wrong.label}: {message}"
         if not errors:  # a rule across fields: shown against the first
             errors[fields[0].name] = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
         return Submitted(values, None, errors)

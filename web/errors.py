@@ -26,7 +26,7 @@ from web.templating import render
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[Request, Exception], Awaitable[Response]]
+Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
 # Addresses that are the API's, whatever the client accepts.
 _API_PREFIXES = ("/v1/", "/codec", "/session", "/health", "/metrics", "/docs", "/openapi")
@@ -70,13 +70,13 @@ async def error_page(request: Request, exc: Exception) -> Response:
     if status == 404:
         return render(request, "errors/not-found.html", status_code=404, user=user)
     if status == 403:
-        context = {"detail": detail}
-        return render(request, "errors/forbidden.html", context, status_code=403, user=user)
+        refusal = {"detail": detail}
+        return render(request, "errors/forbidden.html", refusal, status_code=403, user=user)
     if status == 503:
         return render(request, "errors/unavailable.html", status_code=503, user=user)
     if status < 500 and detail:
-        context = {"detail": detail, "status": status}
-        return render(request, "errors/refused.html", context, status_code=status, user=user)
+        refused = {"detail": detail}
+        return render(request, "errors/refused.html", refused, status_code=status, user=user)
     reference = secrets.token_hex(4).upper()
     log.error(
         "page failed",
@@ -85,15 +85,16 @@ async def error_page(request: Request, exc: Exception) -> Response:
         path=getattr(request.scope.get("route"), "path", None),
         exc_info=exc,
     )
-    context = {"reference": reference}
-    return render(request, "errors/unexpected.html", context, status_code=500, user=user)
+    failed = {"reference": reference}
+    return render(request, "errors/unexpected.html", failed, status_code=500, user=user)
 
 
 def _for_pages(api_handler: Handler) -> Handler:
     async def handle(request: Request, exc: Exception) -> Response:
         if is_page(request):
             return await error_page(request, exc)
-        return await api_handler(request, exc)
+        answer = api_handler(request, exc)
+        return await answer if isinstance(answer, Awaitable) else answer
 
     return handle
 

@@ -9,6 +9,7 @@ can, so the caller sees the case as it stands after its action (and the read mod
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NoReturn, TypeVar, overload
 
 from temporalio import workflow
-from temporalio.common import RawValue, RetryPolicy
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -135,7 +136,7 @@ class CaseWorkflow:
         Histories from before this (every event upserted) replay through the unpatched branch.
         """
         due = [t.due_at for t in self._case.tasks if t.due_at is not None]
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             search_attributes.CASE_STATE.value_set(self._case.state.value),
             search_attributes.CASE_DUE_AT.value_set(min(due))
             if due
@@ -539,13 +540,13 @@ class CaseWorkflow:
         alarms: list[_Alarm] = []
         for task in self._case.tasks:
             if task.remind_at is not None and not task.reminded:
-                alarms.append(_Alarm(task.remind_at, lambda t=task: self._remind(t)))
+                alarms.append(_Alarm(task.remind_at, functools.partial(self._remind, task)))
             if (
                 task.due_at is not None
                 and not task.escalated
                 and task.assignee_role is not Role.OFFICER
             ):
-                alarms.append(_Alarm(task.due_at, lambda t=task: self._escalate(t)))
+                alarms.append(_Alarm(task.due_at, functools.partial(self._escalate, task)))
         return alarms + self._stage_alarms()
 
     def _stage_alarms(self) -> list[_Alarm]:

@@ -1,4 +1,4 @@
-"""Efficiency retirement, from proposal to completed exit (DESIGN.md, "Efficiency retirement").
+"""Efficiency retirement, from proposal to completed exit (docs/design.md, "Efficiency retirement").
 
 Runs only under a regulation record in force when the case starts, and keeps that record's
 figures for its whole life. From the confirmed retirement date on it is the shared exit tail.
@@ -41,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case_workflow import (
     ACTIVITY_RETRY,
     ACTIVITY_TIMEOUT,
-    CaseOutcome,
     Inbound,
     refuse,
 )

@@ -6,6 +6,7 @@ they are the same case, so the steps live here once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -76,14 +77,19 @@ class ExitTail(CaseWorkflow):
         ]
 
     async def _wait_for_leaving_date(self) -> None:
-        await self._wait_until(lambda: start_of_day(self._case.leaving_date), ChangeLeavingDate)
+        def leaving_at() -> datetime:
+            # Set on acceptance, before this stage; a change while it waits moves, never clears it.
+            assert self._case.leaving_date is not None
+            return start_of_day(self._case.leaving_date)
+
+        await self._wait_until(leaving_at, ChangeLeavingDate)
         await self._record("leaving_date_reached", SYSTEM_ACTOR, CaseState.EXIT_PROCESSING)
 
     def _stage_alarms(self) -> list[_Alarm]:
         if self._case.state is not CaseState.LEAVING_SCHEDULED:
             return []
         return [
-            _Alarm(at, lambda p=period: self._remind_leaving(p))
+            _Alarm(at, functools.partial(self._remind_leaving, period))
             for period, at in self._leaving_reminders
         ]
 

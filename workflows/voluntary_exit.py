@@ -1,4 +1,4 @@
-"""The voluntary-exit case, from application to completed exit (DESIGN.md, "Case lifecycle")."""
+"""The voluntary-exit case, from application to completed exit (docs/design.md, lifecycle)."""
 
 from __future__ import annotations
 

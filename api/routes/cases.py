@@ -55,18 +55,18 @@ from domain.officer import Rank
 from service.cases import (
     CaseNotFound,
     CommandRefused,
-    KindNotAvailable,
     OpenCaseExists,
     UnknownOfficer,
     act,
     open_case,
 )
+from service.kinds import KindNotAvailable
 from store import case_queries
 from store.case_queries import CaseCursor, CaseSummary
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
-Cursor = cursor_query(CaseCursor)
+Cursor = Annotated[str | None, cursor_query(CaseCursor)]
 
 _CREATE_SCOPE = "POST /v1/cases"
 
@@ -482,13 +482,14 @@ async def perform_action(
             return await act(client, pool, view.case_id, action, command)
     except CommandRefused as refused:
         current = refused.current_version
+        extensions: dict[str, Any] = {"current_version": current} if current is not None else {}
         raise ProblemError(
             _REFUSAL_STATUS[refused.refusal],
             refused.detail,
             kind=_REFUSAL_KIND[refused.refusal],
             title=_REFUSAL_TITLE[refused.refusal],
             headers={"ETag": etag(current)} if current is not None else None,
-            **({"current_version": current} if current is not None else {}),
+            **extensions,
         ) from None
     except CaseNotFound:
         raise case_not_found() from None
@@ -532,19 +533,22 @@ def _action_route(action: Action) -> None:
             client: Temporal,
             response: Response,
             if_match: IfMatch = None,
+            # FastAPI reads the body's model, picked per action at run time, from here; mypy
+            # takes an annotation for a static type.
             body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
         ) -> CaseResource:
             return await _act(action, body, if_match, user, view, pool, client, response)
 
     else:
-
+        # The variants differ in whether the body is required, which mypy does not allow
+        # conditional definitions of one function to do.
         async def endpoint(  # type: ignore[misc]
             user: Annotated[Principal, allow],
             view: VisibleCase,
             pool: Pool,
             client: Temporal,
             response: Response,
-            body: Annotated[model, Body()],  # type: ignore[valid-type]
+            body: Annotated[model, Body()],  # type: ignore[valid-type]  # as above
             if_match: IfMatch = None,
         ) -> CaseResource:
             return await _act(action, body, if_match, user, view, pool, client, response)

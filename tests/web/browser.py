@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
-from tests.api.conftest import User
+from tests.helpers.api import User
 
 # The pages' pictures in the docs (README shows them).
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
@@ -47,9 +48,12 @@ async def check_page(page: Page, name: str) -> None:
     assert results.violations_count == 0, results.generate_snapshot()
 
 
-async def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+async def screenshot(page: Page, name: str, config: pytest.Config) -> None:
+    """``docs/screenshots/name.png``, with ``--screenshots`` only: they differ every run (ids,
+    times), and the docs should change when the pages do, not when the tests run."""
+    if config.getoption("--screenshots"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 async def tab_to(page: Page, text: str, most: int = 150) -> None:

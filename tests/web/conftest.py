@@ -1,5 +1,5 @@
-"""Fixtures for the web pages: the API tests' stack (real Temporal, worker and PostgreSQL),
-served over HTTP for a real browser."""
+"""Fixtures for the web pages: the shared API stack (real Temporal, worker and PostgreSQL,
+tests/conftest.py) served over HTTP for a real browser."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-# The API tests' fixtures, shared: one worker and one app per session for both suites.
-from tests.api.conftest import Stack, api, isolated_stack, new_officer, stack, staff  # noqa: F401
-from tests.api.live import live_server
+from tests.helpers.api import Stack
+from tests.helpers.live import live_server
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def live(stack: Stack) -> AsyncIterator[str]:  # noqa: F811 (the fixture above)
+async def live(stack: Stack) -> AsyncIterator[str]:
     """The application under uvicorn, as `exitcases api` serves it; its base URL."""
     async with live_server(stack) as url:
         yield url

@@ -6,21 +6,21 @@ import pytest
 from playwright.async_api import Browser
 
 from domain.people import Role
-from tests.api.conftest import Stack, add_user
+from tests.helpers.api import Stack, add_user
 from tests.web.browser import check_page, screenshot, signed_in, title
 
 pytestmark = pytest.mark.slow
 
 
 async def test_sign_in_with_the_keyboard_then_sign_out(
-    stack: Stack, live: str, browser: Browser
+    stack: Stack, live: str, browser: Browser, pytestconfig: pytest.Config
 ) -> None:
     caseworker = await add_user(stack.pool, "Keyboard caseworker", Role.CASEWORKER)
     context = await browser.new_context(base_url=live)
     page = await context.new_page()
     await page.goto("/")
     await check_page(page, "Sign in")
-    await screenshot(page, "sign-in")
+    await screenshot(page, "sign-in", pytestconfig)
 
     # The skip link comes first; then the service name; the token field takes the token.
     await page.keyboard.press("Tab")

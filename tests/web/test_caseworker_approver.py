@@ -12,8 +12,8 @@ from playwright.async_api import Browser, Page, expect
 from domain.officer import Rank
 from domain.people import Role
 from store.officers import upsert_officers
-from tests.api.conftest import Api, NewOfficer, Stack, User, add_user
-from tests.conftest import officer
+from tests.helpers.api import Api, NewOfficer, Stack, User, add_user
+from tests.helpers.officers import officer
 from tests.web.browser import check_page, screenshot, signed_in, tab_to
 from web.routes import cases as web_cases
 
@@ -30,7 +30,7 @@ async def wait_for_state(page: Page, state: str, within: float = 20) -> None:
 
 
 async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
-    stack: Stack, staff: dict[str, User], live: str, browser: Browser
+    stack: Stack, staff: dict[str, User], live: str, browser: Browser, pytestconfig: pytest.Config
 ) -> None:
     record = officer()
     await upsert_officers(stack.pool, [record])
@@ -60,7 +60,7 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
     await check_page(caseworker, "Your tasks")
     row = caseworker.get_by_role("row").filter(has_text=case_id)
     await expect(row).to_contain_text("HR review")
-    await screenshot(caseworker, "caseworker-tasks")
+    await screenshot(caseworker, "caseworker-tasks", pytestconfig)
 
     # Reviewing: a missing decision comes back as an error, with the reason kept.
     await row.get_by_role("link", name=case_id).click()
@@ -76,7 +76,7 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
     await expect(caseworker.get_by_text("Tariff")).to_be_visible()  # the working
     await expect(caseworker.locator(".moj-timeline")).to_contain_text("Review")
     await check_page(caseworker, f"Case {case_id}")
-    await screenshot(caseworker, "case")
+    await screenshot(caseworker, "case", pytestconfig)
 
     # A caseworker is offered no approval, and one sent anyway is refused with the reason.
     await expect(caseworker.get_by_role("button", name="Approve")).to_have_count(0)
@@ -91,7 +91,7 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
     hr = await signed_in(browser, live, staff["approver_hr"])
     await check_page(hr, "Approvals")
     await expect(hr.get_by_role("row").filter(has_text=case_id)).to_contain_text("You may decide")
-    await screenshot(hr, "approvals")
+    await screenshot(hr, "approvals", pytestconfig)
     await hr.get_by_role("link", name=case_id).click()
     await check_page(hr, f"Case {case_id}")
     # A second tab on the same case, as it was before approving.
@@ -108,7 +108,7 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
     summary = again.locator(".govuk-error-summary")
     await expect(summary).to_contain_text("You cannot decide on this case again")
     await expect(summary).to_contain_text("four eyes")
-    await screenshot(again, "approval-refused")
+    await screenshot(again, "approval-refused", pytestconfig)
 
     # The finance approver finishes the approvals: the offer is made.
     finance = await signed_in(browser, live, staff["approver_finance"])
@@ -127,6 +127,7 @@ async def test_the_case_list_filters_and_pages(
     live: str,
     browser: Browser,
     monkeypatch: pytest.MonkeyPatch,
+    pytestconfig: pytest.Config,
 ) -> None:
     chief = Rank.CHIEF_INSPECTOR
     records = [officer(rank=chief), officer(rank=chief)]
@@ -162,7 +163,7 @@ async def test_the_case_list_filters_and_pages(
     await page.get_by_role("link", name="Clear filters").click()
     monkeypatch.setattr(web_cases, "PAGE_SIZE", 50)
     await page.reload()
-    await screenshot(page, "cases")
+    await screenshot(page, "cases", pytestconfig)
     await page.context.close()
 
 

@@ -17,9 +17,9 @@ from domain.regulation import Assessment, Regulation, RegulationParameters
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.regulations import add_regulation
-from tests.api.conftest import API_POLICY, Api, NewOfficer, Stack, User, add_user
-from tests.api.live import live_server
-from tests.conftest import officer
+from tests.helpers.api import API_POLICY, Api, NewOfficer, Stack, User, add_user
+from tests.helpers.live import live_server
+from tests.helpers.officers import officer
 from tests.web.browser import check_page, screenshot, signed_in
 from tests.web.test_caseworker_approver import wait_for_state
 from tests.web.test_officer import form_of
@@ -34,7 +34,12 @@ async def offered(page: Page) -> set[str]:
 
 
 async def test_an_hr_manager_suspends_resumes_and_reassigns_a_case(
-    api: Api, staff: dict[str, User], new_officer: NewOfficer, live: str, browser: Browser
+    api: Api,
+    staff: dict[str, User],
+    new_officer: NewOfficer,
+    live: str,
+    browser: Browser,
+    pytestconfig: pytest.Config,
 ) -> None:
     case_id = await api.to_hr_review(await new_officer())
     page = await signed_in(browser, live, staff["hr_manager"])
@@ -54,7 +59,7 @@ async def test_an_hr_manager_suspends_resumes_and_reassigns_a_case(
     await wait_for_state(page, "Suspended")
     await check_page(page, f"Case {case_id}")
     assert await offered(page) == {"Resume"}
-    await screenshot(page, "hr-suspended")
+    await screenshot(page, "hr-suspended", pytestconfig)
 
     await form_of(page, "Resume").get_by_label("Reason").fill("Proceedings closed.")
     await form_of(page, "Resume").get_by_role("button", name="Resume").click()
@@ -83,7 +88,7 @@ async def escalated(http: httpx.AsyncClient, case_id: str) -> bool:
 
 
 async def test_an_hr_manager_sees_escalations_and_proposes_an_efficiency_retirement(
-    isolated_stack: Stack, browser: Browser
+    isolated_stack: Stack, browser: Browser, pytestconfig: pytest.Config
 ) -> None:
     """A database of its own: its policy escalates work within seconds, and a regulation in
     force today would change the other tests'."""
@@ -116,7 +121,7 @@ async def test_an_hr_manager_sees_escalations_and_proposes_an_efficiency_retirem
         row = page.get_by_role("row").filter(has_text=late_case)
         await expect(row).to_contain_text("HR review")
         await expect(row).to_contain_text("Escalated")
-        await screenshot(page, "hr-escalations")
+        await screenshot(page, "hr-escalations", pytestconfig)
         await row.get_by_role("link", name=late_case).click()
         await check_page(page, f"Case {late_case}")
 
@@ -159,7 +164,7 @@ async def test_an_hr_manager_sees_escalations_and_proposes_an_efficiency_retirem
         await expect(summary).not_to_contain_text("critical skills")
         await expect(skills).to_have_value("No critical skills at risk.")
         await expect(page.get_by_label("Officer id")).to_have_value(subject.officer_id)
-        await screenshot(page, "hr-propose")
+        await screenshot(page, "hr-propose", pytestconfig)
 
         await page.get_by_label("Assessment of performance in rank").fill("Assessed in rank.")
         await page.get_by_role("button", name="Propose retirement").click()
@@ -194,7 +199,7 @@ async def test_an_hr_manager_sees_escalations_and_proposes_an_efficiency_retirem
         await expect(main).to_contain_text("You can make representations against it until")
         await expect(main).to_contain_text("Representations close on")
         assert await offered(mine) == {"Apply for voluntary exit", "Make representations"}
-        await screenshot(mine, "officer-efficiency")
+        await screenshot(mine, "officer-efficiency", pytestconfig)
         await mine.get_by_label("Representations").fill("My firearms command skills are rare.")
         await mine.get_by_role("button", name="Make representations").click()
         await expect(mine.get_by_text("Done: Make representations")).to_be_visible()

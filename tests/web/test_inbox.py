@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from domain.people import Role
-from tests.api.conftest import Api, NewOfficer, User, add_user
+from tests.helpers.api import Api, NewOfficer, User, add_user
 from web.session import page_user
 
 

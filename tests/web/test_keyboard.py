@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.api.conftest import Api, NewOfficer, User
+from tests.helpers.api import Api, NewOfficer, User
 from tests.web.browser import check_page, tab_to
 
 pytestmark = pytest.mark.slow

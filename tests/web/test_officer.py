@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.api.conftest import Api, NewOfficer, Stack, User
+from tests.helpers.api import Api, NewOfficer, Stack, User
 from tests.web.browser import check_page, screenshot, signed_in
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ def form_of(page: Page, button: str) -> Locator:
 
 
 async def test_an_officer_applies_and_accepts_the_offer_after_confirming(
-    api: Api, new_officer: NewOfficer, live: str, browser: Browser
+    api: Api, new_officer: NewOfficer, live: str, browser: Browser, pytestconfig: pytest.Config
 ) -> None:
     officer = await new_officer()
     page = await signed_in(browser, live, officer)
@@ -37,7 +37,7 @@ async def test_an_officer_applies_and_accepts_the_offer_after_confirming(
     await check_page(page, "Error: Apply for voluntary exit")
     await expect(page.get_by_role("link", name=re.compile("4,000 characters"))).to_be_visible()
     await expect(statement).to_have_value(too_long)
-    await screenshot(page, "officer-apply")
+    await screenshot(page, "officer-apply", pytestconfig)
     await statement.fill("Thirty years is enough.")
     await page.get_by_role("button", name="Apply for voluntary exit").click()
     await expect(page.get_by_text("Your application has been sent")).to_be_visible()
@@ -71,13 +71,13 @@ async def test_an_officer_applies_and_accepts_the_offer_after_confirming(
     await expect(main).to_contain_text("Offer lapses on")
     await expect(main).to_contain_text("If you do neither, the offer lapses on")
     await expect(page.get_by_role("button", name="Decline offer")).to_be_visible()
-    await screenshot(page, "officer-offer")
+    await screenshot(page, "officer-offer", pytestconfig)
 
     # Accepting asks first, saying what it means; going back changes nothing.
     await page.get_by_role("button", name="Accept offer").click()
     await check_page(page, "Accept the offer?")
     await expect(main).to_contain_text("cooling-off period")
-    await screenshot(page, "officer-confirm-accept")
+    await screenshot(page, "officer-confirm-accept", pytestconfig)
     await page.get_by_role("link", name="No, go back to your case").click()
     await check_page(page, f"Your case {case_id}")
     assert (await api.get(case_id))["state"] == "offer_made"
@@ -91,7 +91,7 @@ async def test_an_officer_applies_and_accepts_the_offer_after_confirming(
     accepted = await api.get(case_id)
     assert accepted["state"] == "accepted"
     assert accepted["offer"]["amount"] == case["offer"]["amount"]
-    await screenshot(page, "officer-case")
+    await screenshot(page, "officer-case", pytestconfig)
 
     # Withdrawing needs a reason, then a confirmation; the reason travels with it.
     withdraw = form_of(page, "Withdraw")

@@ -4,7 +4,7 @@ them, the CSRF check on their forms, and the refusals that come back as pages.""
 from __future__ import annotations
 
 from domain.people import Role
-from tests.api.conftest import Api, NewOfficer, add_user
+from tests.helpers.api import Api, NewOfficer, add_user
 from tests.web.browser import title
 from tests.web.test_inbox import signed_in
 from tests.web.test_sign_in import OWN_PAGE, csrf_of

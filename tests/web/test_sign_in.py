@@ -13,7 +13,7 @@ from api.sessions import COOKIE
 from config.settings import Settings
 from domain.people import Role
 from store.users import revoke_user
-from tests.api.conftest import Stack, add_user
+from tests.helpers.api import Stack, add_user
 from tests.web.browser import title
 from web.app import install_web
 from web.session import page_user

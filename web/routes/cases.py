@@ -39,7 +39,8 @@ from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
-from service.cases import KindNotAvailable, OpenCaseExists, UnknownOfficer, open_case
+from service.cases import OpenCaseExists, UnknownOfficer, open_case
+from service.kinds import KindNotAvailable
 from store import case_queries
 from store.case_queries import CaseCursor
 from web.action_forms import Submitted, form_fields, read_form

@@ -11,38 +11,36 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.auth import Principal
 from api.authz import Operation
-from api.pagination import cursor_query
 from domain.case import Application
 from domain.clock import local_date
 from domain.efficiency import Proposal
 from domain.lifecycle import CaseKind
 from domain.regulation import Assessment, RegulationRecord
-from service.cases import KindNotAvailable, OpenCaseExists, UnknownOfficer
+from service.cases import OpenCaseExists, UnknownOfficer
+from service.kinds import KindNotAvailable
 from store import case_queries
-from store.case_queries import TaskCursor
 from store.regulations import regulation_in_force
 from web.routes.cases import NewCase, start_case
-from web.routes.tasks import task_page
+from web.routes.tasks import Cursor, task_page
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
 
 router = APIRouter()
 
 PAGE_SIZE = 50
-Cursor = cursor_query(TaskCursor)
 
 
 @router.get("/escalations")
 async def escalations(
     request: Request,
     user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_NEEDING_ATTENTION]],
-    cursor: Annotated[Cursor, Query()] = None,
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """Work past its deadline that came to HR, and cases stopped for a person to look at."""
     page = await task_page(request, user, cursor, escalated_only=True)

@@ -25,7 +25,8 @@ from domain.actions import actions_open_to
 from domain.case import Application, CaseView
 from domain.lifecycle import TERMINAL_STATES, Action, CaseKind
 from domain.people import Role
-from service.cases import KindNotAvailable, OpenCaseExists, UnknownOfficer
+from service.cases import OpenCaseExists, UnknownOfficer
+from service.kinds import KindNotAvailable
 from store import case_queries
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES

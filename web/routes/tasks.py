@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import Principal
@@ -27,7 +27,7 @@ from web.templating import render
 router = APIRouter()
 
 PAGE_SIZE = 50
-Cursor = cursor_query(TaskCursor)
+Cursor = Annotated[str | None, cursor_query(TaskCursor)]
 
 
 async def task_page(
@@ -51,7 +51,7 @@ async def task_page(
 async def inbox(
     request: Request,
     user: Annotated[Principal, ALLOW_PAGE[Operation.TASKS_LIST]],
-    cursor: Annotated[Cursor, Query()] = None,
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     page = await task_page(request, user, cursor)
     return render(request, "tasks.html", {"page": page}, user=user)
@@ -61,7 +61,7 @@ async def inbox(
 async def approvals(
     request: Request,
     user: Annotated[Principal, ALLOW_PAGE[Operation.TASKS_LIST]],
-    cursor: Annotated[Cursor, Query()] = None,
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     """The cases waiting for my tier: each with its amount, and why I may not decide if four
     eyes keep me from it."""
