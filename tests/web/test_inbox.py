@@ -46,7 +46,7 @@ async def test_overdue_work_comes_first_with_its_badge(api: Api, new_officer: Ne
     assert at[late] < at[first]
     # Overdue work leads, every row of it badged.
     assert all('moj-badge--red">Overdue' in row for row in rows[: at[late] + 1])
-    assert "Overdue" not in rows[at[first]]
+    assert "Overdue" not in rows[at[first]] and "On time" in rows[at[first]]
 
 
 async def test_the_queue_is_for_approvers_and_the_inbox_for_staff(
