@@ -152,6 +152,19 @@ def approval_block(user: Principal, view: CaseView) -> str | None:
     return f"You cannot approve or reject this case now: {refused[1]}."
 
 
+def error_list(
+    refusal: str | None, submitted: tuple[Action, Submitted] | None
+) -> list[dict[str, str]]:
+    """A case page's error summary: the refusal (linked to the actions), then each field the
+    action's form got wrong (linked to the field, whose id is the action's and the field's)."""
+    errors = [{"text": refusal, "href": "#actions"}] if refusal else []
+    if submitted is not None:
+        action, sent = submitted
+        for name, message in sent.errors.items():
+            errors.append({"text": message, "href": f"#{action.value}-{name.replace('_', '-')}"})
+    return errors
+
+
 async def _case_page(
     request: Request,
     user: Principal,
@@ -166,13 +179,7 @@ async def _case_page(
     timeline = []
     if user.role in TABLE[Operation.CASES_AUDIT].roles:
         timeline = await case_queries.case_audit(pool, view.case_id, limit=500)
-    errors: list[dict[str, str]] = []
-    if refusal:
-        errors.append({"text": refusal, "href": "#actions"})
-    if submitted is not None:
-        action, sent = submitted
-        for name, message in sent.errors.items():
-            errors.append({"text": message, "href": f"#{action.value}-{name.replace('_', '-')}"})
+    errors = error_list(refusal, submitted)
     context = {
         "case": view,
         "actions": [(a, form_fields(a, view)) for a in allowed],

@@ -31,7 +31,15 @@ from store import case_queries
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.officer_status import officer_status
-from web.routes.cases import CaseId, NewCase, Refused, action_of, attempt, start_case
+from web.routes.cases import (
+    CaseId,
+    NewCase,
+    Refused,
+    action_of,
+    attempt,
+    error_list,
+    start_case,
+)
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
 
@@ -76,19 +84,14 @@ async def _case_page(
     refused: Refused | None = None,
     action: Action | None = None,
 ) -> HTMLResponse:
-    errors: list[dict[str, str]] = []
-    if refused is not None and refused.refusal:
-        errors.append({"text": refused.refusal, "href": "#actions"})
-    if refused is not None and action is not None:
-        for name, message in refused.sent.errors.items():
-            errors.append({"text": message, "href": f"#{action.value}-{name.replace('_', '-')}"})
+    submitted = (action, refused.sent) if refused is not None and action else None
     done = request.query_params.get("done", "")
     context = {
         "case": view,
         "status": officer_status(view),
         "actions": [(a, form_fields(a, view)) for a in actions_open_to(view, user)],
-        "submitted": (action, refused.sent) if refused is not None and action else None,
-        "error_list": errors,
+        "submitted": submitted,
+        "error_list": error_list(refused.refusal if refused else None, submitted),
         "done": ACTION_NAMES[Action(done)] if done in set(Action) else None,
         "applied": done == "applied",
     }
