@@ -258,7 +258,7 @@ async def list_needing_attention(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[CaseSummary]:
-    return await _page(pool, limit, cursor, needs_attention=True)
+    return await cases_page(pool, limit, cursor, needs_attention=True)
 
 
 @router.get(
@@ -297,7 +297,7 @@ async def list_cases(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[CaseSummary]:
-    return await _page(
+    return await cases_page(
         pool,
         limit,
         cursor,
@@ -309,9 +309,11 @@ async def list_cases(
     )
 
 
-async def _page(
+async def cases_page(
     pool: asyncpg.Pool, limit: int, cursor: str | None, **filters: Any
 ) -> Page[CaseSummary]:
+    """A page of cases after ``cursor``, newest first, filtered: the list routes' and the case
+    list page's."""
     after = decode_cursor(cursor, CaseCursor)
     items = await case_queries.list_cases(pool, limit=limit + 1, after=after, **filters)
     return page_of(

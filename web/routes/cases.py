@@ -9,6 +9,7 @@ refusal brings the page back with the reason at the top and the form as it was t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -30,9 +31,9 @@ from api.authz import (
     on_behalf_of,
     require_create,
 )
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import cursor_pattern
 from api.problems import ProblemError
-from api.routes.cases import perform_action
+from api.routes.cases import cases_page, perform_action
 from domain.actions import actions_open_to, refusal, tier_due
 from domain.case import Application, CaseView
 from domain.efficiency import Proposal
@@ -52,6 +53,7 @@ from web.templating import render, render_form
 router = APIRouter()
 
 PAGE_SIZE = 50
+_CURSOR = re.compile(cursor_pattern(CaseCursor))
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -94,25 +96,18 @@ async def case_list(
         "rank": _choice(rank, Rank),
     }
     late = _choice(overdue, Overdue)
-    try:
-        after = decode_cursor(cursor, CaseCursor) if cursor else None
-    except (ValueError, ValidationError):
-        after = None  # a cursor mangled by hand: the first page
-    items = await case_queries.list_cases(
+    if cursor is not None and not _CURSOR.fullmatch(cursor):
+        cursor = None  # a cursor mangled by hand: the first page
+    page = await cases_page(
         request.app.state.pool,
-        limit=PAGE_SIZE + 1,
-        after=after,
+        PAGE_SIZE,
+        cursor,
         officer_id=officer_scope(user),
         overdue=None if late is None else late is Overdue.YES,
         **filters,
     )
-    next_cursor = None
-    if len(items) > PAGE_SIZE:
-        items = items[:PAGE_SIZE]
-        last = items[-1]
-        next_cursor = encode_cursor(CaseCursor(created_at=last.created_at, case_id=last.case_id))
     context = {
-        "page": {"items": items, "next_cursor": next_cursor},
+        "page": page,
         "filters": {
             "state": _options(CaseState, filters["state"]),
             "kind": _options(CaseKind, filters["kind"]),

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.auth import Principal
 from api.authz import Operation
+from api.routes.tasks import tasks_page
 from domain.case import Application
 from domain.clock import local_date
 from domain.efficiency import Proposal
@@ -27,7 +28,7 @@ from service.kinds import KindNotAvailable
 from store import case_queries
 from store.regulations import regulation_in_force
 from web.routes.cases import NewCase, start_case
-from web.routes.tasks import Cursor, task_page
+from web.routes.tasks import Cursor
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
 
@@ -43,10 +44,9 @@ async def escalations(
     cursor: Cursor = None,
 ) -> HTMLResponse:
     """Work past its deadline that came to HR, and cases stopped for a person to look at."""
-    page = await task_page(request, user, cursor, escalated_only=True)
-    attention = await case_queries.list_cases(
-        request.app.state.pool, limit=PAGE_SIZE, needs_attention=True
-    )
+    pool = request.app.state.pool
+    page = await tasks_page(pool, user, PAGE_SIZE, cursor, escalated_only=True)
+    attention = await case_queries.list_cases(pool, limit=PAGE_SIZE, needs_attention=True)
     context = {"page": page, "attention": attention}
     return render(request, "hr/escalations.html", context, user=user)
 

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import Principal
-from api.authz import Operation, officer_scope
-from api.pagination import Page, cursor_query, decode_cursor, page_of
+from api.authz import Operation
+from api.pagination import cursor_query
 from api.problems import ProblemError
+from api.routes.tasks import tasks_page
 from domain.people import Role
-from store import case_queries
-from store.case_queries import TaskCursor, TaskItem
+from store.case_queries import TaskCursor
 from store.cases import get_case_view
 from web.format import words
 from web.routes.cases import approval_block
@@ -30,30 +30,13 @@ PAGE_SIZE = 50
 Cursor = Annotated[str | None, cursor_query(TaskCursor)]
 
 
-async def task_page(
-    request: Request, user: Principal, cursor: str | None, *, escalated_only: bool = False
-) -> Page[TaskItem]:
-    """A page of the user's open tasks (``escalated_only``: of those escalated)."""
-    items = await case_queries.list_tasks(
-        request.app.state.pool,
-        user_id=user.user_id,
-        role=user.role,
-        tier=user.tier,
-        officer_id=officer_scope(user),
-        limit=PAGE_SIZE + 1,
-        after=decode_cursor(cursor, TaskCursor),
-        escalated_only=escalated_only,
-    )
-    return page_of(items, PAGE_SIZE, case_queries.task_cursor)
-
-
 @router.get("/tasks")
 async def inbox(
     request: Request,
     user: Annotated[Principal, ALLOW_PAGE[Operation.TASKS_LIST]],
     cursor: Cursor = None,
 ) -> HTMLResponse:
-    page = await task_page(request, user, cursor)
+    page = await tasks_page(request.app.state.pool, user, PAGE_SIZE, cursor)
     return render(request, "tasks.html", {"page": page}, user=user)
 
 
@@ -69,7 +52,7 @@ async def approvals(
         raise ProblemError(
             403, f"the approvals queue is for approvers, not the {words(user.role)} role"
         )
-    page = await task_page(request, user, cursor)
+    page = await tasks_page(request.app.state.pool, user, PAGE_SIZE, cursor)
     pool = request.app.state.pool
     queue = []
     for task in page.items:
