@@ -10,10 +10,10 @@ from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
 from web.errors import install_page_errors
-from web.routes import cases, home, hr, officer, tasks
+from web.routes import admin, audit, cases, home, hr, officer, roster, tasks
 
 STATIC = Path(__file__).with_name("static")
-ROUTERS = (home, tasks, cases, officer, hr)
+ROUTERS = (home, tasks, cases, officer, hr, roster, audit, admin)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -21,6 +21,7 @@ class NavItem:
 
 # In the order they appear; a role's first page is where signing in takes them.
 NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("Audit", "/audit", Operation.AUDIT_EXPORT),
     NavItem("Tasks", "/tasks", Operation.TASKS_LIST, frozenset(Role) - {Role.APPROVER}),
     NavItem("Approvals", "/approvals", Operation.TASKS_LIST, frozenset({Role.APPROVER})),
     # An officer's own cases, in plain words (web/routes/officer.py), instead of the case list.
@@ -28,6 +29,11 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Escalations", "/escalations", Operation.CASES_NEEDING_ATTENTION),
     NavItem("Cases", "/cases", Operation.CASES_LIST, frozenset(Role) - {Role.OFFICER}),
     NavItem("Propose a retirement", "/propose", Operation.CASES_CREATE_EFFICIENCY),
+    NavItem("Roster", "/officers/import", Operation.OFFICERS_IMPORT),
+    NavItem("Users", "/admin/users", Operation.USERS_LIST),
+    # Staff may read both (as in the API); the pages are in the menu of those who add them.
+    NavItem("Policies", "/admin/policies", Operation.POLICIES_WRITE),
+    NavItem("Regulations", "/admin/regulations", Operation.REGULATIONS_WRITE),
 )
 
 

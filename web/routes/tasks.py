@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from api.auth import Principal
 from api.authz import Operation
-from api.pagination import cursor_query
+from api.pagination import cursor_param
 from api.problems import ProblemError
 from api.routes.tasks import tasks_page
 from domain.people import Role
@@ -27,7 +27,7 @@ from web.templating import render
 router = APIRouter()
 
 PAGE_SIZE = 50
-Cursor = Annotated[str | None, cursor_query(TaskCursor)]
+Cursor = Annotated[str | None, cursor_param(TaskCursor)]
 
 
 @router.get("/tasks")
