@@ -28,6 +28,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Your case", "/your-case", Operation.CASES_READ, frozenset({Role.OFFICER})),
     NavItem("Escalations", "/escalations", Operation.CASES_NEEDING_ATTENTION),
     NavItem("Cases", "/cases", Operation.CASES_LIST, frozenset(Role) - {Role.OFFICER}),
+    NavItem("Scheme", "/scheme", Operation.REPORTS_SCHEME),
     NavItem("Propose a retirement", "/propose", Operation.CASES_CREATE_EFFICIENCY),
     NavItem("Roster", "/officers/import", Operation.OFFICERS_IMPORT),
     NavItem("Users", "/admin/users", Operation.USERS_LIST),
