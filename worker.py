@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
+from activities.letters import LetterActivities
 from activities.linking import CaseOpener
 from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
@@ -41,6 +42,7 @@ WORKFLOWS = [WORKFLOW_CLASSES[registration.workflow] for registration in KINDS.v
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     activities = CaseActivities(pool)
+    letters = LetterActivities(pool)
     opener = CaseOpener(client, pool, settings)
     return Worker(
         client,
@@ -52,6 +54,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             activities.load_officer,
             activities.has_other_open_case,
             activities.hand_off_exit,
+            letters.issue_letter,
             opener.open_voluntary_case,
         ],
     )

@@ -25,7 +25,7 @@ from domain.lifecycle import Action, CaseKind
 from domain.people import Actor
 from domain.policy import SchemePolicy
 from service.kinds import KINDS, KindNotAvailable
-from store import cases, officers, policies
+from store import cases, letters, officers, policies
 
 
 class UnknownOfficer(Exception):
@@ -95,6 +95,7 @@ async def open_case(
         )
         raise
     policy = policy or await policies.ensure_default_policy(pool)
+    letters_version = await letters.current_version(pool)
     start = StartCase(
         case_id=case_id or new_case_id(),
         officer_id=officer_id,
@@ -105,6 +106,7 @@ async def open_case(
         created_by=actor,
         regulation=permit.regulation,
         proposal=proposal if permit.regulation is not None else None,
+        letters_version=letters_version,
     )
     async with pool.acquire() as connection, connection.transaction():
         # One open case per officer: requests for the same officer queue here.

@@ -21,12 +21,15 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities, OfficerLookup
+    from activities.letters import LetterActivities
     from config import search_attributes
     from domain.calendar import add_working_days
     from domain.case import CaseOutcome, CaseView, Task, actions_now
     from domain.clock import local_date, same_time_on
     from domain.commands import COMMANDS, Command, Reassign, Refusal, Resume, Suspend, Withdraw
+    from domain.documents import LetterKind, LetterRef
     from domain.errors import CalculationError
+    from domain.letters import DEFAULT_VERSION, LetterFacts, LetterRequest
     from domain.lifecycle import (
         ACTION_ROLES,
         CALCULATION_FAILED,
@@ -41,6 +44,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.records import AuditEntry, CaseEvent, Notice, Recipient
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Cases write letters from this patch on; one that ran before it writes none, on replay or after.
+LETTERS = "letters"
 # Databases blip: keep retrying, but never faster than this, and back off to a minute.
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -403,8 +408,14 @@ class CaseWorkflow:
         reason: str | None = None,
         details: dict[str, Any] | None = None,
         notices: Iterable[Notice] = (),
+        letter: LetterKind | None = None,
+        facts: LetterFacts | None = None,
     ) -> None:
-        """Move the case (or record an event in place) and write it through the activity."""
+        """Move the case (or record an event in place) and write it through the activity.
+
+        With ``letter``, the letter of this occasion is written first, from the case as the
+        event leaves it; the event carries the letter's hash and the officer's notice names it.
+        """
         # The first event (the submission) comes from nowhere.
         from_state = self._case.state if self._case.version else None
         now = self._now()
@@ -412,6 +423,10 @@ class CaseWorkflow:
             self._case.state = to_state
         self._case.version += 1
         self._case.updated_at = now
+        if letter is not None and workflow.patched(LETTERS):
+            ref = await self._issue_letter(letter, facts or LetterFacts())
+            details = {**(details or {}), "letter": ref.model_dump(mode="json")}
+            notices = self._announce(list(notices), ref)
         event = CaseEvent(
             view=self._case.model_copy(deep=True),
             audit=AuditEntry(
@@ -438,6 +453,38 @@ class CaseWorkflow:
             extra={"case_id": self._case.case_id, "action": action, "state": self._case.state},
         )
 
+    async def _issue_letter(self, kind: LetterKind, facts: LetterFacts) -> LetterRef:
+        """Write (once) the letter of the event being recorded, and list it on the case."""
+        ref = await workflow.execute_activity_method(
+            LetterActivities.issue_letter,
+            LetterRequest(
+                case=self._case.model_copy(deep=True),
+                kind=kind,
+                seq=self._case.version,
+                template_version=self._case.letters_version or DEFAULT_VERSION,
+                facts=facts,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._case.letters.append(ref)
+        return ref
+
+    def _announce(self, notices: list[Notice], ref: LetterRef) -> list[Notice]:
+        """The officer's notice of this event says a letter is ready (the notifier links to it
+        or attaches it); with no such notice, one is added. No personal data in either."""
+        officer = Recipient(officer_id=self._case.officer_id)
+        line = "A letter about it is ready in the exit case service."
+        for index, notice in enumerate(notices):
+            if notice.recipient == officer:
+                body = f"{notice.body}\n\n{line}"
+                notices[index] = notice.model_copy(
+                    update={"body": body, "document_id": ref.document_id}
+                )
+                return notices
+        ready = self._notice(officer, "letter_ready", "a letter is ready")
+        return [*notices, ready.model_copy(update={"document_id": ref.document_id})]
+
     async def _close(
         self,
         state: CaseState,
@@ -447,6 +494,7 @@ class CaseWorkflow:
         reason: str | None = None,
         details: dict[str, Any] | None = None,
         then: Callable[[], Awaitable[None]] | None = None,
+        letter: LetterKind | None = None,
     ) -> None:
         """Record the closing transition, run ``then`` (a hand-over that needs the case closed
         first), and end the lifecycle."""
@@ -466,6 +514,7 @@ class CaseWorkflow:
                     f"Your exit case has closed: {state.value.replace('_', ' ')}",
                 )
             ],
+            letter=letter,
         )
         if then is not None:
             await then()

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Refusal,
         StartCase,
     )
+    from domain.documents import LetterKind
     from domain.efficiency import (
         EfficiencyCase,
         PanelDecision,
@@ -52,6 +53,8 @@ from workflows.exit_tail import ExitTail
 
 @workflow.defn(name="EfficiencyRetirementWorkflow")
 class EfficiencyRetirementWorkflow(ExitTail):
+    _completion_letter = LetterKind.RETIREMENT_CONFIRMED
+
     @workflow.init
     def __init__(self, start: StartCase) -> None:
         self._open(start)
@@ -117,6 +120,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                 SYSTEM_ACTOR,
                 reason="; ".join(r.detail for r in reasons),
                 details={"reasons": [r.code for r in reasons]},
+                letter=LetterKind.INELIGIBLE,
             )
         self._open_executive_task("efficiency_decision")
         await self._record(
@@ -192,6 +196,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                     "you may make representations",
                 )
             ],
+            letter=LetterKind.NOTICE_OF_INTENDED_RETIREMENT,
         )
 
     # -- representations -----------------------------------------------------------------------
@@ -272,6 +277,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                     command.actor,
                     reason=command.reason,
                     details=details,
+                    letter=LetterKind.PANEL_DECISION,
                 )
             if command.decision is PanelOutcome.CONFIRM:
                 await self._confirm(command, details)
@@ -297,6 +303,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                     f"retirement confirmed for {self._case.leaving_date}",
                 )
             ],
+            letter=LetterKind.PANEL_DECISION,
         )
 
     async def _defer(self, command: PanelDecide, details: dict[str, str]) -> None:
@@ -310,6 +317,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
             CaseState.DEFERRED,
             reason=command.reason,
             details=details | {"review_date": command.review_date.isoformat()},
+            letter=LetterKind.PANEL_DECISION,
         )
         await self._wait_until(lambda: review_at, set())
         await self._put_to_panel("deferral_review_due", "a deferred case is due for review")

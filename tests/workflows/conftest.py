@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.cases import CaseActivities
+from activities.letters import LetterActivities
 from config.settings import Settings
 from domain.case import Application, CaseView
 from domain.clock import local_date
@@ -197,6 +198,7 @@ async def stand_in_worker(
         return case
 
     activities = CaseActivities(pool)
+    letters = LetterActivities(pool)
     async with Worker(
         client,
         task_queue=own.task_queue,
@@ -206,6 +208,7 @@ async def stand_in_worker(
             activities.load_officer,
             activities.has_other_open_case,
             activities.hand_off_exit,
+            letters.issue_letter,
         ],
         # Stand-ins live in test modules, which the sandbox would import again.
         workflow_runner=UnsandboxedWorkflowRunner(),
