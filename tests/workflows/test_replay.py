@@ -28,6 +28,7 @@ def test_histories_are_kept() -> None:
         "stale_version_refused",
         "final_day_reapproved",
         "offer_in_notice_window",
+        "letters_completed",
     }
     assert voluntary | efficiency | patched <= names
 
