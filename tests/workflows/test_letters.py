@@ -3,16 +3,21 @@ audit log; acceptance binds to the offer letter. Real Temporal and PostgreSQL.""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
+from aiosmtpd.controller import Controller
 from dateutil.relativedelta import relativedelta
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.letters import LetterActivities
+from activities.notifier import Notifier
+from config.settings import Settings
 from domain.case import case_id_from
 from domain.commands import Refusal, StartCase
 from domain.documents import LetterKind
@@ -20,8 +25,10 @@ from domain.letters import LetterRequest, day, default_templates
 from domain.lifecycle import Action, CaseState
 from store.letters import list_documents
 from store.officers import upsert_officers
+from tests.conftest import free_port
 from tests.letters import dark_share, pdf_text, stored
 from tests.workflows.conftest import CASEWORKER, EXECUTIVE_APPROVER, POLICY, Case, officer
+from tests.workflows.test_activities import _Inbox
 from tests.workflows.test_efficiency_retirement import PANEL, PROPOSAL, in_force, propose
 from tests.workflows.test_voluntary_exit import refused, save_history, to_offer
 
@@ -206,3 +213,48 @@ async def test_letters_are_append_only(pool: asyncpg.Pool) -> None:
     # The service's role may not; the table's trigger refuses anyone else.
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="documents"):
         await pool.execute("UPDATE documents SET sha256 = repeat('0', 64)")
+
+
+@pytest.mark.parametrize("attached", [False, True])
+async def test_the_e_mail_links_to_the_letter_or_attaches_it(
+    start_case, pool: asyncpg.Pool, attached: bool
+) -> None:
+    # Earlier tests leave notices without addresses; deliver those first.
+    await Notifier(pool, Settings(smtp_host=None)).deliver_once()
+    subject = officer(name="Robin Private")
+    address = f"{subject.officer_id.lower()}@force.example"
+    await pool.execute(
+        "INSERT INTO users (user_id, name, role, officer_id, email, token_hash)"
+        " VALUES ($1, 'O', 'officer', $2, $3, $4)",
+        f"u_{subject.officer_id}",
+        subject.officer_id,
+        address,
+        secrets.token_hex(16),
+    )
+    case = await start_case(subject)
+    await case.wait_for(CaseState.HR_REVIEW)
+    inbox, port = _Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            letters_attached=attached,
+            public_url="https://hr.example",
+        )
+        await Notifier(pool, settings).deliver_once()
+    finally:
+        controller.stop()
+    [(_, raw)] = [m for m in inbox.messages if address in m[0]]
+    message = email.message_from_string(raw, policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()
+    attachments = list(message.iter_attachments())
+    assert "Robin" not in body
+    link = f"https://hr.example/v1/cases/{case.case_id}/documents/application_received-1"
+    if attached:
+        [pdf] = attachments
+        assert pdf.get_filename() == f"{case.case_id}-application_received-1.pdf"
+        assert "Robin Private" in pdf_text(pdf.get_content()) and link not in body
+    else:
+        assert link in body and attachments == []
