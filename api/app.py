@@ -6,7 +6,9 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from fastapi import FastAPI
+from temporalio.client import Client
 
 from api import health
 from api.auth import DatabaseTokenVerifier, build_verifier
@@ -19,8 +21,22 @@ from config.settings import Settings, get_settings
 from store.pool import create_pool
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    pool: asyncpg.Pool | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    """The service's application, wired once for production and tests alike.
+
+    On its own it opens its pool and Temporal connection when it starts serving and closes them
+    when it stops. Given ``pool`` and ``temporal`` (both: tests share theirs), it uses those from
+    the first request and closes neither, with no lifespan to run, so an in-process ASGI client
+    can call it at once.
+    """
     settings = settings or get_settings()
+    if (pool is None) != (temporal is None):
+        raise ValueError("give create_app both a pool and a Temporal client, or neither")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,11 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Exit Case Service",
         version="1",
         description="HR exit cases (voluntary exit, efficiency retirement) as durable workflows.",
-        lifespan=lifespan,
+        lifespan=lifespan if pool is None else None,
         # Served by install_docs from the service's own files, not a CDN.
         docs_url=None,
         redoc_url=None,
     )
+    if pool is not None:
+        app.state.settings, app.state.pool, app.state.temporal = settings, pool, temporal
     app.include_router(health.router)
     install_api(app)
     install_docs(app)

@@ -120,7 +120,8 @@ def auth_brake(request: Request) -> FailedAuthBrake:
     state = request.app.state
     if getattr(state, "auth_brake", None) is None:
         state.auth_brake = FailedAuthBrake()
-    return state.auth_brake
+    brake: FailedAuthBrake = state.auth_brake
+    return brake
 
 
 async def authenticate(

@@ -4,25 +4,24 @@ Every route and every case action has one row in :data:`TABLE`. A route calls :f
 (or :func:`check_action` for a case action) and nothing else decides who may do what. The
 workflow's validators check roles, state and four eyes again, so a client that slipped past the
 API still could not move a case; here the point is to answer 403 (or 404) before calling it.
+
+Which actions a caller may take on a case now (a case's ``allowed_actions``, a page's buttons)
+is ``domain.actions.actions_open_to(view, principal)``: the rule the workflow refuses by, over
+the same roles (``ACTION_ROLES``) as the action rows here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
 
 from api.auth import Principal
 from api.problems import ProblemError
-from domain.case import CaseView, actions_now
-from domain.lifecycle import (
-    ACTION_ROLES,
-    Action,
-    CaseKind,
-    CaseState,
-)
+from domain.actions import actions_now, tier_due
+from domain.case import CaseView
+from domain.lifecycle import ACTION_ROLES, Action, CaseKind
 from domain.people import Role, Tier
-from service.kinds import KINDS, state_actions
+from service.kinds import KINDS
 
 
 class Operation(StrEnum):
@@ -210,23 +209,6 @@ def can_see(principal: Principal, view: CaseView) -> bool:
     return scope is None or scope == view.officer_id
 
 
-def tier_due(view: CaseView) -> Tier | None:
-    """The approval tier the case waits for now (None outside approval)."""
-    if view.state is not CaseState.APPROVAL:
-        return None
-    approved = {d.tier for d in view.approvals if d.approved}
-    return next((t for t in view.required_tiers if t not in approved), None)
-
-
-def _had_a_hand(principal: Principal, view: CaseView) -> bool:
-    """Four eyes, as the workflow applies it; used only to list the actions a caller has."""
-    involved = {view.created_by.user_id, view.reviewed_by, view.calculated_by}
-    if view.adjustment is not None:
-        involved.add(view.adjustment.by)
-    involved.update(d.user_id for d in view.approvals)
-    return principal.user_id in involved
-
-
 def check_action(principal: Principal, action: Action, view: CaseView) -> None:
     """Refuse an action the caller's role or the extra rules forbid, before the workflow sees it.
 
@@ -240,7 +222,12 @@ def check_action(principal: Principal, action: Action, view: CaseView) -> None:
             f"only the executive tier may '{action.value}', not {principal.tier}",
             kind="forbidden-tier",
         )
-    if Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER:
+    # Only while the case allows the decision: otherwise the state refuses it (409), not the tier.
+    if (
+        Rule.TIER_DUE in permission.rules
+        and principal.role is Role.APPROVER
+        and action in actions_now(view)
+    ):
         due = tier_due(view)
         if due is not None and principal.tier is not due:
             raise ProblemError(
@@ -257,21 +244,3 @@ def on_behalf_of(
     if Rule.ON_BEHALF in TABLE[operation].rules and principal.role is not Role.OFFICER:
         return officer_id
     return None
-
-
-def actions_for(principal: Principal, view: CaseView) -> list[Action]:
-    """The actions this caller could take on this case now."""
-    if not can_see(principal, view):
-        return []
-    result = []
-    for action in actions_now(view, partial(state_actions, view.kind)):
-        permission = TABLE[action]
-        if principal.role not in permission.roles:
-            continue
-        if Rule.EXECUTIVE in permission.rules and principal.tier is not Tier.EXECUTIVE:
-            continue
-        decides_tier = Rule.TIER_DUE in permission.rules and principal.role is Role.APPROVER
-        if decides_tier and (principal.tier is not tier_due(view) or _had_a_hand(principal, view)):
-            continue
-        result.append(action)
-    return sorted(result, key=lambda a: a.value)

@@ -1,8 +1,8 @@
 """Dependencies for what the application holds for its lifetime: pool, Temporal client, settings.
 
-``create_app``'s lifespan puts them on ``app.state``; tests may set them there directly. They are
-``async def`` because FastAPI runs a plain ``def`` dependency in a thread pool, a thread hand-off
-per request for a mere attribute read.
+``create_app`` puts them on ``app.state`` (its lifespan, or at once when the caller gives them,
+as tests do). They are ``async def`` because FastAPI runs a plain ``def`` dependency in a thread
+pool, a thread hand-off per request for a mere attribute read.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from config.settings import Settings
 
 
 def pool_of(request: Request) -> asyncpg.Pool:
-    return request.app.state.pool
+    pool: asyncpg.Pool = request.app.state.pool
+    return pool
 
 
 async def get_pool(request: Request) -> asyncpg.Pool:
@@ -26,11 +27,13 @@ async def get_pool(request: Request) -> asyncpg.Pool:
 
 async def get_temporal(request: Request) -> Client:
     """The Temporal client; ``connect_temporal`` gives it the pydantic (encrypting) converter."""
-    return request.app.state.temporal
+    client: Client = request.app.state.temporal
+    return client
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]

@@ -128,4 +128,5 @@ def install_openapi(app: FastAPI) -> None:
             app.openapi_schema = build_openapi(app)
         return app.openapi_schema
 
+    # FastAPI's documented way to customise the schema: replace the app's method.
     app.openapi = openapi  # type: ignore[method-assign]

@@ -38,15 +38,13 @@ class Page(BaseModel, Generic[Item]):
 
 
 def cursor_query(model: type[BaseModel]) -> Any:
-    """The ``cursor`` query parameter of a list whose sort key is ``model``."""
+    """``Query`` of the ``cursor`` parameter (``Annotated[str | None, cursor_query(model)]``)
+    of a list whose sort key is ``model``."""
     parts = (_PARTS[info.annotation] for info in model.model_fields.values())
-    return Annotated[
-        str | None,
-        Query(
-            pattern="^" + r"\.".join(parts) + "$",
-            description="`next_cursor` from the previous page; omit for the first.",
-        ),
-    ]
+    return Query(
+        pattern="^" + r"\.".join(parts) + "$",
+        description="`next_cursor` from the previous page; omit for the first.",
+    )
 
 
 def encode_cursor(key: BaseModel) -> str:

@@ -259,7 +259,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error(
         "unhandled error",
         error_type=type(exc).__name__,
-        path=request.scope.get("route").path if request.scope.get("route") else None,
+        path=getattr(request.scope.get("route"), "path", None),
         exc_info=exc,
     )
     return problem_response(500, "something went wrong on our side; it has been logged")

@@ -36,7 +36,8 @@ _MAX_SESSION_ID_LENGTH = 128
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _secure(request: Request) -> bool:

@@ -19,7 +19,7 @@ import asyncpg
 import structlog
 from cachetools import TTLCache
 
-from store.pool import APP_ROLE
+from store.pool import APP_ROLE, Connection
 from store.users import USERS_CHANNEL
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class TokenCache:
         self._generation += 1
         self._entries.clear()
 
-    def _on_termination(self, _connection: asyncpg.Connection) -> None:
+    def _on_termination(self, _connection: Connection) -> None:
         self._forget()
         self._lost.set()
 

@@ -43,6 +43,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -107,7 +108,7 @@ API_POLICY = load_bundled_policy().model_copy(
 LIST_PATH = "/v1/cases?state=hr_review&rank=superintendent&limit=50"
 
 
-def _seed_rows(count: int, now: datetime) -> tuple[list[tuple], list[str]]:
+def _seed_rows(count: int, now: datetime) -> tuple[list[tuple[Any, ...]], list[str]]:
     rng = random.Random(7)
     base = (
         StartCase(
@@ -178,10 +179,11 @@ async def seed(database_url: str, count: int) -> list[str]:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-Spec = tuple[str, str, dict | None, dict[str, str]]  # method, path, json body, headers
+Spec = tuple[str, str, dict[str, Any] | None, dict[str, str]]  # method, path, json body, headers
 
 
 async def _load(

@@ -32,7 +32,7 @@ import asyncpg
 
 from store import audit
 from store.pool import create_pool
-from store.scratch import create_database, drop_database
+from tests.helpers.databases import create_database, drop_database
 
 EVENTS_PER_CASE = 10
 BATCH = 20_000

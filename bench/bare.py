@@ -8,6 +8,7 @@ handlers accept at once. The plan is the workflow's argument.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -42,13 +43,16 @@ class BareWorkflow:
         for i in range(count):
             await workflow.execute_activity(noop, f"{label}.{i}", start_to_close_timeout=_TIMEOUT)
 
+    def _passed(self, stage: int) -> bool:
+        return self._done > stage
+
     @workflow.run
     async def run(self, plan: BarePlan) -> int:
         self._plan = plan
         for i, count in enumerate(plan.before):
             await self._activities(count, f"before{i}")
             self._ready = i
-            await workflow.wait_condition(lambda i=i: self._done > i)
+            await workflow.wait_condition(functools.partial(self._passed, i))
         await self._activities(plan.after, "after")
         return self._done
 

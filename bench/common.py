@@ -35,7 +35,7 @@ from domain.officer import Officer, PensionScheme, Rank
 from domain.people import Actor, Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
 from store.pool import create_pool
-from store.scratch import scratch_database
+from tests.helpers.databases import scratch_database
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPORAL_BIN = Path(sys.executable).parent / "temporal"

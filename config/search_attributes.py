@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -22,7 +23,7 @@ CASE_DUE_AT = SearchAttributeKey.for_datetime("CaseDueAt")
 ALL = (CASE_KIND, CASE_STATE, OFFICER_RANK, CASE_DUE_AT)
 
 
-def _type_name(key: SearchAttributeKey) -> str:
+def _type_name(key: SearchAttributeKey[Any]) -> str:
     return {
         SearchAttributeIndexedValueType.KEYWORD: "Keyword",
         SearchAttributeIndexedValueType.DATETIME: "Datetime",
@@ -37,7 +38,7 @@ def dev_server_flags() -> list[str]:
     return flags
 
 
-def indexed_value_type(key: SearchAttributeKey) -> int:
+def indexed_value_type(key: SearchAttributeKey[Any]) -> IndexedValueType.ValueType:
     """The key's type as Temporal's operator service names it."""
     return IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{_type_name(key).upper()}")
 

@@ -6,7 +6,6 @@ working, which only the case view for authorised readers shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -16,14 +15,7 @@ from domain.compensation import Calculation
 from domain.documents import LetterKind, LetterRef
 from domain.efficiency import EfficiencyCase
 from domain.eligibility import IneligibilityReason
-from domain.lifecycle import (
-    ATTENTION_ACTIONS,
-    WITHDRAWABLE_STATES,
-    Action,
-    CaseKind,
-    CaseState,
-    ChecklistItem,
-)
+from domain.lifecycle import CaseKind, CaseState, ChecklistItem
 from domain.money import Money
 from domain.officer import Rank
 from domain.people import Actor, Role, Tier
@@ -179,18 +171,3 @@ class CaseOutcome(BaseModel):
 
     case_id: str
     state: CaseState
-
-
-def actions_now(
-    case: CaseView, by_state: Callable[[CaseState], frozenset[Action]]
-) -> frozenset[Action]:
-    """Every action the case allows now, whoever asks; ``by_state`` is its kind's table.
-
-    The workflow refuses by it and the API offers by it, so both say the same.
-    """
-    if case.needs_attention:
-        return ATTENTION_ACTIONS[case.kind]
-    actions = set(by_state(case.state))
-    if case.state is CaseState.SUSPENDED and case.suspended_from in WITHDRAWABLE_STATES:
-        actions.add(Action.WITHDRAW)
-    return frozenset(actions)

@@ -230,6 +230,8 @@ COMMANDS: dict[Action, type[Command]] = {
     Action.APPLY_VOLUNTARY: ApplyVoluntary,
     Action.HALT: Halt,
 }
+# Each action has its own command, so a command's type names its action.
+ACTION_OF: dict[type[Command], Action] = {command: action for action, command in COMMANDS.items()}
 
 
 class Refusal(StrEnum):

@@ -1,4 +1,4 @@
-"""The compensation calculation, exactly as DESIGN.md states it.
+"""The compensation calculation, exactly as docs/design.md states it.
 
 All arithmetic is on exact fractions; only the final amount is rounded, half-up, to the penny.
 The figures of the working (weekly pay, tariff, cap, years) are shown rounded, but the amount

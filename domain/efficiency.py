@@ -1,8 +1,11 @@
 """Efficiency retirement: the compulsory branch that a regulation record switches on.
 
-Modelled on the former Regulation A19 (DESIGN.md, "Efficiency retirement"). Every figure comes
-from the regulation record the case started under; none is fixed here. The voluntary path
-does not import this module.
+Modelled on the former Regulation A19 (docs/compensation-rules.md, "Efficiency retirement").
+The branch's own figures come from the regulation record the case started under; none is fixed
+here. Service is counted as for the voluntary scheme (``domain.service``), with the length of a
+service year from the case's scheme policy. Every case reads the models here (a case view's
+``efficiency`` part, the efficiency commands) and ``domain.actions`` reads the action table;
+only the efficiency workflow checks the precondition.
 """
 
 from __future__ import annotations
@@ -19,9 +22,6 @@ from domain.lifecycle import Action, CaseState
 from domain.officer import Officer
 from domain.regulation import Assessment, RegulationParameters
 from domain.service import service_on
-
-# Pensionable service counts as the scheme counts it (DESIGN.md): days / 365.
-DAYS_PER_YEAR = 365
 
 # Before the panel confirms, the officer may choose the voluntary scheme instead.
 BEFORE_THE_PANEL = frozenset(
@@ -133,12 +133,14 @@ def assess_precondition(
     parameters: RegulationParameters,
     proposal: Proposal,
     has_other_open_case: bool,
+    days_per_service_year: int,
     legacy_service_rule: bool = False,
 ) -> list[IneligibilityReason]:
     """Every reason the record does not permit this case; empty when it does.
 
-    ``legacy_service_rule``: the one minimum for every scheme, in calendar days / 365, for
-    cases whose histories were recorded before the per-scheme rule.
+    ``days_per_service_year``: the scheme policy's, as the compensation calculation counts.
+    ``legacy_service_rule``: the one minimum for every scheme, in calendar days over a service
+    year, for cases whose histories were recorded before the per-scheme rule.
     """
     reasons: list[IneligibilityReason] = []
     if officer.rank not in parameters.eligible_ranks:
@@ -148,9 +150,9 @@ def assess_precondition(
             )
         )
     service_reason = (
-        _legacy_insufficient_service(officer, on, parameters)
+        _legacy_insufficient_service(officer, on, parameters, days_per_service_year)
         if legacy_service_rule
-        else _insufficient_service(officer, on, parameters)
+        else _insufficient_service(officer, on, parameters, days_per_service_year)
     )
     if service_reason is not None:
         reasons.append(service_reason)
@@ -170,7 +172,7 @@ def assess_precondition(
 
 
 def _insufficient_service(
-    officer: Officer, on: date, parameters: RegulationParameters
+    officer: Officer, on: date, parameters: RegulationParameters, days_per_year: int
 ) -> IneligibilityReason | None:
     scheme = officer.pension_scheme
     minimum = parameters.minimum_service_by_scheme.get(scheme)
@@ -179,7 +181,7 @@ def _insufficient_service(
             code="scheme_not_covered",
             detail=f"the regulation does not apply to members of the {scheme.value} scheme",
         )
-    if service_on(officer, on, DAYS_PER_YEAR).years < Fraction(minimum):
+    if service_on(officer, on, days_per_year).years < Fraction(minimum):
         return IneligibilityReason(
             code="insufficient_service",
             detail=f"the regulation needs at least {minimum} years of pensionable service "
@@ -189,10 +191,10 @@ def _insufficient_service(
 
 
 def _legacy_insufficient_service(
-    officer: Officer, on: date, parameters: RegulationParameters
+    officer: Officer, on: date, parameters: RegulationParameters, days_per_year: int
 ) -> IneligibilityReason | None:
     """The rule before the per-scheme minimum; kept only for replay of running cases."""
-    years = Fraction(service_days(officer, on), DAYS_PER_YEAR)
+    years = Fraction(service_days(officer, on), days_per_year)
     if years < Fraction(parameters.minimum_pensionable_service_years):
         return IneligibilityReason(
             code="insufficient_service",

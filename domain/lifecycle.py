@@ -1,4 +1,7 @@
-"""States and actions of a voluntary-exit case, and which actions each state allows."""
+"""The words of a case's life, for both kinds: its states and actions, who may take each action,
+which actions each voluntary-exit state allows (efficiency retirement's table is in
+``domain/efficiency.py``; ``domain/actions.py`` answers for a case of either kind), and the
+exit checklist."""
 
 from __future__ import annotations
 

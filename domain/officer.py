@@ -6,7 +6,14 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 # More than twice the top of the highest rank's pay scale. The roster import refuses more (the
 # model does not: officers stored before the bound must still load). With the scheme's cap of
@@ -54,7 +61,7 @@ class Officer(BaseModel):
 
     @field_validator("service_start")
     @classmethod
-    def _service_after_birth(cls, value: date, info) -> date:  # type: ignore[no-untyped-def]
+    def _service_after_birth(cls, value: date, info: ValidationInfo) -> date:
         born = info.data.get("date_of_birth")
         if born is not None and value <= born:
             raise ValueError("service_start must be after date_of_birth")

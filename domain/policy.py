@@ -1,7 +1,8 @@
 """The scheme policy: a versioned document holding every figure the rules use.
 
 A case keeps the policy version it started under; a new version applies to new cases only.
-The defaults and their sources are in DESIGN.md's rule table; ``policies/default.json`` holds them.
+The defaults and their sources are in docs/design.md's rule table; ``policies/default.json``
+holds them.
 Each figure's bounds on admission are in docs/policy-bounds.md.
 """
 
@@ -11,7 +12,7 @@ import json
 from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -180,4 +181,5 @@ class SchemePolicy(BaseModel):
 def load_bundled_policy(name: str = "default") -> SchemePolicy:
     """A policy shipped in ``domain/policies`` (``default`` or ``demo``), within the bounds."""
     text = resources.files("domain.policies").joinpath(f"{name}.json").read_text()
-    return admit(SchemePolicy, json.loads(text))
+    data: dict[str, Any] = json.loads(text)
+    return admit(SchemePolicy, data)

@@ -2,7 +2,7 @@
 
 The power is not in force today. When regulations change, an admin adds a record with its
 effective dates and figures; the branch reads the record in force, never a constant in code.
-Defaults follow DESIGN.md ("Efficiency retirement"), modelled on the former Regulation A19.
+Defaults follow docs/design.md ("Efficiency retirement"), modelled on the former Regulation A19.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The officer roster CSV (API.md): parsed whole, with every bad row reported by line and field.
+"""The officer roster CSV (docs/input-rules.md, "The roster"): parsed whole, with every bad row
+reported by line and field.
 
 An import is all rows or none, so parsing collects every problem before anything is written.
 Messages never echo a cell's value: a roster is personal data.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from domain.compensation import age_on
 from domain.officer import MAX_ANNUAL_PAY, Officer
@@ -55,14 +57,14 @@ class RosterError(ValueError):
         self.errors = errors
 
 
-def _message(error: dict) -> str:  # type: ignore[type-arg]
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind.startswith("date"):
         return "not a date in the form YYYY-MM-DD"
     if kind.startswith("int") or kind in {"greater_than_equal", "less_than_equal"}:
         return "must be a whole number of days, not negative"
     if kind == "enum":
-        return "must be one of " + error["ctx"]["expected"]
+        return "must be one of " + str(error["ctx"]["expected"])
     if kind.startswith("decimal") or kind in {"greater_than", "decimal_parsing"}:
         return "must be an amount greater than 0 with at most two decimal places"
     if kind in {"missing", "string_too_short"}:
@@ -104,9 +106,14 @@ def _implausible(line: int, officer: Officer, today: date) -> list[RowError]:
 
 
 def _parse_row(
-    line: int, row: dict[str, str], today: date
+    # As csv.DictReader gives it: extra cells go in a list under the key None.
+    line: int,
+    row: dict[str | None, str | list[str]],
+    today: date,
 ) -> tuple[Officer | None, list[RowError]]:
-    values: dict[str, object] = {k: (v or "").strip() for k, v in row.items() if k is not None}
+    values: dict[str, object] = {
+        k: v.strip() for k, v in row.items() if k is not None and isinstance(v, str)
+    }
     errors: list[RowError] = []
     if None in row:
         errors.append(RowError(line, "row", "has more cells than the header"))
@@ -124,7 +131,7 @@ def _parse_row(
         for error in invalid.errors():
             field = str(error["loc"][0]) if error["loc"] else "row"
             if field != "misconduct_pending" or not errors:
-                errors.append(RowError(line, field, _message(error)))  # type: ignore[arg-type]
+                errors.append(RowError(line, field, _message(error)))
         return None, errors
     errors += _implausible(line, officer, today)
     return (officer, errors) if not errors else (None, errors)

@@ -110,8 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
-        name: str, handler: Handler, help_text: str, parent=commands
-    ) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        name: str,
+        handler: Handler,
+        help_text: str,
+        parent: argparse._SubParsersAction[argparse.ArgumentParser] = commands,
+    ) -> argparse.ArgumentParser:
         sub = parent.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(handler=handler)
         return sub
@@ -198,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from config.logging import configure_logging
 
     configure_logging(settings)
-    return args.handler(args, settings)
+    handler: Handler = args.handler
+    return handler(args, settings)
 
 
 if __name__ == "__main__":

@@ -137,10 +137,15 @@ async def act(
     """Run one action as a workflow Update; the read model is current when this returns."""
     handle = client.get_workflow_handle(case_id)
     try:
-        return await handle.execute_update(action.value, command, result_type=CaseView)
+        updated: CaseView = await handle.execute_update(action.value, command, result_type=CaseView)
+        return updated
     except WorkflowUpdateFailedError as error:
         cause = error.cause
-        if isinstance(cause, ApplicationError) and cause.type in Refusal._value2member_map_:
+        if (
+            isinstance(cause, ApplicationError)
+            and cause.type is not None
+            and cause.type in Refusal._value2member_map_
+        ):
             refusal = Refusal(cause.type)
             current = cause.details[0] if refusal is Refusal.STALE and cause.details else None
             raise CommandRefused(refusal, cause.message, current) from None

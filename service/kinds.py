@@ -2,8 +2,9 @@
 
 Each registration says which workflow runs the case (by the name it is registered under with
 Temporal: this module sits below ``workflows/``, and ``worker.py`` maps the names to the
-classes it runs), which actions its states allow, who may
-start one, and the gate that must be open on the day it starts. The worker, the API's
+classes it runs), who may start one, and the gate that must be open on the day it starts
+(which actions its states allow is ``domain.actions``, which the workflows and the API both
+read). The worker, the API's
 authorisation and ``open_case`` all read this table; removing a registration removes the
 kind everywhere and leaves the others as they were.
 """
@@ -16,9 +17,8 @@ from datetime import date
 
 import asyncpg
 
-from domain import efficiency, lifecycle
 from domain.efficiency import RegulationRef
-from domain.lifecycle import Action, CaseKind, CaseState
+from domain.lifecycle import CaseKind
 from domain.people import Role
 from store.regulations import regulation_in_force
 
@@ -41,7 +41,6 @@ Gate = Callable[[asyncpg.Pool, date], Awaitable[Permit]]
 class KindRegistration:
     kind: CaseKind
     workflow: str
-    allowed_actions: Callable[[CaseState], frozenset[Action]]
     starters: frozenset[Role]
     gate: Gate
 
@@ -71,21 +70,14 @@ KINDS: dict[CaseKind, KindRegistration] = {
         KindRegistration(
             kind=CaseKind.VOLUNTARY_EXIT,
             workflow="VoluntaryExitWorkflow",
-            allowed_actions=lifecycle.allowed_actions,
             starters=frozenset({Role.OFFICER, Role.CASEWORKER}),
             gate=_always_open,
         ),
         KindRegistration(
             kind=CaseKind.EFFICIENCY_RETIREMENT,
             workflow="EfficiencyRetirementWorkflow",
-            allowed_actions=efficiency.allowed_actions,
             starters=frozenset({Role.HR_MANAGER}),
             gate=_regulation_in_force,
         ),
     )
 }
-
-
-def state_actions(kind: CaseKind, state: CaseState) -> frozenset[Action]:
-    registration = KINDS.get(kind)
-    return registration.allowed_actions(state) if registration else frozenset()

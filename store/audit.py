@@ -3,7 +3,8 @@
 Each event's ``hash`` is the SHA-256 (hex) of its canonical form: a JSON object of the fields
 in :data:`HASHED_FIELDS`, keys sorted, no whitespace, UTF-8, ``occurred_at`` as UTC
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, and ``prev_hash`` the hash of the case's previous event (64
-zeros for its first). The README shows an auditor how to recompute it with their own tools.
+zeros for its first). scripts/audit-verify.py recomputes it with nothing but Python's standard
+library, as an auditor would.
 
 Personal data stays out of the hashed fields by design (ids, states, amounts and dates of the
 case, never a name, a date of birth or pay), so redacting it after the retention period leaves
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 
 from store import case_queries
 from store.case_queries import AuditEvent
+from store.pool import Connection
 from store.safe_csv import CsvLines
 
 GENESIS = "0" * 64
@@ -58,7 +60,7 @@ def event_hash(event: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(event)).hexdigest()
 
 
-async def append_event(connection: asyncpg.Connection, event: dict[str, Any]) -> bool:
+async def append_event(connection: Connection, event: dict[str, Any]) -> bool:
     """Append one event to its case's chain, inside the caller's transaction.
 
     Returns False when (case_id, seq) is already recorded: a retried write lands once.
@@ -78,6 +80,7 @@ async def append_event(connection: asyncpg.Connection, event: dict[str, Any]) ->
         seq,
         event["details"],
     )
+    assert found is not None  # a SELECT without FROM returns one row
     if found["present"]:
         return False
     prev_hash = GENESIS if seq == 1 else found["prev_hash"]
@@ -180,7 +183,7 @@ async def verify(
             elif event_hash(row) != row["hash"]:
                 problem = "hash mismatch (a field was changed)"
             if problem is not None:
-                report.breaks.append(Break(case_id=current, seq=seq, problem=problem))
+                report.breaks.append(Break(case_id=row["case_id"], seq=seq, problem=problem))
                 broken = True
             expected_seq, previous = row["seq"] + 1, row["hash"]
         if current is not None:
@@ -191,9 +194,7 @@ async def verify(
     return report
 
 
-async def _read_model_versions(
-    connection: asyncpg.Connection, case_id: str | None
-) -> dict[str, int]:
+async def _read_model_versions(connection: Connection, case_id: str | None) -> dict[str, int]:
     rows = await connection.fetch(
         "SELECT case_id, version FROM cases WHERE $1::text IS NULL OR case_id = $1", case_id
     )

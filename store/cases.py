@@ -16,8 +16,9 @@ from domain.lifecycle import TERMINAL_STATES, CaseKind
 from domain.people import Actor
 from domain.records import AuditEntry, CaseEvent
 from store.audit import append_event
+from store.pool import Connection
 
-Executor = asyncpg.Pool | asyncpg.Connection
+Executor = asyncpg.Pool | Connection
 
 # The to_state of an audited refusal to start: the case never existed.
 NOT_STARTED = "not_started"
@@ -28,7 +29,7 @@ def _due_at(view: CaseView) -> Any:
     return min(due) if due else None
 
 
-async def _upsert_view(connection: asyncpg.Connection, view: CaseView) -> bool:
+async def _upsert_view(connection: Connection, view: CaseView) -> bool:
     """Write the view unless a newer one is already there; return whether it was written."""
     written = await connection.fetchval(
         """INSERT INTO cases (case_id, kind, officer_id, rank, state, is_open, policy_version,
@@ -60,7 +61,7 @@ async def _upsert_view(connection: asyncpg.Connection, view: CaseView) -> bool:
     return bool(written)
 
 
-async def _replace_tasks(connection: asyncpg.Connection, view: CaseView) -> None:
+async def _replace_tasks(connection: Connection, view: CaseView) -> None:
     await connection.execute("DELETE FROM tasks WHERE case_id = $1", view.case_id)
     await connection.executemany(
         """INSERT INTO tasks (case_id, kind, assignee_role, assignee_tier, assignee_user_id,
@@ -84,12 +85,12 @@ async def _replace_tasks(connection: asyncpg.Connection, view: CaseView) -> None
     )
 
 
-async def insert_submitted(connection: asyncpg.Connection, view: CaseView) -> None:
+async def insert_submitted(connection: Connection, view: CaseView) -> None:
     """The row a new case has before its workflow records anything (version 0)."""
     await _upsert_view(connection, view)
 
 
-async def _insert_audit(connection: asyncpg.Connection, case_id: str, audit: AuditEntry) -> bool:
+async def _insert_audit(connection: Connection, case_id: str, audit: AuditEntry) -> bool:
     """Append one audit event to the case's hash chain; False when a retry finds it there."""
     return await append_event(
         connection,
@@ -150,7 +151,7 @@ async def get_case_view(executor: Executor, case_id: str) -> CaseView | None:
     return CaseView.model_validate(row["view"]) if row else None
 
 
-async def lock_officer(connection: asyncpg.Connection, officer_id: str) -> None:
+async def lock_officer(connection: Connection, officer_id: str) -> None:
     """Hold the officer's lock until the transaction ends: opening cases for one officer queues
     here, so two requests cannot both find no open case and both start one."""
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", officer_id)
@@ -158,11 +159,12 @@ async def lock_officer(connection: asyncpg.Connection, officer_id: str) -> None:
 
 async def other_open_case(executor: Executor, officer_id: str, case_id: str) -> str | None:
     """The id of another open case of the officer, if there is one."""
-    return await executor.fetchval(
+    other: str | None = await executor.fetchval(
         "SELECT case_id FROM cases WHERE officer_id = $1 AND is_open AND case_id <> $2 LIMIT 1",
         officer_id,
         case_id,
     )
+    return other
 
 
 async def record_refused_start(

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from domain.officer import Officer
+from store.pool import Connection
 
-Executor = asyncpg.Pool | asyncpg.Connection
+Executor = asyncpg.Pool | Connection
 
 _COLUMNS = (
     "officer_id, name, rank, date_of_birth, service_start, annual_pay, pension_scheme, "

@@ -8,6 +8,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from domain.records import ExitInstruction
+from store.pool import Connection
 
 
 async def record_exit_instruction(pool: asyncpg.Pool, instruction: ExitInstruction) -> bool:
@@ -50,13 +51,13 @@ ORDER BY n.notification_id
 """
 
 
-async def claim_pending(connection: asyncpg.Connection, limit: int) -> list[PendingNotification]:
+async def claim_pending(connection: Connection, limit: int) -> list[PendingNotification]:
     """Lock a batch of undelivered notifications (inside the caller's transaction)."""
     rows = await connection.fetch(_PENDING, limit)
     return [PendingNotification(**dict(row)) for row in rows]
 
 
-async def mark_sent(connection: asyncpg.Connection, notification_id: int) -> None:
+async def mark_sent(connection: Connection, notification_id: int) -> None:
     await connection.execute(
         "UPDATE notifications SET sent_at = now(), attempts = attempts + 1 "
         "WHERE notification_id = $1",
@@ -64,7 +65,7 @@ async def mark_sent(connection: asyncpg.Connection, notification_id: int) -> Non
     )
 
 
-async def mark_failed(connection: asyncpg.Connection, notification_id: int, error: str) -> None:
+async def mark_failed(connection: Connection, notification_id: int, error: str) -> None:
     await connection.execute(
         "UPDATE notifications SET attempts = attempts + 1, last_error = $2 "
         "WHERE notification_id = $1",

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncpg
 
 from domain.policy import SchemePolicy, load_bundled_policy
+from store.pool import Connection
 
-Executor = asyncpg.Pool | asyncpg.Connection
+Executor = asyncpg.Pool | Connection
 
 
 class PolicyConflict(Exception):

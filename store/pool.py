@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# What store functions run queries on inside a transaction: a connection the pool lends (a proxy)
+# or one opened alone. asyncpg treats both alike; its type stubs keep them apart.
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:

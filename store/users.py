@@ -158,4 +158,5 @@ async def list_users(
 
 
 async def count_users(pool: asyncpg.Pool, role: Role) -> int:
-    return await pool.fetchval("SELECT count(*) FROM users WHERE role = $1", role.value)
+    count: int = await pool.fetchval("SELECT count(*) FROM users WHERE role = $1", role.value)
+    return count

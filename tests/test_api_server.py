@@ -12,7 +12,7 @@ import psutil
 from temporalio.testing import WorkflowEnvironment
 
 from config.codec import new_key_entry
-from tests.conftest import free_port
+from tests.helpers.processes import free_port
 
 
 def api_processes(parent: int) -> list[psutil.Process]:

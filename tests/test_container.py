@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN, free_port
+from tests.helpers.processes import BIN, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

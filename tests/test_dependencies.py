@@ -16,7 +16,17 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_PARTY = ["exitcases", "domain", "store", "workflows", "activities", "api", "worker"]
+FIRST_PARTY = [
+    "exitcases",
+    "config",
+    "domain",
+    "store",
+    "service",
+    "workflows",
+    "activities",
+    "api",
+    "worker",
+]
 PROJECT = "exit-case-service"
 # Extras whose modules run-time code may import, and the one module allowed to: it turns
 # their absence into an error that says what to install.

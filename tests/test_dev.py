@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import secrets
 import signal
 import socket
@@ -22,7 +21,10 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import BIN, free_port
+from tests.helpers.processes import BIN, free_port, run_cli, settings_free_environ
+
+# Every test here runs `exitcases` (most of them `exitcases dev`) as a process.
+pytestmark = pytest.mark.slow
 
 HEADER = (
     "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,misconduct_pending"
@@ -70,11 +72,7 @@ def _postgres_stop_requested(data_dir: Path) -> datetime:
 class Dev:
     def __init__(self, data_dir: Path, ports: dict[str, int]) -> None:
         # No XDG_RUNTIME_DIR, as on a machine with no login session (root in a container).
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("EXITCASES_") and k != "XDG_RUNTIME_DIR"
-        }
+        env = {k: v for k, v in settings_free_environ().items() if k != "XDG_RUNTIME_DIR"}
         self.env = env | {
             "EXITCASES_DATA_DIR": str(data_dir),
             "TZ": "UTC",
@@ -108,16 +106,7 @@ class Dev:
     def run(
         self, *args: str, stdin: str | None = None, cwd: Path | None = None, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "exitcases"), *args],
-            env=self.env,
-            input=stdin,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_cli(*args, env=self.env, stdin=stdin, cwd=cwd, timeout=timeout)
 
     def stop(self, process: subprocess.Popen[str]) -> int:
         process.send_signal(signal.SIGINT)
@@ -324,7 +313,6 @@ def _children_running(process: subprocess.Popen[str], command: str) -> list[psut
     return [child for child in children if child.cmdline()[-1:] == [command]]
 
 
-@pytest.mark.slow
 def test_a_killed_worker_is_restarted_while_the_api_stays_up(
     tmp_path: Path, dev_database: str
 ) -> None:
@@ -399,7 +387,6 @@ def test_a_killed_worker_is_restarted_while_the_api_stays_up(
     assert dev.leftovers() == []
 
 
-@pytest.mark.slow
 def test_a_worker_that_cannot_start_is_given_up_on_and_everything_stops(
     tmp_path: Path, dev_database: str
 ) -> None:

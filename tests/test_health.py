@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncpg
 import httpx
-from fastapi import FastAPI
+import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from api import health
+from api.app import create_app
+from config.settings import Settings
 from store.pool import create_pool
-from tests.conftest import BIN
+from tests.helpers.processes import BIN
 
 
 def app_with(pool: asyncpg.Pool, client: Client) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.include_router(health.router)
-    app.state.pool, app.state.temporal = pool, client
+    app = create_app(Settings(), pool=pool, temporal=client)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
@@ -41,6 +40,7 @@ async def test_not_ready_names_postgres_when_the_database_is_gone(
     assert ready.json()["detail"] == "not ready: postgres unreachable"
 
 
+@pytest.mark.slow
 async def test_not_ready_names_temporal_when_the_server_is_gone(pool: asyncpg.Pool) -> None:
     # A server of its own, shut down, leaves a client that points at nothing.
     other = await WorkflowEnvironment.start_local(dev_server_existing_path=str(BIN / "temporal"))

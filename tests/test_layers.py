@@ -19,7 +19,7 @@ are exempt, since they never run. Tests are not checked: they may import anythin
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +38,6 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"workflows"}),
     frozenset({"api", "worker", "exitcases", "bench"}),
 )
-NOT_CHECKED = frozenset({"tests", "scripts", "docs", "deploy", "dev", "build"})
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,11 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool) -> Iterator[Import]:
+def _imports(nodes: Iterable[ast.AST], module: str, is_package: bool) -> Iterator[Import]:
     """Every import that runs, named as written (``from a import b`` gives ``a.b`` and ``a``)."""
-    for node in ast.iter_child_nodes(tree):
+    for node in nodes:
         if isinstance(node, ast.If) and _is_type_checking(node.test):
-            yield from (i for child in node.orelse for i in _imports(child, module, is_package))
+            yield from _imports(node.orelse, module, is_package)
             continue
         if isinstance(node, ast.Import):
             yield from (Import(alias.name, node.lineno) for alias in node.names)
@@ -71,15 +70,16 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> Iterator[Import]:
                 base = ".".join([*package, base] if base else package)
             yield Import(base, node.lineno)
             yield from (Import(f"{base}.{alias.name}", node.lineno) for alias in node.names)
-        yield from _imports(node, module, is_package)
+        yield from _imports(ast.iter_child_nodes(node), module, is_package)
 
 
 def _modules(root: Path) -> dict[str, Path]:
-    """First-party modules by dotted name: top-level .py files and packages, all the way down."""
+    """First-party modules by dotted name: top-level .py files and packages, all the way down
+    (folders without ``__init__.py``, such as scripts/ and docs/, hold no importable module)."""
     found: dict[str, Path] = {}
     for path in root.rglob("*.py"):
         parts = path.relative_to(root).with_suffix("").parts
-        if parts[0].startswith(".") or parts[0] in NOT_CHECKED:
+        if parts[0].startswith(".") or parts[0] == "tests":
             continue
         if len(parts) > 1 and not (root / parts[0] / "__init__.py").exists():
             continue
@@ -95,7 +95,7 @@ def import_graph(root: Path) -> dict[str, dict[str, int]]:
     for name, path in modules.items():
         edges: dict[str, int] = {}
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for found in _imports(tree, name, path.name == "__init__.py"):
+        for found in _imports([tree], name, path.name == "__init__.py"):
             if found.target in modules and found.target != name:
                 edges.setdefault(found.target, found.line)
         graph[name] = edges
@@ -191,6 +191,8 @@ def test_the_analysis_sees_local_imports_and_exempts_type_only_ones(tmp_path: Pa
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n"
         "    from service.kinds import KINDS\n"
+        "else:\n"
+        "    import domain\n"
         "def f():\n"
         "    from service import kinds\n"
         "    from . import rows\n"
@@ -198,10 +200,16 @@ def test_the_analysis_sees_local_imports_and_exempts_type_only_ones(tmp_path: Pa
     (tmp_path / "store" / "rows.py").write_text("from .cases import f\n")
     (tmp_path / "service" / "kinds.py").write_text("import domain\n")
     graph = import_graph(tmp_path)
-    assert graph["store.cases"] == {"service": 5, "service.kinds": 5, "store": 6, "store.rows": 6}
+    assert graph["store.cases"] == {
+        "domain": 5,
+        "service": 7,
+        "service.kinds": 7,
+        "store": 8,
+        "store.rows": 8,
+    }
     assert upward_imports(graph) == [
-        "store.cases:5 imports service, a higher layer",
-        "store.cases:5 imports service.kinds, a higher layer",
+        "store.cases:7 imports service, a higher layer",
+        "store.cases:7 imports service.kinds, a higher layer",
     ]
     assert cycles(graph) == [["store.cases", "store.rows", "store.cases"]]
 

@@ -15,10 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.processes import settings_free_environ
+
+# Every test here runs Python as a process, as `exitcases dev` is run.
+pytestmark = pytest.mark.slow
+
 
 def _exitcases(tmp_path: Path, prelude: str) -> subprocess.CompletedProcess[str]:
     code = f"import sys\n{prelude}\nfrom exitcases.cli import main\nsys.exit(main(['dev']))"
-    base = {k: v for k, v in os.environ.items() if not k.startswith("EXITCASES_")}
+    base = settings_free_environ()
     return subprocess.run(
         [sys.executable, "-c", code],
         env=base | {"EXITCASES_DATA_DIR": str(tmp_path / "data")},

@@ -8,8 +8,12 @@ import subprocess
 from pathlib import Path
 
 import asyncpg
+import pytest
 
-from tests.conftest import BIN
+from tests.helpers.processes import run_cli
+
+# Every test here runs `exitcases` as a process.
+pytestmark = pytest.mark.slow
 
 HEADER = (
     "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,misconduct_pending"
@@ -20,15 +24,7 @@ def exitcases(
     database_url: str, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
     env = os.environ | {"EXITCASES_DATABASE_URL": database_url, "EXITCASES_LOG_FORMAT": "json"}
-    return subprocess.run(
-        [str(BIN / "exitcases"), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(*args, env=env, stdin=stdin)
 
 
 async def test_import_is_all_or_nothing_and_reimport_updates(

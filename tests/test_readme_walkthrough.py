@@ -1,9 +1,9 @@
-"""The README's walk-through runs as written, against a live `exitcases dev`.
+"""The walk-through (docs/walkthrough.md) runs as written, against a live `exitcases dev`.
 
 Conventions (full text in tests/readme_walkthrough.py and docs/readme-tests.md):
 
 - the ```sh blocks of the sections in ``readme_walkthrough.WALKTHROUGH`` run in order, in one
-  bash session, in a scratch directory whose ``domain/`` is the repository's;
+  bash session, in a scratch directory whose ``domain/`` and ``scripts/`` are the repository's;
 - a block fenced ```sh no-run is never run (the visible marker for "do not run this");
 - comment lines directly under a command are its expected output; in ``$ `` blocks, the lines
   after a command are;
@@ -11,7 +11,7 @@ Conventions (full text in tests/readme_walkthrough.py and docs/readme-tests.md):
   amounts that depend on today;
 - every command must exit 0.
 
-The first tests pin those conventions down on small examples; the last runs the README.
+The first tests pin those conventions down on small examples; the last runs the walk-through.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from store.scratch import scratch_database
-from tests.conftest import BIN, free_port
+from tests.helpers.databases import scratch_database
+from tests.helpers.processes import BIN, free_port
 from tests.readme_walkthrough import (
+    NO_RUN,
     ROOT,
+    WALKTHROUGH,
     Command,
     commands,
     output_matches,
@@ -75,6 +77,7 @@ def test_a_section_runs_to_the_next_heading_of_its_level_and_no_run_blocks_are_l
         section(DOC, "## Missing")
 
 
+@pytest.mark.slow  # runs bash
 def test_comments_under_a_command_are_its_output_and_commands_span_lines() -> None:
     block = """f() {  # a function
   echo "$1"
@@ -146,6 +149,7 @@ def test_output_matching(expected: list[str], printed: str, matches: bool) -> No
     assert output_matches(expected, printed) is matches
 
 
+@pytest.mark.slow  # runs bash
 def test_a_session_keeps_state_checks_output_and_stops_at_the_first_failure(
     tmp_path: Path,
 ) -> None:
@@ -170,10 +174,29 @@ def test_a_session_keeps_state_checks_output_and_stops_at_the_first_failure(
     assert found_problems[1].startswith("4: exited 1")
 
 
+@pytest.mark.slow  # runs bash
 def test_a_session_that_runs_too_long_is_stopped_and_said_so(tmp_path: Path) -> None:
     outcomes = run([Command("1", "echo started; sleep 30")], dict(os.environ), tmp_path, 1)
     assert [(o.status, o.stdout.strip()) for o in outcomes] == [(-9, "started")]
     assert "stopped after 1 s" in outcomes[0].stderr
+
+
+def test_every_runnable_example_of_the_readme_and_the_walkthrough_is_run() -> None:
+    run_lines = {
+        (name, offset + line)
+        for name, heading in WALKTHROUGH
+        for offset, text in [section((ROOT / name).read_text(), heading)]
+        for line, _ in sh_blocks(text)
+    }
+    for name in ("README.md", "docs/walkthrough.md"):
+        lines = (ROOT / name).read_text().splitlines()
+        fence = False
+        for number, line in enumerate(lines, start=1):
+            if line.startswith("```"):
+                words = line.removeprefix("```").split()
+                if not fence and words[:1] == ["sh"] and NO_RUN not in words:
+                    assert (name, number) in run_lines, f"{name} line {number} is never run"
+                fence = not fence
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -185,7 +208,7 @@ async def walkthrough_database(postgres_server_url: str) -> AsyncIterator[str]:
 @pytest.mark.slow
 def test_the_readme_walkthrough_runs_as_written(tmp_path: Path, walkthrough_database: str) -> None:
     for tool in ("bash", "curl", "jq"):
-        assert shutil.which(tool), f"the README's walk-through needs {tool}: apt-get install {tool}"
+        assert shutil.which(tool), f"the walk-through needs {tool}: apt-get install {tool}"
     found = walkthrough()
     assert sum(command.expected is not None for command in found) >= 10
 
@@ -198,16 +221,15 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path, walkthrough_data
     try:
         scratch = tmp_path / "reader"
         scratch.mkdir()
-        (scratch / "domain").symlink_to(ROOT / "domain")
+        for name in ("domain", "scripts"):
+            (scratch / name).symlink_to(ROOT / name)
         # A reader's shell: the venv on the path, the dev's data directory and API port; the
-        # commands find the database through the running dev, as the README says.
+        # commands find the database through the running dev, as the walk-through says.
         env = {k: v for k, v in dev.env.items() if k != "EXITCASES_DATABASE_URL"}
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
         started = time.monotonic()
         outcomes = run(found, env, scratch, timeout=150)
-        print(
-            f"\nREADME walk-through: {len(outcomes)} commands in {time.monotonic() - started:.0f} s"
-        )
+        print(f"\nwalk-through: {len(outcomes)} commands in {time.monotonic() - started:.0f} s")
     finally:
         assert dev.stop(process) == 0
     found_problems = problems(outcomes)

@@ -12,6 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Every test here runs the project's scripts as processes.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,10 +39,10 @@ def _project(tmp_path: Path) -> Path:
     return project
 
 
-def _run(project: Path, script: str) -> list[str]:
+def _run(project: Path, script: str, *args: str) -> list[str]:
     calls = project.parent / "calls"
     calls.unlink(missing_ok=True)
-    subprocess.run([str(project / script)], check=True, timeout=60, env=dict(os.environ))
+    subprocess.run([str(project / script), *args], check=True, timeout=60, env=dict(os.environ))
     return calls.read_text().splitlines()
 
 
@@ -62,3 +67,11 @@ def test_test_keeps_a_stamp_of_its_own_extras(tmp_path: Path) -> None:
     checks = ["ensure-test-machine", "ruff check .", "ruff format --check .", "pytest"]
     assert _run(project, "test") == checks
     assert _run(project, "dev") == ["exitcases dev"]
+
+
+def test_the_fast_lane_needs_nothing_from_the_machine(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _run(project, "test")
+    lint = ["ruff check .", "ruff format --check ."]
+    assert _run(project, "test", "-m", "not slow") == [*lint, "pytest -m not slow"]
+    assert _run(project, "test", "-m", "slow") == ["ensure-test-machine", *lint, "pytest -m slow"]

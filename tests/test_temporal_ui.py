@@ -20,14 +20,17 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from config import search_attributes
 from config.settings import Settings
 from domain.people import Role
 from store.officers import upsert_officers
 from store.policies import add_policy
-from tests.api.conftest import API_POLICY, Stack, add_user, make_app
-from tests.api.live import live_server
-from tests.conftest import BIN, TEST_CONVERTER, TEST_KEYRING, free_port, officer
+from tests.helpers.api import API_POLICY, Stack, add_user
+from tests.helpers.live import live_server
+from tests.helpers.officers import officer
+from tests.helpers.processes import BIN, free_port
+from tests.helpers.temporal import TEST_CONVERTER, TEST_KEYRING
 from worker import build_worker
 
 pytestmark = pytest.mark.slow
@@ -63,9 +66,8 @@ async def service(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[Servic
     await add_policy(pool, API_POLICY, "test-setup")
     try:
         async with build_worker(env.client, pool, settings):
-            stack = Stack(
-                pool, env.client, settings, make_app(pool, env.client, settings), database_url
-            )
+            app = create_app(settings, pool=pool, temporal=env.client)
+            stack = Stack(pool, env.client, settings, app, database_url)
             async with live_server(stack, port=api_port, temporal_ui_port=ui_port):
                 yield Service(stack, api, f"http://127.0.0.1:{ui_port}")
     finally:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from domain.people import Role, Tier
 from store.users import create_user, list_users, revoke_user, user_for_token
-from tests.conftest import BIN
+from tests.helpers.processes import run_cli
 
 
 async def test_only_the_hash_of_a_token_is_stored(pool: asyncpg.Pool) -> None:
@@ -61,17 +61,10 @@ async def test_roles_and_their_fields_must_fit(
 
 
 def _exitcases(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"EXITCASES_DATABASE_URL": database_url}
-    return subprocess.run(
-        [str(BIN / "exitcases"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(*args, env=os.environ | {"EXITCASES_DATABASE_URL": database_url})
 
 
+@pytest.mark.slow
 async def test_users_add_prints_the_token_once_and_revoke_ends_it(
     database_url: str, pool: asyncpg.Pool
 ) -> None:
@@ -98,6 +91,7 @@ async def test_users_add_prints_the_token_once_and_revoke_ends_it(
     assert bad.returncode == 2 and "tier" in bad.stderr
 
 
+@pytest.mark.slow
 async def test_users_list_prints_a_table_and_json_without_tokens(
     database_url: str, pool: asyncpg.Pool
 ) -> None:

@@ -9,39 +9,49 @@ can, so the caller sees the case as it stands after its action (and the read mod
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn, TypeVar, overload
 
 from temporalio import workflow
-from temporalio.common import RawValue, RetryPolicy
+from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities, OfficerLookup
     from activities.letters import LetterActivities
     from config import search_attributes
+    from domain.actions import refusal
     from domain.calendar import add_working_days
-    from domain.case import CaseOutcome, CaseView, Task, actions_now
+    from domain.case import CaseOutcome, CaseView, Task
     from domain.clock import local_date, same_time_on
-    from domain.commands import COMMANDS, Command, Reassign, Refusal, Resume, Suspend, Withdraw
+    from domain.commands import (
+        ACTION_OF,
+        COMMANDS,
+        Command,
+        Reassign,
+        Refusal,
+        Resume,
+        Suspend,
+        Withdraw,
+    )
     from domain.documents import LetterKind, LetterRef
+    from domain.eligibility import IneligibilityReason
     from domain.errors import CalculationError
     from domain.letters import DEFAULT_VERSION, LetterFacts, LetterRequest
-    from domain.lifecycle import (
-        ACTION_ROLES,
-        CALCULATION_FAILED,
-        Action,
-        CaseState,
-        allowed_actions,
-    )
+    from domain.lifecycle import CALCULATION_FAILED, Action, CaseState
     from domain.officer import Officer
     from domain.people import SYSTEM_ACTOR, Actor, Role
     from domain.periods import add_period
     from domain.policy import Deadline, ServiceLevel
     from domain.records import AuditEntry, CaseEvent, Notice, Recipient
+
+C = TypeVar("C", bound=Command)
+D = TypeVar("D", bound=Command)
+E = TypeVar("E", bound=Command)
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Cases write letters from this patch on; one that ran before it writes none, on replay or after.
@@ -131,7 +141,7 @@ class CaseWorkflow:
         Histories from before this (every event upserted) replay through the unpatched branch.
         """
         due = [t.due_at for t in self._case.tasks if t.due_at is not None]
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             search_attributes.CASE_STATE.value_set(self._case.state.value),
             search_attributes.CASE_DUE_AT.value_set(min(due))
             if due
@@ -174,12 +184,30 @@ class CaseWorkflow:
             retry_policy=ACTIVITY_RETRY,
         )
 
-    def _allowed_in(self, state: CaseState) -> frozenset[Action]:
-        """The lifecycle's table of actions by state; each kind of case has its own."""
-        return allowed_actions(state)
-
-    def allowed_now(self) -> frozenset[Action]:
-        return actions_now(self._case, self._allowed_in)
+    async def _check_entry(
+        self, action: str, assess: Callable[[Officer, bool], list[IneligibilityReason]]
+    ) -> None:
+        """Close the case as ineligible, with every reason, unless the officer as the roster
+        has them now may have it: ``assess`` is the kind's rule (given the officer, and whether
+        they have another open case). The caller records the case moving on."""
+        officer = await self._load_officer()
+        other_open_case = await self._has_other_open_case()
+        if officer is None:
+            reasons = [
+                IneligibilityReason(code="not_on_roster", detail="officer not on the roster")
+            ]
+        else:
+            reasons = assess(officer, other_open_case)
+        if reasons:
+            self._case.ineligibility = reasons
+            await self._close(
+                CaseState.INELIGIBLE,
+                action,
+                SYSTEM_ACTOR,
+                reason="; ".join(r.detail for r in reasons),
+                details={"reasons": [r.code for r in reasons]},
+                letter=LetterKind.INELIGIBLE,
+            )
 
     # -- actions arrive as Updates named after the action ------------------------------------
 
@@ -232,34 +260,17 @@ class CaseWorkflow:
         self._check(action, command)
 
     def _check(self, action: Action, command: Command) -> None:
-        """Refuse an action that the state, the actor's role or the actor's link forbid."""
-        allowed = self.allowed_now()
-        if action not in allowed:
-            names = ", ".join(sorted(a.value for a in allowed)) or "none"
-            raise refuse(
-                Refusal.INVALID_STATE,
-                f"'{action.value}' is not allowed while the case is {self._case.state.value}; "
-                f"allowed now: {names}",
-            )
-        actor = command.actor
-        if actor.role not in ACTION_ROLES[action]:
-            roles = ", ".join(sorted(r.value for r in ACTION_ROLES[action]))
-            raise refuse(
-                Refusal.FORBIDDEN,
-                f"the {actor.role.value} role may not '{action.value}'; it needs: {roles}",
-            )
-        if actor.role is Role.OFFICER and actor.officer_id != self._case.officer_id:
-            raise refuse(Refusal.FORBIDDEN, "officers may act only on their own case")
-        # Checked here, against the case as the workflow holds it, and again when the action
-        # leaves the inbox: an action queued behind another that changed the case is stale.
-        seen, current = command.version, self._case.version
-        if seen is not None and seen != current:
-            raise refuse(
-                Refusal.STALE,
-                f"the case has changed since you read it: you sent version {seen}, it is now "
-                f"at version {current}; read it again and decide on what it shows now",
-                current,
-            )
+        """Refuse an action that the state, the actor's role, link or tier, a stale version or
+        four eyes forbid: ``domain.actions.refusal``, the rule the API offers actions by.
+
+        Checked here, against the case as the workflow holds it, and again when the action
+        leaves the inbox: an action queued behind another that changed the case is stale.
+        """
+        refused = refusal(self._case, action, command.actor, version=command.version)
+        if refused is not None:
+            kind, detail = refused
+            # A stale action carries the version now, for the caller to read the case again.
+            raise refuse(kind, detail, *([self._case.version] if kind is Refusal.STALE else []))
 
     # -- the inbox ----------------------------------------------------------------------------
 
@@ -334,39 +345,57 @@ class CaseWorkflow:
             if deadline is not None and deadline <= now:
                 return None
 
-    async def _wait_until(self, until: Callable[[], datetime], expected: Iterable[Action]) -> None:
-        """Let time pass until ``until()``, handling ``expected`` actions with ``_on_action``."""
-        while (item := await self._next_action(expected, until)) is not None:
-            await self._on_action(item)
+    @overload
+    async def _wait_for(self, kind: type[C], /) -> C: ...
+    @overload
+    async def _wait_for(self, kind: type[C], other: type[D], /) -> C | D: ...
+    @overload
+    async def _wait_for(self, kind: type[C], other: type[D], third: type[E], /) -> C | D | E: ...
+    @overload
+    async def _wait_for(
+        self, kind: type[C], other: type[D], /, *, until: Callable[[], datetime | None]
+    ) -> C | D | None: ...
+    async def _wait_for(
+        self, *kinds: type[Command], until: Callable[[], datetime | None] = lambda: None
+    ) -> Command | None:
+        """The next command of one of ``kinds`` (``_next_action`` for their actions), or None
+        once ``until()`` has passed. Each action has its own command type, so the command that
+        comes is of the type its action names."""
+        item = await self._next_action((ACTION_OF[kind] for kind in kinds), until)
+        return item.command if item is not None else None
 
-    async def _on_action(self, item: Inbound) -> None:
-        """Subclasses handle actions that arrive while time passes (a changed leaving date)."""
-        raise NotImplementedError
+    async def _wait_until(self, until: Callable[[], datetime], *kinds: type[Command]) -> None:
+        """Let time pass until ``until()``, handing commands of ``kinds`` to ``_on_command``."""
+        expected = [ACTION_OF[kind] for kind in kinds]
+        while (item := await self._next_action(expected, until)) is not None:
+            await self._on_command(item.command)
+
+    async def _on_command(self, command: Command) -> None:
+        """Subclasses handle commands that arrive while time passes (a changed leaving date)."""
+        raise TypeError(f"no stage handles {type(command).__name__} while time passes")
 
     async def _handle_anytime(self, item: Inbound) -> None:
-        if item.action is Action.WITHDRAW:
-            assert isinstance(item.command, Withdraw)
-            await self._close(
-                CaseState.WITHDRAWN,
-                Action.WITHDRAW.value,
-                item.command.actor,
-                reason=item.command.reason,
-            )
-        elif item.action is Action.SUSPEND:
-            assert isinstance(item.command, Suspend)
-            await self._suspend(item.command)
-        elif item.action is Action.REASSIGN:
-            assert isinstance(item.command, Reassign)
-            await self._reassign(item.command)
-        else:
-            # Validated when the state allowed it; the case has moved on since.
-            self._refuse_current(
-                refuse(
-                    Refusal.INVALID_STATE,
-                    f"'{item.action.value}' is no longer allowed: the case is now "
-                    f"{self._case.state.value}",
+        match item.command:
+            case Withdraw() as withdraw:
+                await self._close(
+                    CaseState.WITHDRAWN,
+                    Action.WITHDRAW.value,
+                    withdraw.actor,
+                    reason=withdraw.reason,
                 )
-            )
+            case Suspend() as suspend:
+                await self._suspend(suspend)
+            case Reassign() as reassign:
+                await self._reassign(reassign)
+            case _:
+                # Validated when the state allowed it; the case has moved on since.
+                self._refuse_current(
+                    refuse(
+                        Refusal.INVALID_STATE,
+                        f"'{item.action.value}' is no longer allowed: the case is now "
+                        f"{self._case.state.value}",
+                    )
+                )
 
     async def _hold_for_attention(self, error: CalculationError) -> None:
         """Stop the case where it stands, tell the HR managers, and wait for it to be closed.
@@ -495,9 +524,9 @@ class CaseWorkflow:
         details: dict[str, Any] | None = None,
         then: Callable[[], Awaitable[None]] | None = None,
         letter: LetterKind | None = None,
-    ) -> None:
+    ) -> NoReturn:
         """Record the closing transition, run ``then`` (a hand-over that needs the case closed
-        first), and end the lifecycle."""
+        first), and end the lifecycle (it raises ``CaseClosed``, which ``_live`` catches)."""
         self._case.tasks = []
         self._case.outcome_reason = reason
         self._case.needs_attention = None
@@ -561,13 +590,13 @@ class CaseWorkflow:
         alarms: list[_Alarm] = []
         for task in self._case.tasks:
             if task.remind_at is not None and not task.reminded:
-                alarms.append(_Alarm(task.remind_at, lambda t=task: self._remind(t)))
+                alarms.append(_Alarm(task.remind_at, functools.partial(self._remind, task)))
             if (
                 task.due_at is not None
                 and not task.escalated
                 and task.assignee_role is not Role.OFFICER
             ):
-                alarms.append(_Alarm(task.due_at, lambda t=task: self._escalate(t)))
+                alarms.append(_Alarm(task.due_at, functools.partial(self._escalate, task)))
         return alarms + self._stage_alarms()
 
     def _stage_alarms(self) -> list[_Alarm]:
@@ -621,17 +650,16 @@ class CaseWorkflow:
         await self._record(
             Action.SUSPEND.value, command.actor, CaseState.SUSPENDED, reason=command.reason
         )
-        item = await self._next_action({Action.RESUME})
-        assert item is not None and isinstance(item.command, Resume)
+        resume = await self._wait_for(Resume)
         paused = self._now() - suspended_at
         self._shift_clock(paused)
         resumed_to = self._case.suspended_from
         self._case.suspended_from = None
         await self._record(
             Action.RESUME.value,
-            item.command.actor,
+            resume.actor,
             resumed_to,
-            reason=item.command.reason,
+            reason=resume.reason,
             details={"paused_seconds": int(paused.total_seconds())},
         )
 

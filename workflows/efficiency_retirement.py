@@ -1,4 +1,4 @@
-"""Efficiency retirement, from proposal to completed exit (DESIGN.md, "Efficiency retirement").
+"""Efficiency retirement, from proposal to completed exit (docs/design.md, "Efficiency retirement").
 
 Runs only under a regulation record in force when the case starts, and keeps that record's
 figures for its whole life. From the confirmed retirement date on it is the shared exit tail.
@@ -32,19 +32,16 @@ with workflow.unsafe.imports_passed_through():
         PanelDecision,
         PanelOutcome,
         Representation,
-        allowed_actions,
         assess_precondition,
     )
-    from domain.eligibility import IneligibilityReason
     from domain.lifecycle import Action, CaseState
-    from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
+    from domain.people import SYSTEM_ACTOR, Role, Tier
     from domain.periods import add_period
     from domain.records import Recipient
 
 from workflows.case_workflow import (
     ACTIVITY_RETRY,
     ACTIVITY_TIMEOUT,
-    CaseOutcome,
     Inbound,
     refuse,
 )
@@ -78,9 +75,6 @@ class EfficiencyRetirementWorkflow(ExitTail):
         assert self._case.efficiency is not None
         return self._case.efficiency
 
-    def _allowed_in(self, state: CaseState) -> frozenset[Action]:
-        return allowed_actions(state)
-
     # -- proposal and the precondition the record sets -----------------------------------------
 
     async def _propose(self) -> None:
@@ -97,31 +91,18 @@ class EfficiencyRetirementWorkflow(ExitTail):
         )
 
     async def _check_precondition(self) -> None:
-        officer = await self._load_officer()
-        other_open_case = await self._has_other_open_case()
-        if officer is None:
-            reasons = [
-                IneligibilityReason(code="not_on_roster", detail="officer not on the roster")
-            ]
-        else:
-            reasons = assess_precondition(
+        await self._check_entry(
+            "precondition_checked",
+            lambda officer, other_open_case: assess_precondition(
                 officer,
                 on=self._today(),
                 parameters=self._efficiency.regulation.parameters,
                 proposal=self._efficiency.proposal,
                 has_other_open_case=other_open_case,
+                days_per_service_year=self._policy.days_per_service_year,
                 legacy_service_rule=not self._pensionable_service(),
-            )
-        if reasons:
-            self._case.ineligibility = reasons
-            await self._close(
-                CaseState.INELIGIBLE,
-                "precondition_checked",
-                SYSTEM_ACTOR,
-                reason="; ".join(r.detail for r in reasons),
-                details={"reasons": [r.code for r in reasons]},
-                letter=LetterKind.INELIGIBLE,
-            )
+            ),
+        )
         self._open_executive_task("efficiency_decision")
         await self._record(
             "precondition_checked",
@@ -151,9 +132,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
     # -- the decision and written notice -------------------------------------------------------
 
     async def _decide(self) -> None:
-        item = await self._next_action({Action.DECIDE})
-        assert item is not None and isinstance(item.command, Decide)
-        decision = item.command
+        decision = await self._wait_for(Decide)
         if decision.decision is DecideOutcome.WITHDRAW:
             await self._close(
                 CaseState.RETIREMENT_WITHDRAWN,
@@ -204,7 +183,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
     async def _hear_representations(self) -> None:
         close_at = self._efficiency.representations_close_at
         assert close_at is not None
-        await self._wait_until(lambda: close_at, {Action.MAKE_REPRESENTATIONS})
+        await self._wait_until(lambda: close_at, MakeRepresentations)
         await self._put_to_panel(
             "representations_closed",
             "a panel decision is due",
@@ -227,11 +206,10 @@ class EfficiencyRetirementWorkflow(ExitTail):
             ],
         )
 
-    async def _on_action(self, item: Inbound) -> None:
-        if not isinstance(item.command, MakeRepresentations):
-            await super()._on_action(item)
+    async def _on_command(self, command: Command) -> None:
+        if not isinstance(command, MakeRepresentations):
+            await super()._on_command(command)
             return
-        command = item.command
         self._efficiency.representations.append(
             Representation(
                 text=command.representations,
@@ -257,9 +235,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
 
     async def _panel(self) -> None:
         while True:
-            item = await self._next_action({Action.PANEL_DECISION})
-            assert item is not None and isinstance(item.command, PanelDecide)
-            command = item.command
+            command = await self._wait_for(PanelDecide)
             self._efficiency.panel_decisions.append(
                 PanelDecision(
                     outcome=command.decision,
@@ -319,7 +295,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
             details=details | {"review_date": command.review_date.isoformat()},
             letter=LetterKind.PANEL_DECISION,
         )
-        await self._wait_until(lambda: review_at, set())
+        await self._wait_until(lambda: review_at)
         await self._put_to_panel("deferral_review_due", "a deferred case is due for review")
 
     # -- at any point before the panel confirms: voluntary exit instead, or a halt -------------
@@ -377,8 +353,6 @@ class EfficiencyRetirementWorkflow(ExitTail):
 
     def _validate(self, action: Action, command: Command, *, queued: bool) -> None:
         super()._validate(action, command, queued=queued)
-        if isinstance(command, Decide | PanelDecide):
-            self._check_executive(command.actor)
         if isinstance(command, PanelDecide) and command.decision is PanelOutcome.DEFER:
             if command.review_date is None or command.review_date <= self._today():
                 raise refuse(Refusal.INVALID_INPUT, "a deferral needs a review_date in the future")
@@ -396,17 +370,3 @@ class EfficiencyRetirementWorkflow(ExitTail):
         # Efficiency cases took any item before they shared the checklist rules; one that
         # recorded a system item or a second tick replays as it ran.
         return workflow.patched("efficiency-checklist-rules")
-
-    def _check_executive(self, actor: Actor) -> None:
-        """Executives decide; four eyes: not the proposer, and the panel is not the decider."""
-        if actor.tier is not Tier.EXECUTIVE:
-            raise refuse(Refusal.FORBIDDEN, "an executive approver decides this case")
-        if actor.user_id == self._case.created_by.user_id:
-            raise refuse(Refusal.FORBIDDEN, "four eyes: you proposed this case")
-        if (
-            self._case.state is CaseState.PANEL_REVIEW
-            and actor.user_id == self._efficiency.decided_by
-        ):
-            raise refuse(
-                Refusal.FORBIDDEN, "four eyes: you decided to serve notice; the panel is another"
-            )

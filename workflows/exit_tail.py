@@ -6,6 +6,7 @@ they are the same case, so the steps live here once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,7 +31,6 @@ from workflows.case_workflow import (
     ACTIVITY_RETRY,
     ACTIVITY_TIMEOUT,
     CaseWorkflow,
-    Inbound,
     _Alarm,
     refuse,
 )
@@ -81,16 +81,19 @@ class ExitTail(CaseWorkflow):
         ]
 
     async def _wait_for_leaving_date(self) -> None:
-        await self._wait_until(
-            lambda: start_of_day(self._case.leaving_date), {Action.CHANGE_LEAVING_DATE}
-        )
+        def leaving_at() -> datetime:
+            # Set on acceptance, before this stage; a change while it waits moves, never clears it.
+            assert self._case.leaving_date is not None
+            return start_of_day(self._case.leaving_date)
+
+        await self._wait_until(leaving_at, ChangeLeavingDate)
         await self._record("leaving_date_reached", SYSTEM_ACTOR, CaseState.EXIT_PROCESSING)
 
     def _stage_alarms(self) -> list[_Alarm]:
         if self._case.state is not CaseState.LEAVING_SCHEDULED:
             return []
         return [
-            _Alarm(at, lambda p=period: self._remind_leaving(p))
+            _Alarm(at, functools.partial(self._remind_leaving, period))
             for period, at in self._leaving_reminders
         ]
 
@@ -107,9 +110,10 @@ class ExitTail(CaseWorkflow):
             ],
         )
 
-    async def _on_action(self, item: Inbound) -> None:
-        command = item.command
-        assert isinstance(command, ChangeLeavingDate)
+    async def _on_command(self, command: Command) -> None:
+        if not isinstance(command, ChangeLeavingDate):
+            await super()._on_command(command)
+            return
         previous = self._case.leaving_date
         self._set_leaving_date(command.leaving_date)
         if self._case.acceptance is not None:
@@ -160,9 +164,8 @@ class ExitTail(CaseWorkflow):
         if not opened_first:
             await self._open_checklist()
         while not self._checklist_done():
-            next_item = await self._next_action({Action.COMPLETE_CHECKLIST_ITEM})
-            assert next_item is not None and isinstance(next_item.command, CompleteChecklistItem)
-            await self._tick(next_item.command.item, next_item.command.actor)
+            tick = await self._wait_for(CompleteChecklistItem)
+            await self._tick(tick.item, tick.actor)
 
     async def _open_checklist(self) -> None:
         self._open_task(

@@ -1,4 +1,4 @@
-"""The voluntary-exit case, from application to completed exit (DESIGN.md, "Case lifecycle")."""
+"""The voluntary-exit case, from application to completed exit (docs/design.md, lifecycle)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.actions import tier_due
     from domain.approval import is_special_severance, required_tiers
     from domain.case import (
         Acceptance,
@@ -41,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
         calculate_legacy_calendar_days,
     )
     from domain.documents import LetterKind
-    from domain.eligibility import IneligibilityReason, assess_eligibility
+    from domain.eligibility import assess_eligibility
     from domain.errors import CalculationError
     from domain.letters import LetterFacts
     from domain.lifecycle import Action, CaseState
@@ -57,10 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.periods import add_period, subtract_period
     from domain.records import Notice, Recipient
 
-from workflows.case_workflow import (
-    Inbound,
-    refuse,
-)
+from workflows.case_workflow import refuse
 from workflows.exit_tail import AmountChange, ExitTail
 
 FINAL_DAY_AMOUNT = "final-day-amount"
@@ -104,31 +102,17 @@ class VoluntaryExitWorkflow(ExitTail):
     # -- 2. eligibility -----------------------------------------------------------------------
 
     async def _check_eligibility(self) -> None:
-        officer = await self._load_officer()
-        other_open_case = await self._has_other_open_case()
-        if officer is None:
-            reasons = [
-                IneligibilityReason(code="not_on_roster", detail="officer not on the roster")
-            ]
-        else:
-            reasons = assess_eligibility(
+        await self._check_entry(
+            "eligibility_checked",
+            lambda officer, other_open_case: assess_eligibility(
                 officer,
                 applied_on=self._today(),
                 leaving_date=self._case.application.leaving_date,
                 policy=self._policy,
                 has_other_open_case=other_open_case,
                 pensionable=self._pensionable_service(),
-            )
-        if reasons:
-            self._case.ineligibility = reasons
-            await self._close(
-                CaseState.INELIGIBLE,
-                "eligibility_checked",
-                SYSTEM_ACTOR,
-                reason="; ".join(r.detail for r in reasons),
-                details={"reasons": [r.code for r in reasons]},
-                letter=LetterKind.INELIGIBLE,
-            )
+            ),
+        )
         self._open_hr_review_task()
         await self._record(
             "eligibility_checked",
@@ -149,9 +133,7 @@ class VoluntaryExitWorkflow(ExitTail):
 
     async def _hr_review(self) -> None:
         while True:
-            item = await self._next_action({Action.REVIEW})
-            assert item is not None and isinstance(item.command, Review)
-            review = item.command
+            review = await self._wait_for(Review)
             if review.decision is ReviewDecision.REJECT:
                 await self._close(
                     CaseState.REJECTED,
@@ -190,15 +172,14 @@ class VoluntaryExitWorkflow(ExitTail):
             ],
             letter=LetterKind.INFORMATION_REQUESTED,
         )
-        item = await self._next_action({Action.PROVIDE_INFO})
-        assert item is not None and isinstance(item.command, ProvideInfo)
+        info = await self._wait_for(ProvideInfo)
         request = self._case.info_requests[-1]
-        request.answer = item.command.note
-        request.answered_by = item.command.actor.user_id
+        request.answer = info.note
+        request.answered_by = info.actor.user_id
         request.answered_at = self._now()
         self._close_tasks()
         self._open_hr_review_task()
-        await self._record(Action.PROVIDE_INFO.value, item.command.actor, CaseState.HR_REVIEW)
+        await self._record(Action.PROVIDE_INFO.value, info.actor, CaseState.HR_REVIEW)
 
     async def _calculate_compensation(self, review: Review) -> None:
         """Calculated from the roster as it stands now, on the leaving date applied for."""
@@ -212,7 +193,6 @@ class VoluntaryExitWorkflow(ExitTail):
                 reason="officer no longer on the roster",
                 letter=LetterKind.INELIGIBLE,
             )
-        assert officer is not None
         calculation = self._calculate(officer, on)
         self._check_amount(calculation)
         if not calculation.payable:
@@ -270,13 +250,9 @@ class VoluntaryExitWorkflow(ExitTail):
         self._case.approvals = []
         self._open_tier_task()
 
-    def _tier_due(self) -> Tier | None:
-        approved = {d.tier for d in self._case.approvals if d.approved}
-        return next((t for t in self._case.required_tiers if t not in approved), None)
-
     def _open_tier_task(self) -> None:
         self._close_tasks()
-        tier = self._tier_due()
+        tier = tier_due(self._case)
         if tier is not None:
             self._open_task(
                 Task(
@@ -289,19 +265,15 @@ class VoluntaryExitWorkflow(ExitTail):
             )
 
     def _tier_notice(self) -> Notice:
-        tier = self._tier_due()
+        tier = tier_due(self._case)
         return self._notice(
             Recipient(role=Role.APPROVER, tier=tier), "approval_due", f"{tier} approval needed"
         )
 
-    async def _approval(self) -> Inbound:
+    async def _approval(self) -> Approve:
         """Tier by tier; returns the final approval, which makes the offer."""
         while True:
-            item = await self._next_action(
-                {Action.APPROVE, Action.REJECT, Action.ADJUST_COMPENSATION}
-            )
-            assert item is not None
-            command = item.command
+            command = await self._wait_for(Approve, Reject, AdjustCompensation)
             if isinstance(command, Reject):
                 self._decide(command.actor, approved=False, reason=command.reason)
                 await self._close(
@@ -314,10 +286,9 @@ class VoluntaryExitWorkflow(ExitTail):
             elif isinstance(command, AdjustCompensation):
                 await self._adjust(command)
             else:
-                assert isinstance(command, Approve)
                 tier = self._decide(command.actor, approved=True, reason=command.reason)
-                if self._tier_due() is None:
-                    return item
+                if tier_due(self._case) is None:
+                    return command
                 self._open_tier_task()
                 await self._record(
                     Action.APPROVE.value,
@@ -359,9 +330,8 @@ class VoluntaryExitWorkflow(ExitTail):
 
     # -- 6. offer ------------------------------------------------------------------------------
 
-    async def _make_offer(self, final_approval: Inbound) -> None:
-        approve = final_approval.command
-        assert isinstance(approve, Approve) and approve.actor.tier is not None
+    async def _make_offer(self, approve: Approve) -> None:
+        assert approve.actor.tier is not None
         amount, calculation = self._case.amount, self._case.calculation
         assert amount is not None and calculation is not None
         made_at = self._now()
@@ -406,21 +376,17 @@ class VoluntaryExitWorkflow(ExitTail):
             ),
         )
         offer = self._case.offer
-        item = await self._next_action(
-            {Action.ACCEPT_OFFER, Action.DECLINE_OFFER}, until=lambda: offer.lapses_at
-        )
-        if item is None:
+        response = await self._wait_for(AcceptOffer, DeclineOffer, until=lambda: offer.lapses_at)
+        if response is None:
             await self._close(CaseState.OFFER_LAPSED, "offer_lapsed", SYSTEM_ACTOR)
-        assert item is not None
-        if isinstance(item.command, DeclineOffer):
+        if isinstance(response, DeclineOffer):
             await self._close(
                 CaseState.OFFER_DECLINED,
                 Action.DECLINE_OFFER.value,
-                item.command.actor,
-                reason=item.command.reason,
+                response.actor,
+                reason=response.reason,
             )
-        assert isinstance(item.command, AcceptOffer)
-        await self._accept_offer(item.command)
+        await self._accept_offer(response)
 
     def _leaving_window(self, accepted_on: date) -> LeavingWindow | None:
         """The leaving dates open to an officer accepting on ``accepted_on``, for the letter;
@@ -523,14 +489,14 @@ class VoluntaryExitWorkflow(ExitTail):
             "calculation": new.model_dump(mode="json"),
             "required_tiers": [t.value for t in self._case.required_tiers],
         }
-        if self._tier_due() is None:
+        if tier_due(self._case) is None:
             return AmountChange(details=details)
         return self._approval_change(details)
 
     def _approval_change(self, details: dict[str, Any]) -> AmountChange:
         """Back to the first tier that has not approved the amount now on the table."""
         self._open_tier_task()
-        due = self._tier_due()
+        due = tier_due(self._case)
         assert due is not None
         return AmountChange(
             details={**details, "approval_needed": due.value},
@@ -547,9 +513,8 @@ class VoluntaryExitWorkflow(ExitTail):
 
     async def _approve_again(self, back_to: CaseState) -> None:
         """The leaving-date timer waits here: nothing is paid on an amount not approved."""
-        final_approval = await self._approval()
-        approve = final_approval.command
-        assert isinstance(approve, Approve) and approve.actor.tier is not None
+        approve = await self._approval()
+        assert approve.actor.tier is not None
         amount = self._case.amount
         assert amount is not None
         self._close_tasks()
@@ -571,7 +536,7 @@ class VoluntaryExitWorkflow(ExitTail):
     async def _cooling_off(self) -> None:
         acceptance = self._case.acceptance
         assert acceptance is not None
-        await self._wait_until(lambda: acceptance.cooling_off_ends_at, {Action.CHANGE_LEAVING_DATE})
+        await self._wait_until(lambda: acceptance.cooling_off_ends_at, ChangeLeavingDate)
         await self._record("cooling_off_ended", SYSTEM_ACTOR, CaseState.LEAVING_SCHEDULED)
 
     # -- 8. leaving scheduled and 9. exit processing: the shared exit tail --------------------
@@ -597,8 +562,6 @@ class VoluntaryExitWorkflow(ExitTail):
         if isinstance(command, Review):
             if command.decision is not ReviewDecision.PROCEED and not command.reason:
                 raise refuse(Refusal.INVALID_INPUT, f"'{command.decision.value}' needs a reason")
-        elif isinstance(command, Approve | Reject):
-            self._check_approver(command.actor)
         elif isinstance(command, AcceptOffer):
             assert self._case.offer is not None
             self._check_letter(command.letter_sha256)
@@ -641,26 +604,6 @@ class VoluntaryExitWorkflow(ExitTail):
         problem = leaving_date_problem(leaving_date, accepted_on, self._policy)
         if problem:
             raise refuse(Refusal.INVALID_INPUT, problem)
-
-    def _check_approver(self, actor: Actor) -> None:
-        """The tier now due, and four eyes: nobody approves work they had a hand in."""
-        due = self._tier_due()
-        if actor.tier is not due:
-            raise refuse(
-                Refusal.FORBIDDEN,
-                f"the {due.value if due else 'no'} tier is due on this case, not {actor.tier}",
-            )
-        case = self._case
-        involvement = [
-            (case.created_by.user_id, "created"),
-            (case.reviewed_by, "reviewed"),
-            (case.calculated_by, "calculated the compensation for"),
-            (case.adjustment.by if case.adjustment else None, "adjusted"),
-            *((d.user_id, "approved an earlier tier of") for d in case.approvals),
-        ]
-        deeds = list(dict.fromkeys(deed for who, deed in involvement if who == actor.user_id))
-        if deeds:
-            raise refuse(Refusal.FORBIDDEN, f"four eyes: you {' and '.join(deeds)} this case")
 
 
 def _iso(day: date | None) -> str | None:

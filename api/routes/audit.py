@@ -32,7 +32,7 @@ class AuditCursor(BaseModel):
     seq: int = Field(ge=0)
 
 
-Cursor = cursor_query(AuditCursor)
+Cursor = Annotated[str | None, cursor_query(AuditCursor)]
 
 
 @router.get(

@@ -34,7 +34,6 @@ from api.access import ALLOW, ALLOW_ACTION, VisibleCase, any_case_creator, case_
 from api.auth import Principal
 from api.authz import (
     Operation,
-    actions_for,
     create_operation,
     officer_scope,
     on_behalf_of,
@@ -46,6 +45,7 @@ from api.idempotency import IdempotencyKey, run_once
 from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
 from api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
+from domain.actions import actions_open_to
 from domain.bounds import NEW_INPUT
 from domain.case import Application, CaseView, case_id_from
 from domain.commands import COMMANDS, Refusal, ReviewDecision
@@ -55,18 +55,18 @@ from domain.officer import Rank
 from service.cases import (
     CaseNotFound,
     CommandRefused,
-    KindNotAvailable,
     OpenCaseExists,
     UnknownOfficer,
     act,
     open_case,
 )
+from service.kinds import KindNotAvailable
 from store import case_queries
 from store.case_queries import CaseCursor, CaseSummary
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
-Cursor = cursor_query(CaseCursor)
+Cursor = Annotated[str | None, cursor_query(CaseCursor)]
 
 _CREATE_SCOPE = "POST /v1/cases"
 
@@ -78,13 +78,14 @@ class CaseResource(CaseView):
     """The case as the caller may see it, and what the caller may do to it now."""
 
     allowed_actions: list[Action] = Field(
-        description="Actions this caller may take now: the state's, narrowed by role and tier."
+        description="Actions this caller may take now: the state's, narrowed by role, own case, "
+        "the tier due and four eyes (the rule the workflow refuses by)."
     )
 
 
 def to_resource(view: CaseView, user: Principal) -> CaseResource:
     return CaseResource.model_validate(
-        {**view.model_dump(), "allowed_actions": actions_for(user, view)}
+        {**view.model_dump(), "allowed_actions": actions_open_to(view, user)}
     )
 
 
@@ -470,20 +471,21 @@ async def _act(
         )
     except ValidationError as error:
         errors = validation_errors({**e, "loc": ("body", *e["loc"])} for e in error.errors())
-        fields = ", ".join(dict.fromkeys(e.field for e in errors))
-        raise ProblemError(422, f"invalid input in: {fields}", errors=errors) from None
+        names = ", ".join(dict.fromkeys(e.field for e in errors))
+        raise ProblemError(422, f"invalid input in: {names}", errors=errors) from None
     try:
         async with asyncio.timeout(ACTION_TIMEOUT_SECONDS):
             updated = await act(client, pool, view.case_id, action, command)
     except CommandRefused as refused:
         current = refused.current_version
+        extensions: dict[str, Any] = {"current_version": current} if current is not None else {}
         raise ProblemError(
             _REFUSAL_STATUS[refused.refusal],
             refused.detail,
             kind=_REFUSAL_KIND[refused.refusal],
             title=_REFUSAL_TITLE[refused.refusal],
             headers={"ETag": etag(current)} if current is not None else None,
-            **({"current_version": current} if current is not None else {}),
+            **extensions,
         ) from None
     except CaseNotFound:
         raise case_not_found() from None
@@ -512,19 +514,22 @@ def _action_route(action: Action) -> None:
             client: Temporal,
             response: Response,
             if_match: IfMatch = None,
+            # FastAPI reads the body's model, picked per action at run time, from here; mypy
+            # takes an annotation for a static type.
             body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
         ) -> CaseResource:
             return await _act(action, body, if_match, user, view, pool, client, response)
 
     else:
-
+        # The variants differ in whether the body is required, which mypy does not allow
+        # conditional definitions of one function to do.
         async def endpoint(  # type: ignore[misc]
             user: Annotated[Principal, allow],
             view: VisibleCase,
             pool: Pool,
             client: Temporal,
             response: Response,
-            body: Annotated[model, Body()],  # type: ignore[valid-type]
+            body: Annotated[model, Body()],  # type: ignore[valid-type]  # as above
             if_match: IfMatch = None,
         ) -> CaseResource:
             return await _act(action, body, if_match, user, view, pool, client, response)

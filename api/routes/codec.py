@@ -14,12 +14,13 @@ namespace (``X-Namespace``) and the payloads, so the case comes from each payloa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from google.protobuf import json_format
 from pydantic import BaseModel
-from temporalio.api.common.v1 import Payloads
+from temporalio.api.common.v1 import Payload, Payloads
 
 from api.access import allow
 from api.auth import Principal
@@ -46,7 +47,8 @@ def _codec(request: Request) -> EncryptionCodec:
     state = request.app.state
     if getattr(state, "codec", None) is None:
         state.codec = EncryptionCodec.from_keyring(payload_keyring(state.settings))
-    return state.codec
+    codec: EncryptionCodec = state.codec
+    return codec
 
 
 def _parse(body: CodecBody) -> Payloads:
@@ -56,7 +58,7 @@ def _parse(body: CodecBody) -> Payloads:
         raise ProblemError(422, "the payloads are not Temporal payloads in JSON") from None
 
 
-def _render(payloads: list) -> dict[str, Any]:
+def _render(payloads: Sequence[Payload]) -> dict[str, Any]:
     return json_format.MessageToDict(Payloads(payloads=payloads))
 
 

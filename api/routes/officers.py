@@ -44,9 +44,9 @@ class ImportSummary(BaseModel):
     "/import",
     response_model=ImportSummary,
     summary="Import the officer roster",
-    description="Loads the roster CSV (header as in API.md; optional columns sex, ethnicity, "
-    "disability, and pensionable_service_days with service_as_of from the pension records, "
-    "both or neither). All rows or none: any bad row "
+    description="Loads the roster CSV (header as in docs/input-rules.md; optional columns sex, "
+    "ethnicity, disability, and pensionable_service_days with service_as_of from the pension "
+    "records, both or neither). All rows or none: any bad row "
     "fails the whole import with each bad row named by line and field. An officer id that "
     "exists is updated.",
     openapi_extra={

@@ -17,7 +17,7 @@ from store.case_queries import TaskCursor, TaskItem
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
-Cursor = cursor_query(TaskCursor)
+Cursor = Annotated[str | None, cursor_query(TaskCursor)]
 
 
 @router.get(

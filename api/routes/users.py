@@ -38,7 +38,7 @@ from store.users import User, UserCursor, UserExists
 
 log = structlog.get_logger(__name__)
 
-Cursor = cursor_query(UserCursor)
+Cursor = Annotated[str | None, cursor_query(UserCursor)]
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 

@@ -3,7 +3,7 @@
 # (docker-compose.yml mounts this directory at /docker-entrypoint-initdb.d). For a data
 # directory made before, run the same statements by hand once.
 #
-# The two logins of README "Append-only, in the database itself": the owner runs migrations
+# The two logins of docs/audit.md "Production: two logins": the owner runs migrations
 # and owns the tables; the service login (API, worker) is a NOINHERIT member of exitcases_app,
 # so it has no rights until the pool sets that role, and even then none to change the audit
 # log or disable its triggers.

@@ -1,6 +1,6 @@
 -- The audit log is append-only in the database itself, and tamper-evident: each event carries
 -- the SHA-256 of its canonical form chained to the previous event of the same case
--- (store/audit.py and the README's "Audit trail" say exactly how to recompute it).
+-- (store/audit.py and docs/audit.md say exactly how to recompute it).
 ALTER TABLE audit_events
     ADD COLUMN prev_hash text,
     ADD COLUMN hash text NOT NULL;

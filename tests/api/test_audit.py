@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from store.audit import UNKNOWN_CASE, record_access
-from tests.api.conftest import Api, NewOfficer
+from tests.helpers.api import Api, NewOfficer
 
 
 async def test_case_audit_oldest_first_with_who_and_why(api: Api, new_officer: NewOfficer) -> None:

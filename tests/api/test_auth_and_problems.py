@@ -8,7 +8,7 @@ from api.auth import DatabaseTokenVerifier, Principal, build_verifier
 from config.settings import Settings
 from domain.people import Role, Tier
 from store.users import revoke_user
-from tests.api.conftest import Api, Stack, add_user
+from tests.helpers.api import Api, Stack, add_user
 
 PROBLEM = "application/problem+json"
 

@@ -20,7 +20,8 @@ from domain.people import Role, Tier
 from domain.policy import load_bundled_policy
 from store.officers import upsert_officers
 from store.policies import add_policy
-from tests.api.conftest import Stack, User, add_user, if_match, officer_record
+from tests.helpers.api import STAFF, Stack, User, add_user, if_match
+from tests.helpers.officers import officer as officer_record
 
 ROLES = [
     "officer",
@@ -263,15 +264,8 @@ class World:
 
 @pytest.fixture
 def world_staff() -> dict[str, tuple[Role, Tier | None]]:
-    return {
-        "caseworker": (Role.CASEWORKER, None),
-        "hr_manager": (Role.HR_MANAGER, None),
-        "approver_hr": (Role.APPROVER, Tier.HR),
-        "approver_finance": (Role.APPROVER, Tier.FINANCE),
-        "approver_executive": (Role.APPROVER, Tier.EXECUTIVE),
-        "auditor": (Role.AUDITOR, None),
-        "admin": (Role.ADMIN, None),
-    }
+    # One user for each role and tier.
+    return {k: v for k, v in STAFF.items() if k != "caseworker2"}
 
 
 def _csv(officer_id: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.clock import LONDON
-from tests.api.conftest import Api, NewOfficer, if_match
+from tests.helpers.api import Api, NewOfficer, if_match
 
 PROBLEM = "application/problem+json"
 

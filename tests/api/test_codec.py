@@ -13,8 +13,8 @@ from temporalio.api.enums.v1 import EventType
 
 from api.app import create_app
 from config.settings import Settings
-from tests.api.conftest import Api, NewOfficer
-from tests.conftest import TEST_KEYRING
+from tests.helpers.api import Api, NewOfficer
+from tests.helpers.temporal import TEST_KEYRING
 
 
 async def test_staff_decode_a_case_payload_and_others_are_refused(

@@ -8,8 +8,8 @@ import secrets
 from typing import Any
 
 from domain.letters import default_templates
-from tests.api.conftest import Api, NewOfficer, User
-from tests.letters import pdf_text
+from tests.helpers.api import Api, NewOfficer, User
+from tests.helpers.letters import pdf_text
 
 
 async def _letters(api: Api, case_id: str, as_: User | str) -> list[dict[str, Any]]:

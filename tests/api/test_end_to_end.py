@@ -19,8 +19,8 @@ import pytest
 
 from domain.clock import local_date
 from domain.people import Role, Tier
-from tests.api.conftest import Stack, add_user
-from tests.api.live import live_server
+from tests.helpers.api import Stack, add_user
+from tests.helpers.live import live_server
 
 DEMO_POLICY = Path(__file__).parents[2] / "domain" / "policies" / "demo.json"
 

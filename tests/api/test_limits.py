@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from api.limits import BodyLimitMiddleware, FailedAuthBrake
 from api.problems import ProblemError
 from config.settings import Settings
-from tests.api.conftest import Api, Stack
-from tests.api.live import live_server
+from tests.helpers.api import Api, Stack
+from tests.helpers.live import live_server
 
 
 def small_app(limit: int) -> tuple[FastAPI, list[int]]:
@@ -102,6 +102,7 @@ async def _guess(base_url: str, forwarded_for: str, times: int) -> list[int]:
         return [(await http.get("/v1/cases")).status_code for _ in range(times)]
 
 
+@pytest.mark.slow
 async def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(stack: Stack) -> None:
     """The real server: uvicorn with the options ``exitcases api`` gives it."""
     async with live_server(stack) as base_url:

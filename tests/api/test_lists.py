@@ -12,7 +12,8 @@ from domain.people import Role, Tier
 from domain.policy import Deadline, ServiceLevel
 from store.officers import upsert_officers
 from store.policies import add_policy
-from tests.api.conftest import API_POLICY, Api, NewOfficer, Stack, add_user, officer_record
+from tests.helpers.api import API_POLICY, Api, NewOfficer, Stack, add_user
+from tests.helpers.officers import officer as officer_record
 
 
 async def _pages(client: httpx.AsyncClient, path: str, **params: Any) -> list[list[dict]]:

@@ -10,10 +10,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr, ValidationError
 
+from api.app import create_app
 from api.metrics import count_cases
 from config.settings import Settings
 from domain.lifecycle import CALCULATION_FAILED
-from tests.api.conftest import Api, NewOfficer, make_app
+from tests.helpers.api import Api, NewOfficer
 
 METRICS_TOKEN = "metrics-test-token-0123456789abcdef"
 
@@ -29,7 +30,7 @@ def _samples(text: str) -> dict[tuple[str, frozenset], float]:
 def _with_metrics_token(api: Api) -> Api:
     """The same pool, Temporal and users, in an app configured with a metrics token."""
     settings = api.stack.settings.model_copy(update={"metrics_token": SecretStr(METRICS_TOKEN)})
-    app = make_app(api.stack.pool, api.stack.client, settings)
+    app = create_app(settings, pool=api.stack.pool, temporal=api.stack.client)
     return Api(dataclasses.replace(api.stack, app=app, settings=settings), api.staff)
 
 

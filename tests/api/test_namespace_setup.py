@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 import subprocess
 from collections.abc import AsyncIterator
@@ -32,9 +31,14 @@ from service.namespace import NamespaceNotReady, check_namespace
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.users import create_user
-from tests.api.conftest import API_POLICY
-from tests.api.live import serve_app
-from tests.conftest import BIN, TEST_KEYRING, officer
+from tests.helpers.api import API_POLICY
+from tests.helpers.live import serve_app
+from tests.helpers.officers import officer
+from tests.helpers.processes import BIN, run_cli, settings_free_environ
+from tests.helpers.temporal import TEST_KEYRING
+
+# Every test here starts a Temporal dev server, the API under uvicorn, or `exitcases`.
+pytestmark = pytest.mark.slow
 
 NAMES = [key.name for key in ALL]
 FIX = "`exitcases temporal setup`"
@@ -55,22 +59,13 @@ def address(env: WorkflowEnvironment) -> str:
 def exitcases(
     env: WorkflowEnvironment, namespace: str, *args: str, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("EXITCASES_")}
-    return subprocess.run(
-        [str(BIN / "exitcases"), *args],
-        env=clean
-        | {
-            "EXITCASES_TEMPORAL_ADDRESS": address(env),
-            "EXITCASES_TEMPORAL_NAMESPACE": namespace,
-            "EXITCASES_PAYLOAD_KEYS": TEST_KEYRING,
-            "EXITCASES_LOG_FORMAT": "json",
-        }
-        | extra,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    settings = {
+        "EXITCASES_TEMPORAL_ADDRESS": address(env),
+        "EXITCASES_TEMPORAL_NAMESPACE": namespace,
+        "EXITCASES_PAYLOAD_KEYS": TEST_KEYRING,
+        "EXITCASES_LOG_FORMAT": "json",
+    }
+    return run_cli(*args, env=settings_free_environ() | settings | extra, timeout=120)
 
 
 async def bare_namespace(env: WorkflowEnvironment) -> str:
@@ -137,14 +132,8 @@ async def test_setup_adds_only_what_an_existing_namespace_lacks(
 
 
 def test_setup_without_a_server_says_what_to_configure(tmp_path: Path) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("EXITCASES_")}
-    result = subprocess.run(
-        [str(BIN / "exitcases"), "temporal", "setup"],
-        env=clean | {"EXITCASES_DATA_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_cli(
+        "temporal", "setup", env=settings_free_environ() | {"EXITCASES_DATA_DIR": str(tmp_path)}
     )
     assert result.returncode == 2
     assert "EXITCASES_TEMPORAL_ADDRESS" in result.stderr and "Traceback" not in result.stderr
@@ -226,7 +215,6 @@ async def test_readyz_when_the_namespace_does_not_exist(
     )
 
 
-@pytest.mark.slow
 async def test_the_worker_refuses_to_start_on_a_namespace_not_set_up(
     bare_server: WorkflowEnvironment, database_url: str
 ) -> None:

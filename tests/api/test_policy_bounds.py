@@ -17,8 +17,9 @@ from api.metrics import count_cases
 from domain.people import Role
 from domain.policy import load_bundled_policy
 from store.officers import upsert_officers
-from tests.api.conftest import Api, Stack, add_user, officer_record
 from tests.api.test_reference_data import REGULATION
+from tests.helpers.api import Api, Stack, add_user
+from tests.helpers.officers import officer as officer_record
 
 DEMO = load_bundled_policy("demo").model_dump(mode="json")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.conftest import Api, NewOfficer
+from tests.helpers.api import Api, NewOfficer
 
 PROBLEM = "application/problem+json"
 

@@ -6,7 +6,7 @@ import uuid
 
 from domain.people import Role
 from domain.policy import load_bundled_policy
-from tests.api.conftest import Api, Stack, add_user
+from tests.helpers.api import Api, Stack, add_user
 
 HEADER = (
     "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,"

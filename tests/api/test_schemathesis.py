@@ -31,8 +31,9 @@ from schemathesis.checks import (
 from domain.people import Role, Tier
 from store.officers import upsert_officers
 from store.policies import add_policy
-from tests.api.conftest import API_POLICY, Stack, add_user, officer_record
-from tests.api.live import live_server
+from tests.helpers.api import API_POLICY, Stack, add_user
+from tests.helpers.live import live_server
+from tests.helpers.officers import officer as officer_record
 
 CHECKS = [
     not_a_server_error,

@@ -19,7 +19,7 @@ from config.codec import CASE_ID
 from config.settings import Settings
 from domain.people import Role
 from store.users import revoke_user
-from tests.api.conftest import Api, NewOfficer, Stack, add_user, make_app
+from tests.helpers.api import Api, NewOfficer, Stack, add_user
 
 UI = "http://127.0.0.1:8233"
 
@@ -228,7 +228,7 @@ async def test_behind_a_tls_proxy_the_public_url_decides_origin_and_secure(
     """The proxy speaks plain HTTP to the API and may rewrite Host: EXITCASES_PUBLIC_URL says
     what browsers see."""
     settings = stack.settings.model_copy(update={"public_url": "https://api.hr.example:443/"})
-    app = make_app(stack.pool, stack.client, settings)
+    app = create_app(settings, pool=stack.pool, temporal=stack.client)
     admin = await add_user(stack.pool, "Proxied admin", Role.ADMIN)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://internal:8000") as http:

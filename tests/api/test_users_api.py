@@ -9,8 +9,8 @@ import pytest
 
 from domain.people import Role
 from store.users import list_users, token_hash
-from tests.api.conftest import Api, NewOfficer, Stack, add_user
 from tests.api.test_lists import _pages
+from tests.helpers.api import Api, NewOfficer, Stack, add_user
 
 HAL = {"name": "Hal HR", "role": "approver", "tier": "hr"}
 ROUTES = [

@@ -14,7 +14,7 @@ from api.v1 import install_api
 from domain.bounds import NEW_INPUT
 from domain.commands import AdjustCompensation
 from domain.lifecycle import Action
-from tests.api.conftest import Api, NewOfficer, if_match
+from tests.helpers.api import Api, NewOfficer, if_match
 
 
 def _fields(problem: dict[str, Any]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from domain.people import Actor, Role
 from domain.policy import load_bundled_policy
 from domain.records import AuditEntry, CaseEvent
 from store.cases import apply_event
-from tests.api.conftest import Api, NewOfficer
+from tests.helpers.api import Api, NewOfficer
 
 
 async def test_the_timeline_merges_audit_events_with_temporal_history(

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import os
-import re
 import secrets
 import subprocess
 import sys
@@ -34,8 +33,8 @@ from store import audit
 from store.cases import apply_event
 from store.migrate import migrate_url
 from store.pool import create_pool
-from store.scratch import scratch_database
-from tests.conftest import BIN
+from tests.helpers.databases import scratch_database
+from tests.helpers.processes import run_cli
 
 CASEWORKER = Actor(user_id="u_cw", role=Role.CASEWORKER)
 STATES = [CaseState.SUBMITTED, CaseState.HR_REVIEW, CaseState.APPROVAL, CaseState.OFFER_MADE]
@@ -269,17 +268,10 @@ async def test_an_inserted_event_is_found(own_database: str, app_pool) -> None:
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"EXITCASES_DATABASE_URL": url}
-    return subprocess.run(
-        [str(BIN / "exitcases"), "audit", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli("audit", *args, env=os.environ | {"EXITCASES_DATABASE_URL": url})
 
 
+@pytest.mark.slow
 async def test_the_command_line_verifies_and_names_the_first_broken_event(
     own_database: str, app_pool
 ) -> None:
@@ -298,6 +290,7 @@ async def test_the_command_line_verifies_and_names_the_first_broken_event(
     assert f"case {case_id} event seq 2: hash mismatch" in broken.stdout
 
 
+@pytest.mark.slow
 async def test_export_streams_jsonl_and_csv_over_a_time_range(own_database: str, app_pool) -> None:
     before = datetime.now(UTC)
     case_id = await record_case(app_pool, events=3)
@@ -484,31 +477,22 @@ async def test_open_or_recent_cases_are_not_redacted(app_pool: asyncpg.Pool) -> 
     )
 
 
-def _documented_verifier() -> str:
-    """The auditor's stand-alone checker, as the documentation prints it."""
-    root = Path(__file__).resolve().parents[2]
-    for document in (root / "docs" / "audit.md", root / "README.md"):
-        if document.exists():
-            found = re.search(r"```python\n(# audit-verify\.py.*?)```", document.read_text(), re.S)
-            if found:
-                return found.group(1)
-    raise AssertionError("the documented audit-verify.py snippet is missing")
+# The auditor's stand-alone checker (docs/audit.md), run as an auditor would run it.
+VERIFY_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "audit-verify.py"
 
 
-def _python(script: Path, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(script)], input=stdin, capture_output=True, text=True, check=False
-    )
+def _verify_script(stdin: str) -> subprocess.CompletedProcess[str]:
+    script = [sys.executable, str(VERIFY_SCRIPT)]
+    return subprocess.run(script, input=stdin, capture_output=True, text=True, check=False)
 
 
-async def test_the_documented_snippet_rechecks_an_export_on_its_own(
-    own_database: str, app_pool: asyncpg.Pool, tmp_path: Path
+@pytest.mark.slow
+async def test_the_stand_alone_script_rechecks_an_export_on_its_own(
+    own_database: str, app_pool: asyncpg.Pool
 ) -> None:
-    script = tmp_path / "audit-verify.py"
-    script.write_text(_documented_verifier())
     case_id = await record_case(app_pool)
     exported = _cli(own_database, "export").stdout
-    clean = _python(script, exported)
+    clean = _verify_script(exported)
     assert clean.returncode == 0 and " 0 broken" in clean.stdout, clean.stdout + clean.stderr
     await _tamper(
         own_database,
@@ -517,7 +501,7 @@ async def test_the_documented_snippet_rechecks_an_export_on_its_own(
             (case_id,),
         ),
     )
-    tampered = _python(script, _cli(own_database, "export").stdout)
+    tampered = _verify_script(_cli(own_database, "export").stdout)
     assert tampered.returncode == 1
     assert f"case {case_id} event seq 2: hash mismatch" in tampered.stdout
 
@@ -576,6 +560,7 @@ async def test_redaction_reaches_questions_assessments_and_representations(
     assert (await audit.verify(app_pool, case_id)).clean
 
 
+@pytest.mark.slow
 async def test_the_command_line_redacts_and_exports_the_access_log(
     own_database: str, app_pool: asyncpg.Pool
 ) -> None:
@@ -635,6 +620,7 @@ async def test_the_documented_production_logins_cannot_touch_the_log(
         await admin.close()
 
 
+@pytest.mark.slow
 async def test_verifying_a_case_that_does_not_exist_is_an_error_naming_it(
     own_database: str, app_pool
 ) -> None:
@@ -644,6 +630,7 @@ async def test_verifying_a_case_that_does_not_exist_is_an_error_naming_it(
     assert "no case NO-SUCH-CASE" in missing.stderr and "clean" not in missing.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "option"),
     [
@@ -663,6 +650,7 @@ def test_a_bad_moment_names_the_option_and_the_expected_form(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_until_before_since_is_refused_before_reading_anything() -> None:
     for command in ("export", "access"):
         result = _cli(
@@ -677,6 +665,7 @@ def test_until_before_since_is_refused_before_reading_anything() -> None:
         assert result.stderr.strip() == "error: --until: until is before since"
 
 
+@pytest.mark.slow
 async def test_csv_cells_that_look_like_formulas_are_neutralised_and_jsonl_still_verifies(
     own_database: str, app_pool
 ) -> None:

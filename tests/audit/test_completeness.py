@@ -26,15 +26,11 @@ from activities.cases import CaseActivities
 from activities.letters import LetterActivities
 from activities.linking import CaseOpener
 from config.settings import Settings
-from domain.case import Application
-from domain.lifecycle import Action, CaseKind, CaseState
-from domain.people import Actor, Role
+from domain.lifecycle import Action, CaseState
 from domain.records import CaseEvent
-from service.cases import open_case
 from store import audit
 from store.audit import timestamp
-from store.officers import upsert_officers
-from tests.workflows.conftest import APPROVERS, CASEWORKER, POLICY, Case, officer
+from tests.helpers.cases import APPROVERS, CASEWORKER, Case, case_starter
 from worker import WORKFLOWS
 
 Transition = tuple[Any, ...]
@@ -141,22 +137,7 @@ async def flaky(
 
 
 async def _start(client: Client, pool: asyncpg.Pool, settings: Settings) -> Case:
-    subject = officer()
-    await upsert_officers(pool, [subject])
-    view = await open_case(
-        pool,
-        client,
-        settings,
-        officer_id=subject.officer_id,
-        kind=CaseKind.VOLUNTARY_EXIT,
-        application=Application(statement="«ready» — ok"),
-        actor=CASEWORKER,
-        policy=POLICY,
-    )
-    the_officer = Actor(
-        user_id=f"u_{subject.officer_id}", role=Role.OFFICER, officer_id=subject.officer_id
-    )
-    case = Case(client, pool, view.case_id, the_officer)
+    case = await case_starter(client, pool, settings)(statement="«ready» — ok")
     await case.wait_for(CaseState.HR_REVIEW)
     return case
 

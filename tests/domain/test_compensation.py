@@ -1,4 +1,4 @@
-"""The compensation arithmetic of DESIGN.md, worked by hand for each rule."""
+"""The compensation arithmetic of docs/design.md, worked by hand for each rule."""
 
 from __future__ import annotations
 

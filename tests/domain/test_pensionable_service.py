@@ -173,6 +173,7 @@ def test_efficiency_minimum_service_by_scheme(scheme: str, started: date, code: 
         parameters=RegulationParameters(),
         proposal=Proposal(critical_skills="c", performance="p", equality_impact_reference="EIA-1"),
         has_other_open_case=False,
+        days_per_service_year=POLICY.days_per_service_year,
     )
     assert [r.code for r in reasons] == ([code] if code else [])
     if code:
@@ -187,9 +188,32 @@ def test_efficiency_legacy_rule_keeps_the_one_minimum() -> None:
         parameters=RegulationParameters(),
         proposal=Proposal(critical_skills="c", performance="p", equality_impact_reference="E"),
         has_other_open_case=False,
+        days_per_service_year=POLICY.days_per_service_year,
         legacy_service_rule=True,
     )
     assert reasons == []
+
+
+@pytest.mark.parametrize(
+    ("days_per_service_year", "code"), [(365, None), (366, "insufficient_service")]
+)
+def test_efficiency_counts_service_years_as_the_policy_does(
+    days_per_service_year: int, code: str | None
+) -> None:
+    """One length of a service year for both kinds: the policy's. 10,950 recorded days are
+    10,950 / 365 = 30 years, the 1987 minimum; over a 366-day year they are 29.92."""
+    record = officer(started=date(1990, 1, 1), scheme="1987", born=date(1960, 1, 1)).model_copy(
+        update={"pensionable_service_days": 30 * 365, "service_as_of": ON}
+    )
+    reasons = assess_precondition(
+        record,
+        on=ON,
+        parameters=RegulationParameters(),
+        proposal=Proposal(critical_skills="c", performance="p", equality_impact_reference="E"),
+        has_other_open_case=False,
+        days_per_service_year=days_per_service_year,
+    )
+    assert [r.code for r in reasons] == ([code] if code else [])
 
 
 pays = st.decimals(min_value=Decimal("20000"), max_value=Decimal("250000"), places=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -33,13 +34,13 @@ def officer(**changes: object) -> Officer:
 
 
 def codes(o: Officer, **kwargs: object) -> list[str]:
-    arguments = {
+    arguments: dict[str, Any] = {
         "applied_on": TODAY,
         "leaving_date": None,
         "policy": POLICY,
         "has_other_open_case": False,
     } | kwargs
-    return [r.code for r in assess_eligibility(o, **arguments)]  # type: ignore[arg-type]
+    return [r.code for r in assess_eligibility(o, **arguments)]
 
 
 def test_an_eligible_officer_has_no_reasons() -> None:

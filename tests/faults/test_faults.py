@@ -24,7 +24,7 @@ from domain.people import Actor, Role, Tier
 from service.cases import act, open_case
 from store.officers import upsert_officers
 from store.pool import create_pool
-from tests.faults.conftest import FAST_POLICY, Rig, assert_recorded_exactly_once
+from tests.helpers.faults import FAST_POLICY, Rig, assert_recorded_exactly_once
 
 CASEWORKER = Actor(user_id="u_cw_faults", role=Role.CASEWORKER)
 HR_APPROVER = Actor(user_id="u_hr_faults", role=Role.APPROVER, tier=Tier.HR)

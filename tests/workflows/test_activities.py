@@ -19,8 +19,8 @@ from domain.lifecycle import CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
 from domain.records import AuditEntry, CaseEvent, ExitInstruction, Notice, Recipient
-from tests.conftest import free_port
-from tests.workflows.conftest import CASEWORKER
+from tests.helpers.cases import CASEWORKER
+from tests.helpers.processes import free_port
 
 
 def event(case_id: str, seq: int = 1) -> CaseEvent:
@@ -108,6 +108,7 @@ class _Inbox:
         return "250 OK"
 
 
+@pytest.mark.slow
 async def test_notifier_delivers_through_smtp_once(pool: asyncpg.Pool) -> None:
     # Earlier tests leave notices without addresses; deliver those first so this one stands alone.
     await Notifier(pool, Settings(smtp_host=None)).deliver_once()

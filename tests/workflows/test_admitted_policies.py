@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, get_args
 
 import asyncpg
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -34,8 +35,10 @@ from domain.people import Actor, Role
 from domain.policy import ApprovalThresholds, Deadline, PensionAge, SchemePolicy
 from service.cases import CommandRefused, act, open_case
 from store.officers import upsert_officers
-from tests.conftest import BIN, TEST_CONVERTER, officer
-from tests.workflows.conftest import APPROVERS, CASEWORKER
+from tests.helpers.cases import APPROVERS, CASEWORKER
+from tests.helpers.officers import officer
+from tests.helpers.processes import BIN
+from tests.helpers.temporal import TEST_CONVERTER
 from worker import build_worker
 
 Bound = Within | PeriodWithin
@@ -238,6 +241,8 @@ async def _run_case(
     return await closed()
 
 
+# A time-skipping server of its own for each example: a policy's timers must not skip others'.
+@pytest.mark.slow
 @settings(
     max_examples=15,
     deadline=None,

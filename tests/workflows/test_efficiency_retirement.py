@@ -23,15 +23,15 @@ from domain.regulation import Regulation, RegulationParameters
 from service.cases import KindNotAvailable
 from store.policies import add_policy
 from store.regulations import add_regulation
-from tests.workflows.conftest import (
+from tests.helpers.cases import (
     CASEWORKER,
     EXECUTIVE_APPROVER,
     HR_APPROVER,
     HR_MANAGER,
     POLICY,
     Case,
-    officer,
 )
+from tests.helpers.officers import officer
 from tests.workflows.test_voluntary_exit import refused, save_history
 
 PROPOSAL = Proposal(

@@ -17,7 +17,7 @@ from config.codec import (
     parse_keyring,
 )
 from domain.lifecycle import CaseState
-from tests.workflows.conftest import officer
+from tests.helpers.officers import officer
 
 
 async def test_raw_history_holds_no_name_birth_date_or_pay(start_case, time_skipping_env) -> None:

@@ -23,7 +23,7 @@ from domain.compensation import calculate
 from domain.lifecycle import Action, CaseState
 from domain.officer import Officer
 from domain.people import Tier
-from tests.workflows.conftest import (
+from tests.helpers.cases import (
     APPROVERS,
     CASEWORKER,
     EXECUTIVE_APPROVER,
@@ -31,8 +31,8 @@ from tests.workflows.conftest import (
     OTHER_CASEWORKER,
     POLICY,
     Case,
-    officer,
 )
+from tests.helpers.officers import officer
 from tests.workflows.test_voluntary_exit import (
     approve_all,
     refused,

@@ -25,9 +25,10 @@ from domain.letters import LetterRequest, day, default_templates
 from domain.lifecycle import Action, CaseState
 from store.letters import list_documents
 from store.officers import upsert_officers
-from tests.conftest import free_port
-from tests.letters import dark_share, pdf_text, stored
-from tests.workflows.conftest import CASEWORKER, EXECUTIVE_APPROVER, POLICY, Case, officer
+from tests.helpers.cases import CASEWORKER, EXECUTIVE_APPROVER, POLICY, Case
+from tests.helpers.letters import dark_share, pdf_text, stored
+from tests.helpers.officers import officer
+from tests.helpers.processes import free_port
 from tests.workflows.test_activities import _Inbox
 from tests.workflows.test_efficiency_retirement import PANEL, PROPOSAL, in_force, propose
 from tests.workflows.test_voluntary_exit import refused, save_history, to_offer
@@ -215,6 +216,7 @@ async def test_letters_are_append_only(pool: asyncpg.Pool) -> None:
         await pool.execute("UPDATE documents SET sha256 = repeat('0', 64)")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attached", [False, True])
 async def test_the_e_mail_links_to_the_letter_or_attaches_it(
     start_case, pool: asyncpg.Pool, attached: bool

@@ -16,14 +16,8 @@ from domain.lifecycle import CALCULATION_FAILED, Action, CaseKind, CaseState
 from domain.policy import SchemePolicy
 from store.case_queries import list_cases
 from store.policies import get_policy
-from tests.workflows.conftest import (
-    APPROVERS,
-    CASEWORKER,
-    EXECUTIVE_APPROVER,
-    HR_MANAGER,
-    POLICY,
-    officer,
-)
+from tests.helpers.cases import APPROVERS, CASEWORKER, EXECUTIVE_APPROVER, HR_MANAGER, POLICY
+from tests.helpers.officers import officer
 from tests.workflows.test_efficiency_retirement import ADMIN, LONG_SERVING, PROPOSAL, on
 from tests.workflows.test_voluntary_exit import refused
 

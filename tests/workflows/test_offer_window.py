@@ -11,7 +11,8 @@ from domain.clock import local_date
 from domain.compensation import calculate
 from domain.lifecycle import Action, CaseState
 from domain.notice import leaving_date_problem
-from tests.workflows.conftest import POLICY, officer
+from tests.helpers.cases import POLICY
+from tests.helpers.officers import officer
 from tests.workflows.test_voluntary_exit import approve_all, save_history, to_approval
 
 

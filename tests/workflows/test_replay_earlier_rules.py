@@ -8,7 +8,7 @@ inbox, or in the lifecycle) without ``workflow.patched`` makes the replay fail h
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from decimal import Decimal
 
@@ -29,8 +29,9 @@ from domain.money import MAX_AMOUNT
 from domain.officer import PensionScheme
 from domain.people import Tier
 from domain.policy import PensionAge
-from tests.conftest import TEST_CONVERTER
-from tests.workflows.conftest import CASEWORKER, HR_APPROVER, POLICY, Case, officer, stand_in_worker
+from tests.helpers.cases import CASEWORKER, HR_APPROVER, POLICY, Case, stand_in_worker
+from tests.helpers.officers import officer
+from tests.helpers.temporal import TEST_CONVERTER
 from tests.workflows.test_efficiency_retirement import (
     in_force,
     propose,
@@ -73,9 +74,9 @@ class _VoluntaryBeforeAmountLimit(VoluntaryExitWorkflow):
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def earlier_start_case(  # type: ignore[no-untyped-def]
+async def earlier_start_case(
     client: Client, pool: asyncpg.Pool, settings: Settings
-) -> AsyncIterator:
+) -> AsyncIterator[Callable[..., Awaitable[Case]]]:
     stand_ins = (_EfficiencyBeforeChecklistRules, _VoluntaryBeforeAmountLimit)
     async with stand_in_worker(client, pool, settings, *stand_ins) as start:
         yield start
@@ -159,9 +160,9 @@ class _VoluntaryBeforePensionableService(VoluntaryExitWorkflow):
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def before_service_rules(  # type: ignore[no-untyped-def]
+async def before_service_rules(
     client: Client, pool: asyncpg.Pool, settings: Settings
-) -> AsyncIterator:
+) -> AsyncIterator[Callable[..., Awaitable[Case]]]:
     stand_ins = (_EfficiencyBeforeSchemeMinimum, _VoluntaryBeforePensionableService)
     async with stand_in_worker(client, pool, settings, *stand_ins) as start:
         yield start

@@ -22,7 +22,7 @@ from domain.lifecycle import Action, CaseState
 from domain.officer import Officer, PensionScheme, Rank
 from domain.people import Actor, Role, Tier
 from service.cases import CommandRefused
-from tests.workflows.conftest import (
+from tests.helpers.cases import (
     APPROVERS,
     CASEWORKER,
     FINANCE_APPROVER,
@@ -31,8 +31,8 @@ from tests.workflows.conftest import (
     OTHER_CASEWORKER,
     POLICY,
     Case,
-    officer,
 )
+from tests.helpers.officers import officer
 from workflows.voluntary_exit import VoluntaryExitWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -1,41 +1,30 @@
-"""The HTTP API against a real Temporal dev server, a real worker and real PostgreSQL.
+"""The HTTP API as its users meet it: the application, users with real tokens, and a client
+that moves cases along.
 
-Requests go through httpx's ASGI transport to the same routers ``create_app`` installs; the
-pool and the Temporal client are the test's own (the live-server tests start uvicorn instead).
-Users are real users with real tokens, one per role, and one officer user per officer.
+Requests go through httpx's ASGI transport to ``create_app``'s application, given the test's
+own pool and Temporal client (the live-server tests serve it with uvicorn instead).
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
-import pytest_asyncio
 from fastapi import FastAPI
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from api.preconditions import etag
-from api.v1 import install_api
 from config.settings import Settings
 from domain.lifecycle import DECISIONS_ON_FIGURES, Action
 from domain.people import Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
 from store.cases import get_case_view
-from store.officers import upsert_officers
-from store.policies import add_policy
-from store.pool import create_pool
-from store.scratch import scratch_database
 from store.users import create_user
-from tests.conftest import TEST_KEYRING, officer
-from worker import build_worker
 
 # The default policy with an application window that stays open whenever the tests run.
 API_POLICY: SchemePolicy = load_bundled_policy().model_copy(
@@ -79,42 +68,6 @@ class Stack:
         )
 
 
-def make_app(pool: asyncpg.Pool, client: Client, settings: Settings) -> FastAPI:
-    app = FastAPI(title="Exit Case Service", version="1")
-    install_api(app)
-    app.state.pool, app.state.temporal, app.state.settings = pool, client, settings
-    return app
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def stack(
-    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str
-) -> AsyncIterator[Stack]:
-    settings = Settings(task_queue=f"api-test-{secrets.token_hex(3)}", payload_keys=TEST_KEYRING)
-    await add_policy(pool, API_POLICY, "test-setup")
-    async with build_worker(dev_env.client, pool, settings):
-        yield Stack(
-            pool, dev_env.client, settings, make_app(pool, dev_env.client, settings), database_url
-        )
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def isolated_stack(
-    dev_env: WorkflowEnvironment, postgres_server_url: str
-) -> AsyncIterator[Stack]:
-    """A stack with a database of its own, for tests that change the current policy."""
-    settings = Settings(task_queue=f"api-iso-{secrets.token_hex(3)}", payload_keys=TEST_KEYRING)
-    async with scratch_database(postgres_server_url, "exitcases_api") as url:
-        pool = await create_pool(url, max_size=20)
-        try:
-            async with build_worker(dev_env.client, pool, settings):
-                yield Stack(
-                    pool, dev_env.client, settings, make_app(pool, dev_env.client, settings), url
-                )
-        finally:
-            await pool.close()
-
-
 @dataclass
 class User:
     user_id: str
@@ -135,17 +88,6 @@ async def add_user(
     return User(user.user_id, role, tier, token, officer_id)
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def staff(stack: Stack) -> dict[str, User]:
-    return {
-        key: await add_user(stack.pool, f"Test {key}", role, tier)
-        for key, (role, tier) in STAFF.items()
-    }
-
-
-officer_record = officer
-
-
 async def if_match(pool: asyncpg.Pool, case_id: str, action: str) -> dict[str, str]:
     """The If-Match a client that has just read the case sends with a decision on figures."""
     if Action(action) not in DECISIONS_ON_FIGURES:
@@ -156,20 +98,6 @@ async def if_match(pool: asyncpg.Pool, case_id: str, action: str) -> dict[str, s
 
 
 NewOfficer = Callable[..., Awaitable[User]]
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def new_officer(stack: Stack) -> NewOfficer:
-    """Put an officer on the roster and give them a user of their own."""
-
-    async def make(**overrides: Any) -> User:
-        record = officer_record(**overrides)
-        await upsert_officers(stack.pool, [record])
-        return await add_user(
-            stack.pool, "Officer user", Role.OFFICER, officer_id=record.officer_id
-        )
-
-    return make
 
 
 class Api:
@@ -247,15 +175,3 @@ class Api:
             case = await self.act(case_id, "approve", f"approver_{tier}")
         assert case["state"] == "offer_made", case
         return case
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def api(stack: Stack, staff: dict[str, User]) -> AsyncIterator[Api]:
-    client = Api(stack, staff)
-    yield client
-    await client.close()
-
-
-@pytest.fixture
-def anonymous(stack: Stack) -> httpx.AsyncClient:
-    return stack.http()

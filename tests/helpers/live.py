@@ -16,8 +16,9 @@ import uvicorn
 from api.app import create_app
 from api.server import uvicorn_options
 from config.settings import Settings
-from tests.api.conftest import Stack
-from tests.conftest import TEST_KEYRING, free_port
+from tests.helpers.api import Stack
+from tests.helpers.processes import free_port
+from tests.helpers.temporal import TEST_KEYRING
 
 
 @asynccontextmanager

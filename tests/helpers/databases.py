@@ -1,6 +1,7 @@
 """Throwaway databases for tests and benchmarks: created on a server, migrated, dropped after.
 
 Each test run and each benchmark works in a database of its own, so none sees another's rows.
+Not part of the service (it never creates databases); bench/ imports it from here.
 """
 
 from __future__ import annotations
