@@ -29,6 +29,8 @@ CREATE TRIGGER documents_no_truncate BEFORE TRUNCATE ON documents
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER letter_templates_append_only BEFORE UPDATE OR DELETE ON letter_templates
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER letter_templates_no_truncate BEFORE TRUNCATE ON letter_templates
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 REVOKE UPDATE, DELETE, TRUNCATE ON documents, letter_templates FROM exitcases_app;
 
 -- A notice about a letter names it: the notifier links to it, or attaches it (a setting).
