@@ -29,7 +29,8 @@ def render_pdf(templates: TemplateSet, request: LetterRequest, addressee: Addres
     """The letter as a tagged PDF/A-2a document."""
     html = render_html(templates, request, addressee)
     document = weasyprint.HTML(string=html)
-    return document.write_pdf(pdf_variant=PDF_VARIANT)
+    pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return pdf
 
 
 class LetterActivities:

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from domain.documents import LetterKind, LetterRef, document_id
 from domain.letters import DEFAULT_VERSION, TemplateSet, default_templates
+from store.pool import Connection
 
-Executor = asyncpg.Pool | asyncpg.Connection
+Executor = asyncpg.Pool | Connection
 PDF = "application/pdf"
 
 
@@ -72,7 +73,7 @@ async def current_version(pool: asyncpg.Pool) -> str:
         "SELECT version FROM letter_templates ORDER BY created_at DESC, version DESC LIMIT 1"
     )
     if version is not None:
-        return version
+        return str(version)
     await add_templates(pool, default_templates(), "system")
     return DEFAULT_VERSION
 
