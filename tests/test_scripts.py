@@ -29,13 +29,17 @@ def _project(tmp_path: Path) -> Path:
     bin_dir.mkdir(parents=True)
     (bin_dir / "python").symlink_to(sys.executable)
     record = f'echo "$(basename "$0")${{*:+ $*}}" >>"{tmp_path / "calls"}"\n'
-    for tool in ("pip", "exitcases", "ruff", "pytest"):
+    for tool in ("pip", "exitcases", "ruff", "mypy", "pytest"):
         (bin_dir / tool).write_text("#!/bin/sh\n" + record)
         (bin_dir / tool).chmod(0o755)
     # What the tests need from the machine (Chromium, Docker) is not this test's subject.
     machine = project / "scripts" / "ensure-test-machine"
     machine.write_text("#!/bin/sh\n" + record)
     machine.chmod(0o755)
+    # Nor are the letters' system libraries: the script finds them installed or says which.
+    letter_libs = project / "scripts" / "ensure-letter-libs"
+    letter_libs.write_text("#!/bin/sh\n")
+    letter_libs.chmod(0o755)
     return project
 
 
@@ -64,7 +68,7 @@ def test_test_keeps_a_stamp_of_its_own_extras(tmp_path: Path) -> None:
     # The local extra installed does not make the test extras installed.
     install = "pip install --quiet --disable-pip-version-check -e .[test]"
     assert _run(project, "test")[0] == install
-    checks = ["ensure-test-machine", "ruff check .", "ruff format --check .", "pytest"]
+    checks = ["ensure-test-machine", "ruff check .", "ruff format --check .", "mypy", "pytest"]
     assert _run(project, "test") == checks
     assert _run(project, "dev") == ["exitcases dev"]
 
@@ -72,6 +76,6 @@ def test_test_keeps_a_stamp_of_its_own_extras(tmp_path: Path) -> None:
 def test_the_fast_lane_needs_nothing_from_the_machine(tmp_path: Path) -> None:
     project = _project(tmp_path)
     _run(project, "test")
-    lint = ["ruff check .", "ruff format --check ."]
+    lint = ["ruff check .", "ruff format --check .", "mypy"]
     assert _run(project, "test", "-m", "not slow") == [*lint, "pytest -m not slow"]
     assert _run(project, "test", "-m", "slow") == ["ensure-test-machine", *lint, "pytest -m slow"]
