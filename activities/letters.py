@@ -13,11 +13,18 @@ import asyncio
 import asyncpg
 import structlog
 import weasyprint
+from jinja2 import TemplateError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.documents import LetterRef
-from domain.letters import Addressee, LetterRequest, TemplateSet, render_html
+from domain.letters import (
+    Addressee,
+    LetterRequest,
+    TemplateSet,
+    default_templates,
+    render_html,
+)
 from store import letters, officers
 
 log = structlog.get_logger(__name__)
@@ -59,8 +66,22 @@ class LetterActivities:
                 name=officer.name if officer is not None else "Officer",
                 rank=request.case.rank.value,
             )
-            # WeasyPrint is synchronous and takes a noticeable fraction of a second.
-            content = await asyncio.to_thread(render_pdf, templates, request, addressee)
+            try:
+                # WeasyPrint is synchronous and takes a noticeable fraction of a second.
+                content = await asyncio.to_thread(render_pdf, templates, request, addressee)
+            except TemplateError as error:
+                # An admin's template compiled but breaks on this case's facts: retrying would
+                # stop the case for good, so the shipped wording writes the letter, and the
+                # document records which version it used.
+                log.warning(
+                    "letter template failed; shipped wording used",
+                    case_id=case_id,
+                    kind=request.kind.value,
+                    template_version=templates.version,
+                    error=type(error).__name__,
+                )
+                templates = default_templates()
+                content = await asyncio.to_thread(render_pdf, templates, request, addressee)
             stored = await letters.store_document(
                 self._pool,
                 case_id=case_id,

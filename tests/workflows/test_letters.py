@@ -23,7 +23,7 @@ from domain.commands import Refusal, StartCase
 from domain.documents import LetterKind
 from domain.letters import LetterRequest, day, default_templates
 from domain.lifecycle import Action, CaseState
-from store.letters import list_documents
+from store.letters import add_templates, list_documents
 from store.officers import upsert_officers
 from tests.helpers.cases import CASEWORKER, EXECUTIVE_APPROVER, POLICY, Case
 from tests.helpers.letters import dark_share, pdf_text, stored
@@ -186,7 +186,8 @@ async def test_efficiency_letters_carry_the_legal_reference_and_the_decisions(
     ]
 
 
-async def test_the_activity_run_twice_stores_one_letter(pool: asyncpg.Pool) -> None:
+async def _application_received(pool: asyncpg.Pool, template_version: str) -> LetterRequest:
+    """The request for a new case's first letter, for the activity alone (no workflow)."""
     subject = officer()
     await upsert_officers(pool, [subject])
     start = StartCase(
@@ -196,17 +197,23 @@ async def test_the_activity_run_twice_stores_one_letter(pool: asyncpg.Pool) -> N
         policy=POLICY,
         created_by=CASEWORKER,
     )
-    request = LetterRequest(
+    return LetterRequest(
         case=start.submitted_view(datetime.now(UTC)),
         kind=LetterKind.APPLICATION_RECEIVED,
         seq=1,
-        template_version=default_templates().version,
+        template_version=template_version,
     )
+
+
+async def test_the_activity_run_twice_stores_one_letter(pool: asyncpg.Pool) -> None:
+    request = await _application_received(pool, default_templates().version)
     activities = LetterActivities(pool)
     first = await ActivityEnvironment().run(activities.issue_letter, request)
     second = await ActivityEnvironment().run(activities.issue_letter, request)
     assert first == second
-    count = await pool.fetchval("SELECT count(*) FROM documents WHERE case_id = $1", start.case_id)
+    count = await pool.fetchval(
+        "SELECT count(*) FROM documents WHERE case_id = $1", request.case.case_id
+    )
     assert count == 1
 
 
@@ -261,3 +268,22 @@ async def test_the_e_mail_links_to_the_letter_or_attaches_it(
         assert "Robin Private" in pdf_text(pdf.get_content()) and link not in body
     else:
         assert link in body and attachments == []
+
+
+async def test_a_template_that_breaks_on_a_case_falls_back_to_the_shipped_wording(
+    pool: asyncpg.Pool,
+) -> None:
+    shipped = default_templates()
+    broken_body = "{% extends 'layout' %}{% block body %}{{ no_such_fact }}{% endblock %}"
+    broken = shipped.model_copy(
+        update={
+            "version": f"broken-{secrets.token_hex(3)}",
+            "templates": {**shipped.templates, "application_received": broken_body},
+        }
+    )
+    await add_templates(pool, broken, "u_admin")
+    request = await _application_received(pool, broken.version)
+    ref = await ActivityEnvironment().run(LetterActivities(pool).issue_letter, request)
+    assert ref.template_version == shipped.version
+    text = pdf_text(await stored(pool, request.case.case_id, ref.document_id))
+    assert "We received your application" in text
