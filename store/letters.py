@@ -15,31 +15,22 @@ from pydantic import BaseModel
 from domain.documents import LetterKind, LetterRef, document_id
 from domain.letters import DEFAULT_VERSION, TemplateSet, default_templates
 from store.pool import Connection
+from store.versions import add_version
 
 Executor = asyncpg.Pool | Connection
 PDF = "application/pdf"
 
 
-class TemplateConflict(Exception):
-    """A template version that exists already with other wording."""
-
-
 async def add_templates(pool: asyncpg.Pool, templates: TemplateSet, created_by: str) -> bool:
     """Store a new version; False when the identical set is already stored under it."""
-    async with pool.acquire() as connection, connection.transaction():
-        stored = await connection.fetchval(
-            """INSERT INTO letter_templates (version, templates, created_by) VALUES ($1, $2, $3)
-               ON CONFLICT (version) DO NOTHING RETURNING true""",
-            templates.version,
-            templates.templates,
-            created_by,
-        )
-        if stored:
-            return True
-        existing = await get_templates(connection, templates.version)
-    if existing != templates:
-        raise TemplateConflict(templates.version)
-    return False
+    return await add_version(
+        pool,
+        """INSERT INTO letter_templates (version, templates, created_by) VALUES ($1, $2, $3)
+           ON CONFLICT (version) DO NOTHING RETURNING true""",
+        (templates.version, templates.templates, created_by),
+        lambda connection: get_templates(connection, templates.version),
+        templates,
+    )
 
 
 async def get_templates(executor: Executor, version: str) -> TemplateSet | None:

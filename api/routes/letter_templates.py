@@ -3,7 +3,7 @@ cases only; a case keeps the wording it started with."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
@@ -12,10 +12,11 @@ from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool
-from api.idempotency import IdempotencyKey, run_once
+from api.idempotency import IdempotencyKey
 from api.problems import ProblemError, problem_responses
+from api.versions import add_once
 from domain.letters import TemplateSet
-from store.letters import TemplateConflict, TemplateVersion, add_templates, get_templates
+from store.letters import TemplateVersion, add_templates, get_templates
 from store.letters import list_templates as stored_versions
 
 router = APIRouter(prefix="/v1/letter-templates", tags=["letters"])
@@ -75,23 +76,13 @@ async def add(
     templates: TemplateSet,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    async def write() -> tuple[int, Any]:
-        try:
-            created = await add_templates(pool, templates, user.user_id)
-        except TemplateConflict:
-            raise ProblemError(
-                409,
-                f"letter template version {templates.version} already exists with other "
-                "wording; choose a new version",
-                kind="templates-conflict",
-            ) from None
-        return (201 if created else 200), templates.model_dump(mode="json")
-
-    status, content = await run_once(
-        pool, user, _SCOPE, idempotency_key, templates.model_dump(), write
-    )
-    return JSONResponse(
-        content,
-        status_code=status,
-        headers={"Location": f"/v1/letter-templates/{templates.version}"},
+    return await add_once(
+        pool,
+        user,
+        idempotency_key,
+        scope=_SCOPE,
+        document=templates,
+        add=lambda: add_templates(pool, templates, user.user_id),
+        conflict=(f"letter template version {templates.version}", "templates-conflict"),
+        location=f"/v1/letter-templates/{templates.version}",
     )
