@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from api.auth import Principal
 from api.problems import ProblemError
-from domain.actions import actions_now, tier_due
+from domain.actions import actions_now, tier_refusal
 from domain.case import CaseView
 from domain.lifecycle import ACTION_ROLES, Action, CaseKind
 from domain.people import Role, Tier
@@ -227,14 +227,9 @@ def check_action(principal: Principal, action: Action, view: CaseView) -> None:
         Rule.TIER_DUE in permission.rules
         and principal.role is Role.APPROVER
         and action in actions_now(view)
+        and (problem := tier_refusal(view, principal)) is not None
     ):
-        due = tier_due(view)
-        if due is not None and principal.tier is not due:
-            raise ProblemError(
-                403,
-                f"the {due.value} tier is due on this case, not {principal.tier}",
-                kind="forbidden-tier",
-            )
+        raise ProblemError(403, problem, kind="forbidden-tier")
 
 
 def on_behalf_of(

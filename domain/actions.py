@@ -83,11 +83,19 @@ def had_a_hand(case: CaseView, user_id: str) -> list[str]:
     return list(dict.fromkeys(deed for who, deed in involvement if who == user_id))
 
 
-def _approver_refusal(case: CaseView, who: Someone) -> str | None:
-    """The tier now due decides, and four eyes: nobody approves work they had a hand in."""
+def tier_refusal(case: CaseView, who: Someone) -> str | None:
+    """Why ``who``'s tier may not decide on the amount now (another tier is due), or None."""
     due = tier_due(case)
     if who.tier is not due:
         return f"the {due.value if due else 'no'} tier is due on this case, not {who.tier}"
+    return None
+
+
+def _approver_refusal(case: CaseView, who: Someone) -> str | None:
+    """The tier now due decides, and four eyes: nobody approves work they had a hand in."""
+    problem = tier_refusal(case, who)
+    if problem is not None:
+        return problem
     deeds = had_a_hand(case, who.user_id)
     if deeds:
         return f"four eyes: you {' and '.join(deeds)} this case"

@@ -47,6 +47,8 @@ from workflows.case_workflow import (
 )
 from workflows.exit_tail import ExitTail
 
+POLICY_SERVICE_YEAR = "efficiency-policy-service-year"
+
 
 @workflow.defn(name="EfficiencyRetirementWorkflow")
 class EfficiencyRetirementWorkflow(ExitTail):
@@ -99,7 +101,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                 parameters=self._efficiency.regulation.parameters,
                 proposal=self._efficiency.proposal,
                 has_other_open_case=other_open_case,
-                days_per_service_year=self._policy.days_per_service_year,
+                days_per_service_year=self._service_year(),
                 legacy_service_rule=not self._pensionable_service(),
             ),
         )
@@ -116,6 +118,16 @@ class EfficiencyRetirementWorkflow(ExitTail):
                 )
             ],
         )
+
+    def _service_year(self) -> int:
+        """The policy's days in a service year, as the compensation calculation counts them.
+
+        Cases that checked the precondition when it counted its own 365-day year replay so
+        (the same for every policy shipped, but a force may have set another).
+        """
+        if workflow.patched(POLICY_SERVICE_YEAR):
+            return self._policy.days_per_service_year
+        return 365
 
     def _open_executive_task(self, kind: str) -> None:
         self._close_tasks()

@@ -24,16 +24,27 @@ from config.settings import Settings
 from domain.case import CaseOutcome
 from domain.commands import Command, CompleteChecklistItem, StartCase
 from domain.compensation import Calculation
-from domain.lifecycle import CALCULATION_FAILED, Action, CaseState
+from domain.lifecycle import CALCULATION_FAILED, Action, CaseKind, CaseState
 from domain.money import MAX_AMOUNT
 from domain.officer import PensionScheme
 from domain.people import Tier
 from domain.policy import PensionAge
-from tests.helpers.cases import CASEWORKER, HR_APPROVER, POLICY, Case, stand_in_worker
+from tests.helpers.cases import (
+    CASEWORKER,
+    EXECUTIVE_APPROVER,
+    HR_APPROVER,
+    HR_MANAGER,
+    POLICY,
+    Case,
+    stand_in_worker,
+)
 from tests.helpers.officers import officer
 from tests.helpers.temporal import TEST_CONVERTER
 from tests.workflows.test_efficiency_retirement import (
+    LONG_SERVING,
+    PROPOSAL,
     in_force,
+    on,
     propose,
     to_exit_processing,
 )
@@ -200,5 +211,55 @@ async def test_a_voluntary_case_calculated_by_calendar_days_replays(
     # Today's rule (£45,000: HR alone) would make the offer here; the case waits for finance.
     view = await case.act(Action.APPROVE, HR_APPROVER)
     assert view.state is CaseState.APPROVAL
+
+    await _replays_today(case)
+
+
+@workflow.defn(name="EfficiencyRetirementWorkflow")
+class _EfficiencyBeforePolicyServiceYear(EfficiencyRetirementWorkflow):
+    """Efficiency cases when the precondition counted its own 365-day service year."""
+
+    @workflow.run
+    async def run(self, start: StartCase) -> CaseOutcome:
+        return await super().run(start)
+
+    def _service_year(self) -> int:
+        return 365
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def before_policy_service_year(  # type: ignore[no-untyped-def]
+    client: Client, pool: asyncpg.Pool, settings: Settings
+) -> AsyncIterator:
+    async with stand_in_worker(client, pool, settings, _EfficiencyBeforePolicyServiceYear) as start:
+        yield start
+
+
+async def test_an_efficiency_case_that_counted_365_day_years_replays(
+    before_policy_service_year, pool, today: date
+) -> None:
+    """30 x 365 = 10,950 days of 1987-scheme service met the 30-year minimum in 365-day years;
+    under its policy's 366-day year they are 29.92, so only the patch keeps this replaying."""
+    await in_force(pool, _YEAR + 4)
+    subject = officer(
+        **LONG_SERVING,
+        pension_scheme=PensionScheme.P1987,
+        pensionable_service_days=30 * 365,
+        service_as_of=today,
+    )
+    case = await before_policy_service_year(
+        subject,
+        kind=CaseKind.EFFICIENCY_RETIREMENT,
+        created_by=HR_MANAGER,
+        proposal=PROPOSAL,
+        policy=POLICY.model_copy(update={"days_per_service_year": 366}),
+        now=on(_YEAR + 4),
+    )
+    await case.wait_for(CaseState.DECISION_PENDING)
+    # An action after the check, so that a replay closing the case there would diverge.
+    view = await case.act(
+        Action.DECIDE, EXECUTIVE_APPROVER, decision="serve_notice", reason="assessed"
+    )
+    assert view.state is CaseState.NOTICE_SERVED
 
     await _replays_today(case)
