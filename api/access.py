@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Path, Request
 
 from api.auth import CurrentUser, Principal, current_user
@@ -37,34 +38,42 @@ def case_not_found() -> ProblemError:
     return ProblemError(404, "there is no case with this id that you may see", kind="no-case")
 
 
-async def readable_case(case_id: str, user: Principal, pool: Pool) -> CaseView:
-    """The case from the read model, if the caller may see it (otherwise 404). Not logged:
-    a caller of this records the access itself."""
+async def read_case(
+    pool: asyncpg.Pool, user: Principal, case_id: str, endpoint: str | None
+) -> CaseView:
+    """The case from the read model, if the caller may see it (otherwise 404).
+
+    A member of staff reading a case is recorded in the access log (``endpoint``: the route
+    they read it through; None for a request that changes the case), so that auditors can
+    say who looked at an officer's data, when, and through which endpoint or page.
+    """
     view = await get_case_view(pool, case_id)
     if view is None or not can_see(user, view):
         raise case_not_found()
+    if endpoint is not None and user.role in STAFF_ROLES:
+        await record_access(
+            pool,
+            user_id=user.user_id,
+            role=user.role.value,
+            case_id=view.case_id,
+            endpoint=endpoint,
+        )
     return view
 
 
 async def visible_case(
     case_id: CaseId, user: CurrentUser, pool: Pool, request: Request
 ) -> CaseView:
-    """The case from the read model, if the caller may see it (otherwise 404).
+    """:func:`read_case` for a route of the API."""
+    return await read_case(pool, user, case_id, read_endpoint(request))
 
-    A member of staff reading a case is recorded in the access log, so that auditors can say
-    who looked at an officer's data, when, and through which endpoint.
-    """
-    view = await readable_case(case_id, user, pool)
-    if request.method == "GET" and user.role in STAFF_ROLES:
-        route = request.scope.get("route")
-        await record_access(
-            pool,
-            user_id=user.user_id,
-            role=user.role.value,
-            case_id=view.case_id,
-            endpoint=f"GET {getattr(route, 'path', request.url.path)}",
-        )
-    return view
+
+def read_endpoint(request: Request) -> str | None:
+    """``GET <route path>`` for a read, as the access log names it; None for anything else."""
+    if request.method != "GET":
+        return None
+    route = request.scope.get("route")
+    return f"GET {getattr(route, 'path', request.url.path)}"
 
 
 VisibleCase = Annotated[CaseView, Depends(visible_case)]
