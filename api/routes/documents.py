@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -82,7 +83,14 @@ async def download(
     document_id: Annotated[str, Path(min_length=1, max_length=80, examples=["offer-12"])],
     pool: Pool,
 ) -> Response:
-    # Logged below for every role, naming the letter.
+    return await letter_download(pool, user, case_id, document_id)
+
+
+async def letter_download(
+    pool: asyncpg.Pool, user: Principal, case_id: str, document_id: str
+) -> Response:
+    """One letter as its PDF, for the API and the web pages alike: 404 unless the caller may
+    see the case and the letter is on it; every download is access-logged, naming the letter."""
     view = await read_case(pool, user, case_id, None)
     found = await letters.document_content(pool, view.case_id, document_id)
     if found is None:
