@@ -21,12 +21,14 @@ from activities.letters import LetterActivities
 from activities.linking import CaseOpener
 from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
+from activities.schemes import SchemeActivities
 from config.runtime import connect_temporal, database_url, run_with_temporal
 from config.settings import Settings
 from service.kinds import KINDS
 from service.namespace import NamespaceNotReady, check_namespace
 from store.pool import create_pool
 from workflows.efficiency_retirement import EfficiencyRetirementWorkflow
+from workflows.scheme_invitations import SchemeInvitationsWorkflow
 from workflows.voluntary_exit import VoluntaryExitWorkflow
 
 log = structlog.get_logger(__name__)
@@ -37,13 +39,17 @@ WORKFLOW_CLASSES: dict[str, type] = {
     "VoluntaryExitWorkflow": VoluntaryExitWorkflow,
     "EfficiencyRetirementWorkflow": EfficiencyRetirementWorkflow,
 }
-WORKFLOWS = [WORKFLOW_CLASSES[registration.workflow] for registration in KINDS.values()]
+WORKFLOWS = [
+    *(WORKFLOW_CLASSES[registration.workflow] for registration in KINDS.values()),
+    SchemeInvitationsWorkflow,
+]
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     activities = CaseActivities(pool)
     letters = LetterActivities(pool)
     opener = CaseOpener(client, pool, settings)
+    scheme_activities = SchemeActivities(pool)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -56,6 +62,10 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             activities.hand_off_exit,
             letters.issue_letter,
             opener.open_voluntary_case,
+            scheme_activities.list_invitees,
+            scheme_activities.invite_officers,
+            scheme_activities.remind_invited,
+            scheme_activities.budget_position,
         ],
     )
 
