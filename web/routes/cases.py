@@ -34,6 +34,7 @@ from api.authz import (
 from api.pagination import cursor_pattern
 from api.problems import ProblemError
 from api.routes.cases import cases_page, perform_action
+from api.routes.documents import letter_download
 from domain.actions import actions_open_to, refusal, tier_due
 from domain.case import Application, CaseView
 from domain.efficiency import Proposal
@@ -210,6 +211,17 @@ async def case_page(
         # Officers read their case in plain words on a page of their own (web/routes/officer.py).
         return RedirectResponse(f"/your-case/{case_id}", status_code=303)
     return await _case_page(request, user, view)
+
+
+@router.get("/cases/{case_id}/letters/{document_id}")
+async def letter(
+    request: Request,
+    case_id: CaseId,
+    document_id: Annotated[str, Path(min_length=1, max_length=80)],
+    user: Annotated[Principal, ALLOW_PAGE[Operation.DOCUMENTS_READ]],
+) -> Response:
+    """A letter of the case, as the API gives it (the same rules and the same access log)."""
+    return await letter_download(request.app.state.pool, user, case_id, document_id)
 
 
 def _version(form: FormData) -> int | None:
