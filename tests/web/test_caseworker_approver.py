@@ -20,8 +20,9 @@ from web.routes import cases as web_cases
 pytestmark = pytest.mark.slow
 
 
-async def wait_for_state(page: Page, state: str, within: float = 20) -> None:
-    """Reload the case page until its state reads ``state`` (the workflow moves on its own)."""
+async def wait_for_state(page: Page, state: str, within: float = 60) -> None:
+    """Reload the case page until its state reads ``state`` (the workflow moves on its own;
+    a loaded machine can take a while)."""
     tag = page.locator("h1 .govuk-tag")
     async with asyncio.timeout(within):
         while (await tag.inner_text()).strip() != state:
