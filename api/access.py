@@ -17,9 +17,10 @@ from api.deps import Pool
 from api.problems import ProblemError
 from domain.case import CaseView
 from domain.lifecycle import Action
-from domain.people import STAFF_ROLES
+from domain.people import Role
 from store.audit import record_access
 from store.cases import get_case_view
+from store.paper_trail import represents
 
 CaseId = Annotated[
     str,
@@ -37,30 +38,40 @@ def case_not_found() -> ProblemError:
     return ProblemError(404, "there is no case with this id that you may see", kind="no-case")
 
 
-async def visible_case(
-    case_id: CaseId, user: CurrentUser, pool: Pool, request: Request
-) -> CaseView:
-    """The case from the read model, if the caller may see it (otherwise 404).
-
-    A member of staff reading a case is recorded in the access log, so that auditors can say
-    who looked at an officer's data, when, and through which endpoint.
-    """
+async def find_case(case_id: CaseId, user: CurrentUser, pool: Pool) -> CaseView:
+    """The case from the read model, if the caller may see it (otherwise 404): officers their
+    own, representatives those they are nominated for (the OWN_CASE and NOMINATED rules)."""
     view = await get_case_view(pool, case_id)
     if view is None or not can_see(user, view):
         raise case_not_found()
-    if request.method == "GET" and user.role in STAFF_ROLES:
+    if user.role is Role.REPRESENTATIVE and not await represents(pool, user.user_id, case_id):
+        raise case_not_found()
+    return view
+
+
+async def log_read(pool: Pool, user: Principal, case_id: str, endpoint: str) -> None:
+    await record_access(
+        pool, user_id=user.user_id, role=user.role.value, case_id=case_id, endpoint=endpoint
+    )
+
+
+async def visible_case(
+    case_id: CaseId, user: CurrentUser, pool: Pool, request: Request
+) -> CaseView:
+    """:func:`find_case`, and a read by anyone but the officer themselves (staff, a
+    representative) recorded in the access log, so that auditors can say who looked at an
+    officer's data, when, and through which endpoint.
+    """
+    view = await find_case(case_id, user, pool)
+    if request.method == "GET" and user.role is not Role.OFFICER:
         route = request.scope.get("route")
-        await record_access(
-            pool,
-            user_id=user.user_id,
-            role=user.role.value,
-            case_id=view.case_id,
-            endpoint=f"GET {getattr(route, 'path', request.url.path)}",
-        )
+        await log_read(pool, user, view.case_id, f"GET {getattr(route, 'path', request.url.path)}")
     return view
 
 
 VisibleCase = Annotated[CaseView, Depends(visible_case)]
+# For routes that log their reads themselves, with more than the route says (which file).
+FoundCase = Annotated[CaseView, Depends(find_case)]
 
 
 def allow(

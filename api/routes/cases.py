@@ -37,6 +37,7 @@ from api.authz import (
     create_operation,
     officer_scope,
     on_behalf_of,
+    representative_scope,
     require_create,
 )
 from api.bodies import RequestBody
@@ -282,7 +283,7 @@ async def get_case(
     response_model=Page[CaseSummary],
     summary="List cases",
     description="Newest first, a page at a time (keyset: pages stay consistent while cases "
-    "move). Officers get only their own.",
+    "move). Officers get only their own; representatives only those they are nominated for.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_cases(
@@ -302,6 +303,7 @@ async def list_cases(
         limit,
         cursor,
         officer_id=officer_scope(user),
+        represented_by=representative_scope(user),
         state=state,
         kind=kind,
         rank=rank,

@@ -1,5 +1,6 @@
-"""A case's timeline for auditors: its audit events merged with what Temporal's history shows
-(timers, activities, updates) while the history is still retained."""
+"""A case's timeline for auditors: its audit events and paper trail (notes, evidence files,
+representative nominations) merged with what Temporal's history shows (timers, activities,
+updates) while the history is still retained."""
 
 from __future__ import annotations
 
@@ -17,15 +18,18 @@ from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool, Temporal
 from api.problems import ProblemError, problem_responses
-from store import case_queries
+from store import case_queries, paper_trail
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
 
 class TimelineEntry(BaseModel):
     at: datetime
-    source: Literal["audit", "temporal"]
-    kind: str = Field(description="The audit action, or the Temporal event type.")
+    source: Literal["audit", "note", "evidence", "representative", "temporal"]
+    kind: str = Field(
+        description="The audit action, the Temporal event type, or what the paper trail "
+        "recorded (note_added, evidence_attached, representative_nominated or _withdrawn)."
+    )
     detail: dict[str, Any] = {}
 
 
@@ -102,20 +106,41 @@ def _temporal_entry(event: HistoryEvent, activities: dict[int, str]) -> Timeline
     return TimelineEntry(at=at, source="temporal", kind=kind, detail=detail)
 
 
-@router.get(
-    "/cases/{case_id}/timeline",
-    response_model=Timeline,
-    summary="A case's timeline",
-    description="Audit events and the workflow's timers, activities and updates from Temporal "
-    "history, in time order, each marked by source.",
-    responses=problem_responses(401, 403, 404, 503),
-)
-async def case_timeline(
-    user: Annotated[Principal, ALLOW[Operation.CASES_TIMELINE]],
-    view: VisibleCase,
-    pool: Pool,
-    client: Temporal,
-) -> Timeline:
+async def _paper_trail(pool: Any, case_id: str) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(
+            at=note.added_at,
+            source="note",
+            kind="note_added",
+            detail=note.model_dump(mode="json", exclude={"case_id", "added_at"}),
+        )
+        for note in await paper_trail.list_notes(pool, case_id)
+    ]
+    entries += [
+        TimelineEntry(
+            at=file.added_at,
+            source="evidence",
+            kind="evidence_attached",
+            detail=file.model_dump(mode="json", exclude={"case_id", "added_at"}),
+        )
+        for file in await paper_trail.list_evidence(pool, case_id)
+    ]
+    entries += [
+        TimelineEntry(
+            at=row.at,
+            source="representative",
+            kind="representative_nominated"
+            if row.representative_id
+            else "representative_withdrawn",
+            detail=row.model_dump(mode="json", exclude={"case_id", "at"}),
+        )
+        for row in await paper_trail.nominations(pool, case_id)
+    ]
+    return entries
+
+
+async def timeline_of(pool: Any, client: Any, case_id: str) -> Timeline:
+    """The case's timeline: what the route shows and the subject access export holds."""
     entries = [
         TimelineEntry(
             at=event.occurred_at,
@@ -132,13 +157,14 @@ async def case_timeline(
                 "details": event.details,
             },
         )
-        for event in await case_queries.case_audit(pool, view.case_id, limit=100_000)
+        for event in await case_queries.case_audit(pool, case_id, limit=100_000)
     ]
+    entries += await _paper_trail(pool, case_id)
     history_available = True
     activities: dict[int, str] = {}
     from_history: list[TimelineEntry] = []
     try:
-        async for event in client.get_workflow_handle(view.case_id).fetch_history_events():
+        async for event in client.get_workflow_handle(case_id).fetch_history_events():
             entry = _temporal_entry(event, activities)
             if entry is not None:
                 from_history.append(entry)
@@ -149,6 +175,24 @@ async def case_timeline(
             ) from None
         # Retention has deleted the closed workflow's history: the audit log is the record.
         history_available = False
-    # Stable sort: at one instant, audit events come first, each source in its own order.
-    entries = sorted(entries + from_history, key=lambda e: (e.at, e.source != "audit"))
-    return Timeline(case_id=view.case_id, history_available=history_available, entries=entries)
+    # Stable sort: at one instant, the service's records come before Temporal's.
+    entries = sorted(entries + from_history, key=lambda e: (e.at, e.source == "temporal"))
+    return Timeline(case_id=case_id, history_available=history_available, entries=entries)
+
+
+@router.get(
+    "/cases/{case_id}/timeline",
+    response_model=Timeline,
+    summary="A case's timeline",
+    description="Audit events, notes, evidence files and representative nominations, and the "
+    "workflow's timers, activities and updates from Temporal history, in time order, each "
+    "marked by source.",
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def case_timeline(
+    user: Annotated[Principal, ALLOW[Operation.CASES_TIMELINE]],
+    view: VisibleCase,
+    pool: Pool,
+    client: Temporal,
+) -> Timeline:
+    return await timeline_of(pool, client, view.case_id)
