@@ -83,7 +83,10 @@ async def attach(
             sha256=hashlib.sha256(content).hexdigest(),
             added_by=user.user_id,
             added_role=user.role.value,
-            on_behalf_of=on_behalf_of(user, Operation.EVIDENCE_ADD, view.officer_id),
+            # The officer's side acts for the officer; an HR manager's proposal is their own.
+            on_behalf_of=None
+            if attached_to is AttachedTo.PROPOSAL
+            else on_behalf_of(user, Operation.EVIDENCE_ADD, view.officer_id),
         )
     except TooManyFiles:
         raise ProblemError(
