@@ -97,6 +97,7 @@ async def add_evidence(
             added_role,
             on_behalf_of,
         )
+    assert row is not None  # INSERT ... RETURNING returns its row
     return Evidence.model_validate(dict(row))
 
 
@@ -134,6 +135,7 @@ async def add_note(
         author_role,
         text,
     )
+    assert row is not None  # INSERT ... RETURNING returns its row
     return Note.model_validate(dict(row))
 
 
@@ -158,6 +160,7 @@ async def record_nomination(
         representative_id,
         by_user_id,
     )
+    assert row is not None  # INSERT ... RETURNING returns its row
     return Nomination.model_validate(dict(row))
 
 

@@ -23,9 +23,12 @@ from store import case_queries, paper_trail
 router = APIRouter(prefix="/v1", tags=["audit"])
 
 
+Source = Literal["audit", "note", "evidence", "representative", "temporal"]
+
+
 class TimelineEntry(BaseModel):
     at: datetime
-    source: Literal["audit", "note", "evidence", "representative", "temporal"]
+    source: Source
     kind: str = Field(
         description="The audit action, the Temporal event type, or what the paper trail "
         "recorded (note_added, evidence_attached, representative_nominated or _withdrawn)."
@@ -106,37 +109,33 @@ def _temporal_entry(event: HistoryEvent, activities: dict[int, str]) -> Timeline
     return TimelineEntry(at=at, source="temporal", kind=kind, detail=detail)
 
 
+def _recorded(source: Source, kind: str, row: BaseModel, at: str) -> TimelineEntry:
+    """A paper-trail row as a timeline entry: its own fields, less the case and the time."""
+    return TimelineEntry(
+        at=getattr(row, at),
+        source=source,
+        kind=kind,
+        detail=row.model_dump(mode="json", exclude={"case_id", at}),
+    )
+
+
 async def _paper_trail(pool: Any, case_id: str) -> list[TimelineEntry]:
-    entries = [
-        TimelineEntry(
-            at=note.added_at,
-            source="note",
-            kind="note_added",
-            detail=note.model_dump(mode="json", exclude={"case_id", "added_at"}),
-        )
-        for note in await paper_trail.list_notes(pool, case_id)
+    notes = await paper_trail.list_notes(pool, case_id)
+    files = await paper_trail.list_evidence(pool, case_id)
+    rows = await paper_trail.nominations(pool, case_id)
+    return [
+        *(_recorded("note", "note_added", note, "added_at") for note in notes),
+        *(_recorded("evidence", "evidence_attached", file, "added_at") for file in files),
+        *(
+            _recorded(
+                "representative",
+                "representative_nominated" if row.representative_id else "representative_withdrawn",
+                row,
+                "at",
+            )
+            for row in rows
+        ),
     ]
-    entries += [
-        TimelineEntry(
-            at=file.added_at,
-            source="evidence",
-            kind="evidence_attached",
-            detail=file.model_dump(mode="json", exclude={"case_id", "added_at"}),
-        )
-        for file in await paper_trail.list_evidence(pool, case_id)
-    ]
-    entries += [
-        TimelineEntry(
-            at=row.at,
-            source="representative",
-            kind="representative_nominated"
-            if row.representative_id
-            else "representative_withdrawn",
-            detail=row.model_dump(mode="json", exclude={"case_id", "at"}),
-        )
-        for row in await paper_trail.nominations(pool, case_id)
-    ]
-    return entries
 
 
 async def timeline_of(pool: Any, client: Any, case_id: str) -> Timeline:
