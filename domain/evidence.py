@@ -105,3 +105,9 @@ def _zipped_document(content: bytes) -> str:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError):
         raise BadFile("the file is a damaged or encrypted zip archive") from None
     raise BadFile("the zip file is neither a DOCX nor an ODT text document")
+
+
+def evidence_details(hashes: list[str]) -> dict[str, list[str]] | None:
+    """The audit details naming the files an answer or representation rests on: none when it
+    names no file, as every such event recorded before evidence existed."""
+    return {"evidence": hashes} if hashes else None

@@ -212,3 +212,14 @@ async def access_entries(pool: asyncpg.Pool, case_ids: list[str]) -> list[dict[s
         case_ids,
     )
     return [dict(r) for r in rows]
+
+
+async def unattached(pool: asyncpg.Pool, case_id: str, hashes: list[str]) -> list[str]:
+    """Those of ``hashes`` that are the SHA-256 of no file attached to the case."""
+    rows = await pool.fetch(
+        "SELECT DISTINCT sha256 FROM evidence WHERE case_id = $1 AND sha256 = ANY($2::text[])",
+        case_id,
+        hashes,
+    )
+    found = {r["sha256"] for r in rows}
+    return [h for h in dict.fromkeys(hashes) if h not in found]

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.eligibility import assess_eligibility
     from domain.errors import CalculationError
+    from domain.evidence import evidence_details
     from domain.lifecycle import Action, CaseState
     from domain.notice import calculation_date, earliest_leaving_date, leaving_date_problem
     from domain.officer import Officer
@@ -163,7 +164,12 @@ class VoluntaryExitWorkflow(ExitTail):
         request.answered_at = self._now()
         self._close_tasks()
         self._open_hr_review_task()
-        await self._record(Action.PROVIDE_INFO.value, info.actor, CaseState.HR_REVIEW)
+        await self._record(
+            Action.PROVIDE_INFO.value,
+            info.actor,
+            CaseState.HR_REVIEW,
+            details=evidence_details(info.evidence),
+        )
 
     async def _calculate_compensation(self, review: Review) -> None:
         """Calculated from the roster as it stands now, on the leaving date applied for."""

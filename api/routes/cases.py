@@ -62,7 +62,7 @@ from service.cases import (
     open_case,
 )
 from service.kinds import KindNotAvailable
-from store import case_queries
+from store import case_queries, paper_trail
 from store.case_queries import CaseCursor, CaseSummary
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -472,6 +472,15 @@ async def _act(
         errors = validation_errors({**e, "loc": ("body", *e["loc"])} for e in error.errors())
         names = ", ".join(dict.fromkeys(e.field for e in errors))
         raise ProblemError(422, f"invalid input in: {names}", errors=errors) from None
+    # An answer or representation may name evidence: only files already on this case.
+    hashes: list[str] = getattr(command, "evidence", [])
+    if hashes and (missing := await paper_trail.unattached(pool, view.case_id, hashes)):
+        raise ProblemError(
+            422,
+            f"invalid input in: body.evidence ({len(missing)} of the files named is not "
+            "attached to this case; attach it first with POST /v1/cases/{case_id}/evidence)",
+            errors=[FieldError(field="body.evidence", message="not attached to this case")],
+        )
     try:
         async with asyncio.timeout(ACTION_TIMEOUT_SECONDS):
             updated = await act(client, pool, view.case_id, action, command)

@@ -296,12 +296,26 @@ async def test_a_representative_provides_information_for_the_officer(
     assert (await nominate(api, officer, case_id, rep)).status_code == 200
     case = await api.get(case_id, as_=rep)
     assert case["allowed_actions"] == ["provide-info"]
-    await api.act(case_id, "provide-info", rep, note="Payslips attached by the Federation.")
+    payslips = (await attach(api, case_id, rep, pdf("payslips"))).json()["sha256"]
+    elsewhere = hashlib.sha256(b"a file on no case").hexdigest()
+    unknown = await api.act(
+        case_id, "provide-info", rep, expect=422, note="Payslips.", evidence=[elsewhere]
+    )
+    assert unknown["errors"][0]["field"] == "body.evidence"
+    await api.act(
+        case_id,
+        "provide-info",
+        rep,
+        note="Payslips attached by the Federation.",
+        evidence=[payslips],
+    )
     events = (await api.as_("auditor").get(f"/v1/cases/{case_id}/audit")).json()["items"]
     answered = next(e for e in events if e["action"] == "provide-info")
     assert answered["actor_user_id"] == rep.user_id
     assert answered["actor_role"] == "representative"
     assert answered["on_behalf_of"] == officer.officer_id
+    # The answer's audit event, in the hash chain, names the file it rests on.
+    assert answered["details"] == {"evidence": [payslips]}
 
 
 @pytest.mark.parametrize("action", ["accept-offer", "decline-offer", "withdraw"])
@@ -399,11 +413,18 @@ async def test_representations_by_the_representative_and_evidence_on_the_proposa
         assert allowed == ["make-representations"]
         refused = await api.act(case_id, "apply-voluntary", rep, expect=403)
         assert "the representative role may not 'apply-voluntary'" in refused["detail"]
-        on_rep = await attach(api, case_id, rep, png(), attached_to="representation")
-        assert on_rep.json()["on_behalf_of"] == officer.officer_id
-        await api.act(case_id, "make-representations", rep, representations="Rare skills.")
+        on_rep = (await attach(api, case_id, rep, png(), attached_to="representation")).json()
+        assert on_rep["on_behalf_of"] == officer.officer_id
+        await api.act(
+            case_id,
+            "make-representations",
+            rep,
+            representations="Rare skills.",
+            evidence=[on_rep["sha256"]],
+        )
         events = (await api.as_("auditor").get(f"/v1/cases/{case_id}/audit")).json()["items"]
         made = next(e for e in events if e["action"] == "make-representations")
         assert (made["actor_user_id"], made["on_behalf_of"]) == (rep.user_id, officer.officer_id)
+        assert made["details"] == {"evidence": [on_rep["sha256"]]}
     finally:
         await api.close()
