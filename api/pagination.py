@@ -37,9 +37,9 @@ class Page(BaseModel, Generic[Item]):
     )
 
 
-def cursor_query(model: type[BaseModel]) -> Any:
-    """``Query`` of the ``cursor`` parameter (``Annotated[str | None, cursor_query(model)]``)
-    of a list whose sort key is ``model``."""
+def cursor_param(model: type[BaseModel]) -> Any:
+    """The ``Query`` of a list's ``cursor`` parameter, whose sort key is ``model``:
+    ``Cursor = Annotated[str | None, cursor_param(model)]``, an alias mypy can read."""
     parts = (_PARTS[info.annotation] for info in model.model_fields.values())
     return Query(
         pattern="^" + r"\.".join(parts) + "$",
@@ -58,7 +58,7 @@ def encode_cursor(key: BaseModel) -> str:
 
 
 def decode_cursor(cursor: str | None, model: type[Key]) -> Key | None:
-    """The key of a cursor that matches ``cursor_query(model)``'s pattern (FastAPI checks it)."""
+    """The key of a cursor that matches ``cursor_param(model)``'s pattern (FastAPI checks it)."""
     if cursor is None:
         return None
     values: dict[str, Any] = {}

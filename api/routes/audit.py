@@ -15,7 +15,7 @@ from api.access import ALLOW, VisibleCase
 from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool
-from api.pagination import Page, cursor_query, decode_cursor, page_of
+from api.pagination import Page, cursor_param, decode_cursor, page_of
 from api.problems import FieldError, ProblemError, problem_responses
 from domain.case import CASE_ID_PATTERN
 from domain.window import Moment, check_window
@@ -32,7 +32,7 @@ class AuditCursor(BaseModel):
     seq: int = Field(ge=0)
 
 
-Cursor = Annotated[str | None, cursor_query(AuditCursor)]
+Cursor = Annotated[str | None, cursor_param(AuditCursor)]
 
 
 @router.get(

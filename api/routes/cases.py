@@ -43,7 +43,7 @@ from api.authz import (
 from api.bodies import RequestBody
 from api.deps import AppSettings, Pool, Temporal
 from api.idempotency import IdempotencyKey, run_once
-from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
+from api.pagination import Limit, Page, cursor_param, decode_cursor, page_of
 from api.preconditions import ETAG_HEADER, IfMatch, etag, expected_version
 from api.problems import FieldError, ProblemError, problem_responses, validation_errors
 from domain.actions import actions_open_to
@@ -67,7 +67,7 @@ from store.case_queries import CaseCursor, CaseSummary
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
-Cursor = Annotated[str | None, cursor_query(CaseCursor)]
+Cursor = Annotated[str | None, cursor_param(CaseCursor)]
 
 _CREATE_SCOPE = "POST /v1/cases"
 

@@ -10,14 +10,14 @@ from api.access import ALLOW
 from api.auth import Principal
 from api.authz import Operation, officer_scope
 from api.deps import Pool
-from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
+from api.pagination import Limit, Page, cursor_param, decode_cursor, page_of
 from api.problems import problem_responses
 from store import case_queries
 from store.case_queries import TaskCursor, TaskItem
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
-Cursor = Annotated[str | None, cursor_query(TaskCursor)]
+Cursor = Annotated[str | None, cursor_param(TaskCursor)]
 
 
 @router.get(

@@ -29,7 +29,7 @@ from api.authz import Operation
 from api.bodies import RequestBody
 from api.deps import Pool
 from api.idempotency import IdempotencyKey, run_once
-from api.pagination import Limit, Page, cursor_query, decode_cursor, page_of
+from api.pagination import Limit, Page, cursor_param, decode_cursor, page_of
 from api.problems import ProblemError, problem_responses
 from domain.commands import WORDS_PATTERN
 from domain.people import USER_ROLES, Role, Tier, check_officer_id, check_role_fields
@@ -38,7 +38,7 @@ from store.users import User, UserCursor, UserExists
 
 log = structlog.get_logger(__name__)
 
-Cursor = Annotated[str | None, cursor_query(UserCursor)]
+Cursor = Annotated[str | None, cursor_param(UserCursor)]
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
