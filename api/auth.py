@@ -37,6 +37,8 @@ class Principal(BaseModel):
     role: Role
     tier: Tier | None = None
     officer_id: str | None = None
+    # For people to read (the web pages' header); never part of a rule or a log line.
+    name: str | None = None
 
     def actor(self, on_behalf_of: str | None = None) -> Actor:
         return Actor(
@@ -84,6 +86,7 @@ def principal_of(user: User) -> Principal:
         role=Role(user.role),
         tier=Tier(user.tier) if user.tier else None,
         officer_id=user.officer_id,
+        name=user.name,
     )
 
 

@@ -231,14 +231,18 @@ def require_create(principal: Principal, kind: CaseKind, officer_id: str) -> Non
         )
 
 
-def representative_scope(principal: Principal) -> str | None:
-    """The representative whose nominated cases a caller's list is limited to (None: not)."""
-    return principal.user_id if principal.role is Role.REPRESENTATIVE else None
-
-
 def officer_scope(principal: Principal) -> str | None:
     """The officer id a caller's case reads are limited to (None: not limited)."""
     return principal.officer_id if principal.role is Role.OFFICER else None
+
+
+def list_scope(principal: Principal) -> dict[str, str | None]:
+    """The filters a caller's case lists are held to: an officer's own cases, a
+    representative's nominated ones (the OWN_CASE and NOMINATED rules); none for staff."""
+    return {
+        "officer_id": officer_scope(principal),
+        "represented_by": principal.user_id if principal.role is Role.REPRESENTATIVE else None,
+    }
 
 
 def can_see(principal: Principal, view: CaseView) -> bool:

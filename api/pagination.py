@@ -37,12 +37,17 @@ class Page(BaseModel, Generic[Item]):
     )
 
 
+def cursor_pattern(model: type[BaseModel]) -> str:
+    """The pattern every cursor of a list whose sort key is ``model`` matches."""
+    parts = (_PARTS[info.annotation] for info in model.model_fields.values())
+    return "^" + r"\.".join(parts) + "$"
+
+
 def cursor_param(model: type[BaseModel]) -> Any:
     """The ``Query`` of a list's ``cursor`` parameter, whose sort key is ``model``:
     ``Cursor = Annotated[str | None, cursor_param(model)]``, an alias mypy can read."""
-    parts = (_PARTS[info.annotation] for info in model.model_fields.values())
     return Query(
-        pattern="^" + r"\.".join(parts) + "$",
+        pattern=cursor_pattern(model),
         description="`next_cursor` from the previous page; omit for the first.",
     )
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import asyncpg
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
@@ -27,7 +28,7 @@ from api.auth import Principal, authenticate, bearer, current_user, principal_of
 from api.deps import pool_of
 from api.problems import ProblemError
 from config.settings import Settings
-from store.sessions import session_user
+from store.sessions import end_session, session_user, start_session
 
 COOKIE = "exitcases_session"
 # Over TLS: the browser takes a cookie of this name only when Secure, for path / and this host.
@@ -133,3 +134,38 @@ async def token_or_session_user(
         return await session_principal(request)
 
     return await authenticate(request, find, "the session has ended; sign in again")
+
+
+async def sign_in(request: Request, token: str) -> tuple[str, Principal]:
+    """A new session for the token's user (401 if it is not valid); ends the browser's old one.
+
+    Used by ``POST /session`` (JSON) and the web sign-in page, whose form has no session yet to
+    bind a CSRF token to: the Origin check stops another site's page signing a browser in.
+    """
+    check_origin(request, required=False)
+    user = await current_user(
+        request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+    )
+    settings = _settings(request)
+    try:
+        session_id = await start_session(
+            pool_of(request),
+            user.user_id,
+            idle=settings.session_idle,
+            lifetime=settings.session_lifetime,
+            replacing=session_id_of(request),
+        )
+    except asyncpg.ForeignKeyViolationError:
+        raise ProblemError(
+            422, "sessions are for users of `exitcases users add`, not single sign-on users"
+        ) from None
+    return session_id, user
+
+
+async def sign_out(request: Request, response: Response) -> Response:
+    """End the request's session, if any, and clear its cookie on ``response``."""
+    session_id = session_id_of(request)
+    if session_id is not None:
+        await end_session(pool_of(request), session_id)
+    clear_session_cookie(response, request)
+    return response

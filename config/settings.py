@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.frontend import DEFAULT_FRONTEND_DIR
+
 
 class Settings(BaseSettings):
     """Every setting the service reads. Unset server addresses mean "use the embedded one"."""
@@ -86,6 +88,17 @@ class Settings(BaseSettings):
         default=12,
         gt=0,
         description="A browser session ends this long after signing in, used or not.",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Seam for single sign-on to the web pages (OpenID Connect, e.g. Microsoft "
+        "Entra ID's issuer URL); not built yet, so setting it stops the API from starting: "
+        "docs/web.md says where it plugs in. Unset: staff sign in with their access token.",
+    )
+    frontend_dir: Path = Field(
+        default=DEFAULT_FRONTEND_DIR,
+        description="Where the GOV.UK and MOJ frontend files (fetched and checked by "
+        "`exitcases-assets`, which the install step runs) are served from.",
     )
     auth_verifier: str | None = Field(
         default=None,

@@ -150,6 +150,11 @@ for role in worker api; do
     [ "$uid" != 0 ] || fail "the $role runs as root"
 done
 
+say "the web pages and their design-system files, from the image itself"
+curl -fsS "$api/" | grep -q "Access token" || fail "GET / is not the sign-in page"
+curl -fsS -o /dev/null "$api/assets/govuk-frontend.min.css" \
+    || fail "the image serves no GOV.UK Frontend CSS at /assets"
+
 say "one case from application to hr_review"
 user() { docker exec "$run_id-api" exitcases users add --json "$@" | json '["token"]'; }
 admin="$(user --name "Smoke Admin" --role admin)"

@@ -308,7 +308,7 @@ def run_dev(settings: Settings) -> int:
             print(f"API docs     {api_url}/docs")
             if ui_url:
                 print(f"Temporal UI  {ui_url}")
-                print(f"sign in      {api_url}/sign-in  (the UI then shows decoded payloads)")
+                print(f"sign in      {api_url}/  (the pages; the UI then shows decoded payloads)")
             print(f"logs         {logs}")
             if token:
                 print(f"admin token  {token}  (shown once; keep it)")

@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -167,3 +168,32 @@ async def api(stack: Stack, staff: dict[str, User]) -> AsyncIterator[Api]:
 @pytest.fixture
 def anonymous(stack: Stack) -> httpx.AsyncClient:
     return stack.http()
+
+
+# -- a browser -------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="the browser tests write the pages' pictures under docs/screenshots",
+    )
+
+
+def chromium() -> str:
+    """Debian's Chromium: Playwright cannot download its own browser here."""
+    path = shutil.which("chromium")
+    assert path, "the browser tests need Chromium: `apt-get install -y chromium` (./test does it)"
+    return path
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Chromium, one for the session; each test opens contexts of its own."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium(), args=["--no-sandbox"], headless=True
+        )
+        yield browser
+        await browser.close()

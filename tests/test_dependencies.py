@@ -25,6 +25,7 @@ FIRST_PARTY = [
     "workflows",
     "activities",
     "api",
+    "web",
     "worker",
 ]
 PROJECT = "exit-case-service"

@@ -159,7 +159,8 @@ def test_dev_runs_everything_stops_cleanly_and_keeps_its_data(tmp_path: Path) ->
         )
         assert preflight.headers["access-control-allow-origin"] == printed["Temporal UI"]
         assert preflight.headers["access-control-allow-credentials"] == "true"
-        assert httpx.get(printed["sign in"], timeout=10).status_code == 200
+        sign_in = httpx.get(printed["sign in"], timeout=10)
+        assert sign_in.status_code == 200 and "Access token" in sign_in.text
         admin = {"Authorization": f"Bearer {printed['admin token']}"}
         assert httpx.get(f"{api}/v1/policies/current", headers=admin).status_code == 200
 

@@ -18,6 +18,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
+ASSETS = "exitcases-assets"
 
 
 def _project(tmp_path: Path) -> Path:
@@ -29,7 +30,7 @@ def _project(tmp_path: Path) -> Path:
     bin_dir.mkdir(parents=True)
     (bin_dir / "python").symlink_to(sys.executable)
     record = f'echo "$(basename "$0")${{*:+ $*}}" >>"{tmp_path / "calls"}"\n'
-    for tool in ("pip", "exitcases", "ruff", "mypy", "pytest"):
+    for tool in ("pip", "exitcases", "exitcases-assets", "ruff", "mypy", "pytest"):
         (bin_dir / tool).write_text("#!/bin/sh\n" + record)
         (bin_dir / tool).chmod(0o755)
     # What the tests need from the machine (Chromium, Docker) is not this test's subject.
@@ -49,13 +50,14 @@ def _run(project: Path, script: str, *args: str) -> list[str]:
 def test_dev_installs_again_only_when_pyproject_changes(tmp_path: Path) -> None:
     project = _project(tmp_path)
     install = "pip install --quiet --disable-pip-version-check -e .[local]"
-    assert _run(project, "dev") == [install, "exitcases dev"]
-    assert _run(project, "dev") == ["exitcases dev"]
+    # The frontend files' step runs every time: it is quick when they are in place.
+    assert _run(project, "dev") == [install, ASSETS, "exitcases dev"]
+    assert _run(project, "dev") == [ASSETS, "exitcases dev"]
 
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + "\n# a change\n")
-    assert _run(project, "dev") == [install, "exitcases dev"]
-    assert _run(project, "dev") == ["exitcases dev"]
+    assert _run(project, "dev") == [install, ASSETS, "exitcases dev"]
+    assert _run(project, "dev") == [ASSETS, "exitcases dev"]
 
 
 def test_test_keeps_a_stamp_of_its_own_extras(tmp_path: Path) -> None:
@@ -64,14 +66,17 @@ def test_test_keeps_a_stamp_of_its_own_extras(tmp_path: Path) -> None:
     # The local extra installed does not make the test extras installed.
     install = "pip install --quiet --disable-pip-version-check -e .[test]"
     assert _run(project, "test")[0] == install
-    checks = ["ensure-test-machine", "ruff check .", "ruff format --check .", "mypy", "pytest"]
+    checks = [ASSETS, "ensure-test-machine", "ruff check .", "ruff format --check .", "mypy"]
+    checks.append("pytest")
     assert _run(project, "test") == checks
-    assert _run(project, "dev") == ["exitcases dev"]
+    assert _run(project, "dev") == [ASSETS, "exitcases dev"]
 
 
 def test_the_fast_lane_needs_nothing_from_the_machine(tmp_path: Path) -> None:
     project = _project(tmp_path)
     _run(project, "test")
-    lint = ["ruff check .", "ruff format --check .", "mypy"]
-    assert _run(project, "test", "-m", "not slow") == [*lint, "pytest -m not slow"]
-    assert _run(project, "test", "-m", "slow") == ["ensure-test-machine", *lint, "pytest -m slow"]
+    checks = ["ruff check .", "ruff format --check .", "mypy"]
+    fast = _run(project, "test", "-m", "not slow")
+    assert fast == [ASSETS, *checks, "pytest -m not slow"]
+    slow = _run(project, "test", "-m", "slow")
+    assert slow == [ASSETS, "ensure-test-machine", *checks, "pytest -m slow"]

@@ -9,7 +9,6 @@ access log; not signed in, the codec answers 401 and the UI shows none of it.
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -36,12 +35,6 @@ from worker import build_worker
 pytestmark = pytest.mark.slow
 
 SCREENSHOTS = Path(__file__).parent.parent / ".exitcases" / "screenshots"
-
-
-def chromium() -> str:
-    path = shutil.which("chromium")
-    assert path, "this test needs Chromium: `apt-get install -y chromium` (./test does it as root)"
-    return path
 
 
 class Service:
@@ -72,16 +65,6 @@ async def service(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[Servic
                 yield Service(stack, api, f"http://127.0.0.1:{ui_port}")
     finally:
         await env.shutdown()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium(), args=["--no-sandbox"], headless=True
-        )
-        yield browser
-        await browser.close()
 
 
 async def ui_context(browser: Browser, service: Service) -> BrowserContext:
@@ -141,10 +124,10 @@ async def test_signed_in_staff_see_decoded_payloads_and_others_do_not(
 
     staff = await ui_context(browser, service)
     page = await staff.new_page()
-    await page.goto(f"{service.api}/sign-in")
-    await page.fill("#token", auditor.token)
-    await page.click("button[type=submit]")
-    await page.get_by_text("You are signed in").wait_for()
+    await page.goto(f"{service.api}/")
+    await page.get_by_label("Access token").fill(auditor.token)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign out").wait_for()
     assert await open_history(page, service, case_id) == 200
     await page.get_by_text(record.officer_id).first.wait_for(timeout=30_000)
     await page.screenshot(path=SCREENSHOTS / "ui-signed-in.png", full_page=True)

@@ -35,9 +35,8 @@ from api.auth import Principal
 from api.authz import (
     Operation,
     create_operation,
-    officer_scope,
+    list_scope,
     on_behalf_of,
-    representative_scope,
     require_create,
 )
 from api.bodies import RequestBody
@@ -259,7 +258,7 @@ async def list_needing_attention(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[CaseSummary]:
-    return await _page(pool, limit, cursor, needs_attention=True)
+    return await cases_page(pool, limit, cursor, needs_attention=True)
 
 
 @router.get(
@@ -298,12 +297,11 @@ async def list_cases(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[CaseSummary]:
-    return await _page(
+    return await cases_page(
         pool,
         limit,
         cursor,
-        officer_id=officer_scope(user),
-        represented_by=representative_scope(user),
+        **list_scope(user),
         state=state,
         kind=kind,
         rank=rank,
@@ -311,9 +309,11 @@ async def list_cases(
     )
 
 
-async def _page(
+async def cases_page(
     pool: asyncpg.Pool, limit: int, cursor: str | None, **filters: Any
 ) -> Page[CaseSummary]:
+    """A page of cases after ``cursor``, newest first, filtered: the list routes' and the case
+    list page's."""
     after = decode_cursor(cursor, CaseCursor)
     items = await case_queries.list_cases(pool, limit=limit + 1, after=after, **filters)
     return page_of(
@@ -451,21 +451,28 @@ _REFUSAL_TITLE = {
 }
 
 
-async def _act(
+async def perform_action(
     action: Action,
-    body: BaseModel | None,
-    if_match: str | None,
+    fields: dict[str, Any],
+    version: int | None,
     user: Principal,
     view: CaseView,
     pool: Any,
     client: Any,
-    response: Response,
-) -> CaseResource:
-    fields = body.model_dump(exclude_unset=False) if body is not None else {}
-    fields["version"] = expected_version(action, if_match)
+) -> CaseView:
+    """Run ``action`` with the body's ``fields`` on the case at ``version``, for ``user``.
+
+    Refusals become problems: 422 with the fields at fault (named ``body.<field>``), 409 for
+    the case's state, 403 for four eyes, 412 for a case that has changed, 503 when the
+    workflow does not answer. The web pages call this too, so both say the same.
+    """
     try:
         command = COMMANDS[action].model_validate(
-            {**fields, "actor": user.actor(on_behalf_of(user, action, view.officer_id))},
+            {
+                **fields,
+                "version": version,
+                "actor": user.actor(on_behalf_of(user, action, view.officer_id)),
+            },
             context=NEW_INPUT,
         )
     except ValidationError as error:
@@ -483,7 +490,7 @@ async def _act(
         )
     try:
         async with asyncio.timeout(ACTION_TIMEOUT_SECONDS):
-            updated = await act(client, pool, view.case_id, action, command)
+            return await act(client, pool, view.case_id, action, command)
     except CommandRefused as refused:
         current = refused.current_version
         extensions: dict[str, Any] = {"current_version": current} if current is not None else {}
@@ -504,6 +511,21 @@ async def _act(
             "trying again",
             headers={"Retry-After": "5"},
         ) from None
+
+
+async def _act(
+    action: Action,
+    body: BaseModel | None,
+    if_match: str | None,
+    user: Principal,
+    view: CaseView,
+    pool: Any,
+    client: Any,
+    response: Response,
+) -> CaseResource:
+    fields = body.model_dump(exclude_unset=False) if body is not None else {}
+    version = expected_version(action, if_match)
+    updated = await perform_action(action, fields, version, user, view, pool, client)
     response.headers["ETag"] = etag(updated.version)
     return to_resource(updated, user)
 

@@ -82,12 +82,7 @@ async def import_roster(
         raw += chunk
         if len(raw) > MAX_ROSTER_BYTES:
             raise ProblemError(413, "the roster is larger than 10 MB; split it")
-    try:
-        text = bytes(raw).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ProblemError(400, "the roster is not UTF-8 text", kind="bad-encoding") from None
-    if "\x00" in text:
-        raise ProblemError(400, "the roster contains NUL characters", kind="bad-encoding")
+    text = roster_text(bytes(raw))
 
     async def write() -> tuple[int, Any]:
         result = await upsert_officers(pool, _parsed(text))
@@ -97,6 +92,17 @@ async def import_roster(
     digest = hashlib.sha256(raw).hexdigest() if idempotency_key is not None else None
     status, content = await run_once(pool, user, _SCOPE, idempotency_key, digest, write)
     return JSONResponse(content, status_code=status)
+
+
+def roster_text(raw: bytes) -> str:
+    """The roster file as text (UTF-8, a byte-order mark allowed), or a 400 saying why not."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError(400, "the roster is not UTF-8 text", kind="bad-encoding") from None
+    if "\x00" in text:
+        raise ProblemError(400, "the roster contains NUL characters", kind="bad-encoding")
+    return text
 
 
 def _parsed(text: str) -> list[Officer]:

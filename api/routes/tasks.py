@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter
 
 from api.access import ALLOW
@@ -35,7 +36,13 @@ async def list_tasks(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[TaskItem]:
-    after = decode_cursor(cursor, TaskCursor)
+    return await tasks_page(pool, user, limit, cursor)
+
+
+async def tasks_page(
+    pool: asyncpg.Pool, user: Principal, limit: int, cursor: str | None
+) -> Page[TaskItem]:
+    """A page of the user's open tasks after ``cursor``: this route's, and the inbox page's."""
     items = await case_queries.list_tasks(
         pool,
         user_id=user.user_id,
@@ -43,6 +50,6 @@ async def list_tasks(
         tier=user.tier,
         officer_id=officer_scope(user),
         limit=limit + 1,
-        after=after,
+        after=decode_cursor(cursor, TaskCursor),
     )
     return page_of(items, limit, case_queries.task_cursor)

@@ -130,35 +130,6 @@ async def test_sessions_end_when_idle_too_long_too_old_or_revoked(api: Api) -> N
     assert await pool.fetchval(count, caseworker.user_id) == 0
 
 
-async def test_the_sign_in_page_signs_in_with_a_form(api: Api) -> None:
-    admin = await add_user(api.stack.pool, "Session admin", Role.ADMIN)
-    async with api.stack.http() as http:
-        page = await http.get("/sign-in")
-        assert 'action="/session"' in page.text and "<link" not in page.text
-        elsewhere = {"Origin": "http://127.0.0.1:9999"}  # another page may not sign us in
-        forged = await http.post("/session", data={"token": admin.token}, headers=elsewhere)
-        assert forged.status_code == 403 and COOKIE not in forged.cookies
-        refused = await http.post("/session", data={"token": "wrong"})
-        assert refused.status_code == 401 and "not valid" in refused.text
-        signed = await http.post("/session", data={"token": admin.token})
-        assert signed.status_code == 303 and signed.headers["location"] == "/sign-in"
-        assert "You are signed in" in (await http.get("/sign-in")).text
-        # The form posts from the API's own page, whose origin the browser names.
-        own = {"Origin": "http://api.test"}
-        assert (await http.post("/sign-out", headers=own)).status_code == 303
-        assert "You are signed in" not in (await http.get("/sign-in")).text
-
-
-async def test_the_form_is_recognised_whatever_the_media_types_case(api: Api) -> None:
-    admin = await add_user(api.stack.pool, "Shouting admin", Role.ADMIN)
-    form = {"Content-Type": "Application/X-WWW-Form-URLEncoded; charset=UTF-8"}
-    async with api.stack.http() as http:
-        signed = await http.post("/session", content=f"token={admin.token}", headers=form)
-        assert signed.status_code == 303, signed.text
-        refused = await http.post("/session", content="token=wrong", headers=form)
-        assert refused.status_code == 401 and "text/html" in refused.headers["content-type"]
-
-
 async def test_a_cookie_replayed_without_a_page_is_refused(api: Api) -> None:
     """Any service on the API's host name receives the cookie; replayed from its server (no
     Origin, as no browser sends a POST), it decodes nothing."""
@@ -214,8 +185,8 @@ async def test_signing_in_ends_the_browsers_previous_session(api: Api) -> None:
 
 async def test_the_sign_in_pages_may_not_be_framed(api: Api) -> None:
     async with api.stack.http() as http:
-        page = await http.get("/sign-in")
-        refused = await http.post("/session", data={"token": "wrong"})
+        page = await http.get("/")
+        refused = await http.post("/sign-in", data={"token": "wrong"})
     for response in (page, refused):
         assert response.headers["content-type"].startswith("text/html")
         assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
@@ -233,12 +204,12 @@ async def test_behind_a_tls_proxy_the_public_url_decides_origin_and_secure(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://internal:8000") as http:
         own = {"Origin": "https://api.hr.example"}
-        signed = await http.post("/session", data={"token": admin.token}, headers=own)
+        signed = await http.post("/sign-in", data={"token": admin.token}, headers=own)
         assert signed.status_code == 303, signed.text
         cookie = signed.headers["set-cookie"]
         assert cookie.startswith(f"{SECURE_COOKIE}=") and "secure" in cookie.lower()
         by_host = {"Origin": "http://internal:8000"}  # the Host the proxy sent: not a page
-        forged = await http.post("/session", data={"token": admin.token}, headers=by_host)
+        forged = await http.post("/session", json={"token": admin.token}, headers=by_host)
         assert forged.status_code == 403
 
 

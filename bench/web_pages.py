@@ -1,0 +1,157 @@
+"""Web page latency: the caseworker's inbox, the case list with filters and a case page, with
+100,000 cases in the read model, served by the API processes (`exitcases api`).
+
+    .venv/bin/python -m bench.web_pages [--cases 100000] [--clients 8] [--seconds 10]
+        [--api-workers 2] [--database-url URL]
+
+Seeds the read model as bench/api_latency.py does (its ``seed``: COPY of realistic case
+views varied in state, rank and time), and a caseworker's task for every seeded case in HR
+review (a year of creation times, so most are overdue: the inbox's heaviest shape). Signs in
+on the sign-in page as a caseworker and sends the session cookie, as a browser does; the
+pages run as deployed (``api_processes``: ``--api-workers`` processes) and the reads come from
+httpx clients in a child process (api_latency's loader), each on its own keep-alive connection:
+
+- ``GET /tasks``: the inbox, soonest due first, with badges,
+- ``GET /cases?state=hr_review&rank=superintendent&overdue=yes``: the list with filters,
+- ``GET /cases/{id}`` on random seeded cases: summary, working, tasks, timeline, action forms.
+
+Target: p95 of each < 100 ms. No worker runs: no page measured here waits on a workflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import random
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+
+import asyncpg
+import httpx
+
+from bench.api_latency import Spec, _load_in_child, api_processes, free_port, seed
+from bench.common import percentile, print_machine, quiet_logs, server_url, stack, table
+from config.settings import Settings
+from domain.people import Role
+from store.users import create_user
+
+PAGES = {
+    "GET /tasks (inbox)": ["/tasks"],
+    "GET /cases?state=hr_review&rank=superintendent&overdue=yes": [
+        "/cases?state=hr_review&rank=superintendent&overdue=yes"
+    ],
+}
+CASE_PAGE = "GET /cases/{id}"
+TARGET_MS = 100
+
+
+async def seed_tasks(database_url: str) -> int:
+    """A caseworker's review task for each seeded case in HR review, due ten days after it
+    was last changed (as the read model's ``due_at``)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        status = await connection.execute(
+            """INSERT INTO tasks (case_id, kind, assignee_role, opened_at, remind_at, due_at)
+               SELECT case_id, 'hr_review', 'caseworker', updated_at, due_at - $1::interval,
+                      due_at
+               FROM cases WHERE state = 'hr_review'""",
+            timedelta(days=2),
+        )
+        await connection.execute("VACUUM (ANALYZE) tasks")
+    finally:
+        await connection.close()
+    return int(status.split()[-1])
+
+
+async def session_cookie(base: str, token: str) -> str:
+    """Signed in on the sign-in page: the ``Cookie`` header a browser would send."""
+    async with httpx.AsyncClient(base_url=base) as browser:
+        signed = await browser.post("/sign-in", data={"token": token})
+        assert signed.status_code == 303, signed.text
+        return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+
+
+async def measure(
+    executor: ProcessPoolExecutor,
+    base: str,
+    auth: tuple[str, str],
+    paths: list[str],
+    clients: int,
+    seconds: float,
+) -> tuple[list[float], int]:
+    # The loader sends the token as a bearer too; pages read the session cookie only.
+    token, cookie = auth
+    rng = random.Random(11)
+    specs: list[Spec] = [("GET", rng.choice(paths), None, {"Cookie": cookie}) for _ in range(5000)]
+    loop = asyncio.get_running_loop()
+    latencies, _, errors, samples = await loop.run_in_executor(
+        executor, _load_in_child, (base, token, specs, clients, seconds)
+    )
+    for sample in samples:
+        print(f"  error {sample}")
+    return latencies, errors
+
+
+async def main(args: argparse.Namespace) -> None:
+    quiet_logs()
+    print_machine()
+    async with stack(server_url(args.database_url), prefix="bench-web") as s:
+        seeded = await seed(s.database_url, args.cases)
+        tasks = await seed_tasks(s.database_url)
+        print(f"seeded {len(seeded)} cases and {tasks} caseworker tasks")
+        _, token = await create_user(s.pool, name="Bench Caseworker", role=Role.CASEWORKER)
+        settings = Settings(
+            database_url=s.database_url,
+            temporal_address=s.env.client.service_client.config.target_host,
+            task_queue=s.settings.task_queue,
+            payload_keys=s.settings.payload_keys,
+        )
+        pages = PAGES | {CASE_PAGE: [f"/cases/{case_id}" for case_id in seeded]}
+        rows = []
+        context = multiprocessing.get_context("spawn")
+        async with api_processes(settings, free_port(), args.api_workers) as base:
+            auth = (token, await session_cookie(base, token))
+            with ProcessPoolExecutor(1, mp_context=context) as executor:
+                for paths in pages.values():  # warm-up: every process, every statement
+                    await measure(executor, base, auth, paths, args.clients, 3)
+                for name, paths in pages.items():
+                    latencies, errors = await measure(
+                        executor, base, auth, paths, args.clients, args.seconds
+                    )
+                    p95 = percentile(latencies, 95)
+                    rows.append(
+                        [
+                            name, str(len(latencies)), str(errors),
+                            f"{len(latencies) / args.seconds:.0f}",
+                            f"{percentile(latencies, 50):.1f}", f"{p95:.1f}",
+                            f"{percentile(latencies, 99):.1f}",
+                            "met" if p95 < TARGET_MS and not errors else "MISSED",
+                        ]
+                    )  # fmt: skip
+    print()
+    print(
+        f"Web pages: {args.cases} cases in the read model, {args.clients} concurrent clients, "
+        f"{args.api_workers} API process(es), reads from httpx clients in a child process"
+    )
+    print()
+    headers = ["page", "n", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "p95 < 100 ms"]
+    print(table(headers, rows))
+    print(json.dumps({row[0]: float(row[5]) for row in rows}))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=10, help="length of each page's run")
+    parser.add_argument(
+        "--api-workers", type=int, default=2, help="API processes (EXITCASES_API_WORKERS)"
+    )
+    parser.add_argument("--database-url", help="PostgreSQL server URL (a database is created)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))

@@ -1,0 +1,61 @@
+"""The roster and user forms in-process: what a browser test cannot easily send (a file that is
+not UTF-8, a form without its CSRF token) and what the answers must not carry (the token
+anywhere but the page that made it)."""
+
+from __future__ import annotations
+
+from store.officers import get_officer
+from tests.helpers.api import Api, User
+from tests.helpers.officers import officer
+from tests.web.test_inbox import signed_in
+from tests.web.test_sign_in import OWN_PAGE, csrf_of
+
+
+def _roster(officer_id: str) -> bytes:
+    return (
+        "officer_id,name,rank,date_of_birth,service_start,annual_pay,pension_scheme,"
+        f"misconduct_pending\n{officer_id},Zoë Example,superintendent,1975-03-14,2001-09-03,"
+        "82000.00,2006,false\n"
+    ).encode()
+
+
+async def test_a_roster_without_the_csrf_token_or_in_another_encoding_stores_nothing(
+    api: Api, staff: dict[str, User]
+) -> None:
+    record = officer()
+    async with signed_in(api, staff["caseworker"]) as browser:
+        token = csrf_of((await browser.get("/officers/import")).text)
+        roster = {"roster": ("roster.csv", _roster(record.officer_id), "text/csv")}
+        forged = await browser.post("/officers/import", files=roster, headers=OWN_PAGE)
+        assert forged.status_code == 403
+        latin = {"roster": ("roster.csv", _roster(record.officer_id).decode().encode("latin-1"))}
+        refused = await browser.post(
+            "/officers/import", data={"csrf_token": token}, files=latin, headers=OWN_PAGE
+        )
+        assert refused.status_code == 400
+        assert "The file cannot be read: the roster is not UTF-8 text" in refused.text
+        assert await get_officer(api.stack.pool, record.officer_id) is None
+        imported = await browser.post(
+            "/officers/import", data={"csrf_token": token}, files=roster, headers=OWN_PAGE
+        )
+        assert imported.status_code == 200 and "1 officers added, 0 updated" in imported.text
+    stored = await get_officer(api.stack.pool, record.officer_id)
+    assert stored is not None and stored.name == "Zoë Example"
+
+
+async def test_the_token_is_on_the_answer_that_made_the_user_and_never_cached(
+    api: Api, staff: dict[str, User]
+) -> None:
+    async with signed_in(api, staff["admin"]) as browser:
+        token = csrf_of((await browser.get("/admin/users/new")).text)
+        form = {"csrf_token": token, "name": "Olu Officerless", "role": "auditor"}
+        made = await browser.post("/admin/users/new", data=form, headers=OWN_PAGE)
+        assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+        new_token = made.text.split('class="app-token"', 1)[1].split(">", 2)[1].split("<")[0]
+        assert len(new_token.strip()) > 20
+        users = await browser.get("/admin/users")
+        assert "Olu Officerless" in users.text and new_token.strip() not in users.text
+        missing = await browser.post(
+            "/admin/users/u_nobody/revoke", data={"csrf_token": token}, headers=OWN_PAGE
+        )
+        assert missing.status_code == 404

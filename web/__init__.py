@@ -1,0 +1,1 @@
+"""The web application: server-rendered pages for every role, mounted beside the JSON API."""

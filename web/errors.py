@@ -1,0 +1,106 @@
+"""Errors on pages are pages: the API's handlers answer JSON problems, these answer HTML.
+
+:func:`install_page_errors` wraps each exception handler the API installed: a request for a
+page (a route of ``web/``, or an unknown address a browser navigated to) gets the page for the
+error; every other request gets the API's problem document as before. Refusals say why in the
+API's words, which are written for caseworkers and carry no personal data; an unexpected error
+shows a reference that is in the log beside the error, never the error itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.auth import Principal
+from api.problems import UNAVAILABLE, ProblemError
+from api.sessions import session_principal
+from web.session import SignInNeeded
+from web.templating import render
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
+
+# Addresses that are the API's, whatever the client accepts.
+_API_PREFIXES = ("/v1/", "/codec", "/session", "/health", "/metrics", "/docs", "/openapi")
+
+
+def is_page(request: Request) -> bool:
+    route = request.scope.get("route")
+    if route is not None:
+        return getattr(getattr(route, "endpoint", None), "__module__", "").startswith("web.")
+    accepts_html = "text/html" in request.headers.get("accept", "")
+    return accepts_html and not request.url.path.startswith(_API_PREFIXES)
+
+
+async def _signed_in(request: Request) -> Principal | None:
+    """Who to show in the error page's header; the page must not fail for want of it."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
+    try:
+        return await session_principal(request)
+    except UNAVAILABLE:  # the error may be the database itself
+        return None
+
+
+async def error_page(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, SignInNeeded):
+        return RedirectResponse("/", status_code=303)
+    status, detail = 500, None
+    if isinstance(exc, ProblemError):
+        status, detail = exc.status, exc.detail
+    elif isinstance(exc, StarletteHTTPException):
+        status = exc.status_code
+    elif isinstance(exc, RequestValidationError):
+        # An address no page has (a malformed case id): as for any unknown address.
+        status = 404
+    elif isinstance(exc, UNAVAILABLE):
+        status = 503
+    if status == 401:
+        return RedirectResponse("/", status_code=303)
+    user = await _signed_in(request)
+    if status == 404:
+        return render(request, "errors/not-found.html", status_code=404, user=user)
+    if status == 403:
+        refusal = {"detail": detail}
+        return render(request, "errors/forbidden.html", refusal, status_code=403, user=user)
+    if status == 503:
+        return render(request, "errors/unavailable.html", status_code=503, user=user)
+    if status < 500 and detail:
+        refused = {"detail": detail}
+        return render(request, "errors/refused.html", refused, status_code=status, user=user)
+    reference = secrets.token_hex(4).upper()
+    log.error(
+        "page failed",
+        reference=reference,
+        error_type=type(exc).__name__,
+        path=getattr(request.scope.get("route"), "path", None),
+        exc_info=exc,
+    )
+    failed = {"reference": reference}
+    return render(request, "errors/unexpected.html", failed, status_code=500, user=user)
+
+
+def _for_pages(api_handler: Handler) -> Handler:
+    async def handle(request: Request, exc: Exception) -> Response:
+        if is_page(request):
+            return await error_page(request, exc)
+        answer = api_handler(request, exc)
+        return await answer if isinstance(answer, Awaitable) else answer
+
+    return handle
+
+
+def install_page_errors(app: FastAPI) -> None:
+    """Call after the API's handlers are installed."""
+    for exc_class, handler in list(app.exception_handlers.items()):
+        app.exception_handlers[exc_class] = _for_pages(handler)
+    app.exception_handlers[SignInNeeded] = error_page

@@ -1,0 +1,337 @@
+"""Cases: the list with its filters, one case's page with a form per allowed action, and
+opening a case for an officer.
+
+The case page offers exactly ``actions_open_to(view, user)`` (domain/actions.py): the one rule
+the workflow refuses by, for the case's state, the user's role and tier, and four eyes. An
+action runs through the API's ``perform_action``, so its checks and refusals are the API's; a
+refusal brings the page back with the reason at the top and the form as it was typed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import FormData
+
+from api.access import case_not_found, read_case
+from api.auth import Principal
+from api.authz import (
+    TABLE,
+    Operation,
+    check_action,
+    list_scope,
+    on_behalf_of,
+    require_create,
+)
+from api.pagination import cursor_pattern
+from api.problems import ProblemError
+from api.routes.cases import cases_page, perform_action
+from domain.actions import actions_open_to, refusal, tier_due
+from domain.case import Application, CaseView
+from domain.lifecycle import Action, CaseKind, CaseState
+from domain.officer import Rank
+from domain.people import Role
+from service.cases import OpenCaseExists, UnknownOfficer, open_case
+from service.kinds import KindNotAvailable
+from store import case_queries
+from store.case_queries import CaseCursor
+from web.action_forms import Submitted, form_fields, read_form
+from web.actions import ACTION_NAMES
+from web.format import words
+from web.session import ALLOW_PAGE, CheckedForm
+from web.templating import render
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+_CURSOR = re.compile(cursor_pattern(CaseCursor))
+CaseId = Annotated[str, Path(min_length=1, max_length=64)]
+_E = TypeVar("_E", bound=StrEnum)
+
+
+# -- the list -------------------------------------------------------------------------------
+
+
+def _choice(value: str | None, kind: type[_E]) -> _E | None:
+    """A filter's value, or None for "any" (and for a value no option has)."""
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
+
+
+def _options(kind: type[StrEnum], chosen: StrEnum | None) -> list[dict[str, Any]]:
+    return [{"value": "", "text": "Any"}] + [
+        {"value": m.value, "text": words(m), "selected": m is chosen} for m in kind
+    ]
+
+
+class Overdue(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+@router.get("/cases")
+async def case_list(
+    request: Request,
+    user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_LIST]],
+    state: str | None = None,
+    kind: str | None = None,
+    rank: str | None = None,
+    overdue: str | None = None,
+    cursor: str | None = None,
+) -> HTMLResponse:
+    filters = {
+        "state": _choice(state, CaseState),
+        "kind": _choice(kind, CaseKind),
+        "rank": _choice(rank, Rank),
+    }
+    late = _choice(overdue, Overdue)
+    if cursor is not None and not _CURSOR.fullmatch(cursor):
+        cursor = None  # a cursor mangled by hand: the first page
+    page = await cases_page(
+        request.app.state.pool,
+        PAGE_SIZE,
+        cursor,
+        **list_scope(user),
+        overdue=None if late is None else late is Overdue.YES,
+        **filters,
+    )
+    context = {
+        "page": page,
+        "filters": {
+            "state": _options(CaseState, filters["state"]),
+            "kind": _options(CaseKind, filters["kind"]),
+            "rank": _options(Rank, filters["rank"]),
+            "overdue": [
+                {"value": "", "text": "Any"},
+                {"value": "yes", "text": "Overdue", "selected": late is Overdue.YES},
+                {"value": "no", "text": "Not overdue", "selected": late is Overdue.NO},
+            ],
+        },
+        "filtered": any(filters.values()) or late is not None,
+        "may_open": user.role in TABLE[Operation.CASES_CREATE_VOLUNTARY].roles
+        and user.role is not Role.OFFICER,
+    }
+    return render(request, "cases.html", context, user=user)
+
+
+# -- one case -------------------------------------------------------------------------------
+
+
+def approval_block(user: Principal, view: CaseView) -> str | None:
+    """Why this approver may not decide on the case now, in words (the one rule's reason:
+    the tier due, four eyes); None when they may, or are no approver, or nothing waits for
+    approval."""
+    if user.role is not Role.APPROVER or view.state is not CaseState.APPROVAL:
+        return None
+    decided = [d for d in view.approvals if d.user_id == user.user_id]
+    if decided:
+        # The rule names the tier now due first; the person who decided already wants this.
+        return (
+            f"You cannot decide on this case again: you decided it for the "
+            f"{words(decided[0].tier)} tier, and four eyes need another person for each tier."
+        )
+    refused = refusal(view, Action.APPROVE, user)
+    if refused is None:
+        return None
+    return f"You cannot approve or reject this case now: {refused[1]}."
+
+
+async def _case_page(
+    request: Request,
+    user: Principal,
+    view: CaseView,
+    *,
+    status_code: int = 200,
+    refusal: str | None = None,
+    submitted: tuple[Action, Submitted] | None = None,
+) -> HTMLResponse:
+    pool = request.app.state.pool
+    allowed = actions_open_to(view, user)
+    timeline = []
+    if user.role in TABLE[Operation.CASES_AUDIT].roles:
+        timeline = await case_queries.case_audit(pool, view.case_id, limit=500)
+    errors: list[dict[str, str]] = []
+    if refusal:
+        errors.append({"text": refusal, "href": "#actions"})
+    if submitted is not None:
+        action, sent = submitted
+        for name, message in sent.errors.items():
+            errors.append({"text": message, "href": f"#{action.value}-{name.replace('_', '-')}"})
+    context = {
+        "case": view,
+        "actions": [(a, form_fields(a, view)) for a in allowed],
+        "submitted": submitted,
+        "error_list": errors,
+        "timeline": timeline,
+        "approval_block": approval_block(user, view),
+        "tier_due": tier_due(view),
+        "done": _done(request),
+    }
+    return render(request, "case.html", context, status_code=status_code, user=user)
+
+
+def _done(request: Request) -> str | None:
+    """What was just done (after its redirect), for the success banner."""
+    done = request.query_params.get("done", "")
+    if done == "opened":
+        return "The case is open"
+    try:
+        return f"Done: {ACTION_NAMES[Action(done)]}"
+    except ValueError:
+        return None
+
+
+@router.get("/cases/{case_id}")
+async def case_page(
+    request: Request,
+    case_id: CaseId,
+    user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]],
+) -> HTMLResponse:
+    view = await read_case(request.app.state.pool, user, case_id, "GET /cases/{case_id}")
+    return await _case_page(request, user, view)
+
+
+def _version(form: FormData) -> int | None:
+    value = form.get("version")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+@router.post("/cases/{case_id}/actions/{action_name}")
+async def case_action(
+    request: Request,
+    case_id: CaseId,
+    action_name: str,
+    user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]],
+    form: CheckedForm,
+) -> Response:
+    state = request.app.state
+    view = await read_case(state.pool, user, case_id, None)
+    try:
+        action = Action(action_name)
+    except ValueError:
+        raise case_not_found() from None
+    sent = read_form(action, view, form)
+    try:
+        # An approver told why in words first (four eyes, the tier due); then the table's rule.
+        if action in {Action.APPROVE, Action.REJECT} and (block := approval_block(user, view)):
+            raise ProblemError(403, block, kind="four-eyes")
+        check_action(user, action, view)
+        if sent.errors:
+            raise ProblemError(400, "check the form")
+        assert sent.body is not None
+        await perform_action(
+            action, sent.body, _version(form), user, view, state.pool, state.temporal
+        )
+    except ProblemError as refused:
+        if refused.status in {404, 503}:
+            raise
+        refusal = None
+        if refused.status == 412:
+            refusal = (
+                "The case has changed since you opened it, so nothing was done. Check it as "
+                "it stands now and decide again."
+            )
+        elif refused.errors:
+            for error in refused.errors:
+                name = error.field.removeprefix("body.")
+                if name in sent.values:
+                    sent.errors.setdefault(name, error.message)
+        elif refused.status != 400:
+            refusal = refused.detail[:1].upper() + refused.detail[1:]
+        current = await read_case(state.pool, user, case_id, None)
+        return await _case_page(
+            request,
+            user,
+            current,
+            status_code=refused.status,
+            refusal=refusal,
+            submitted=(action, sent),
+        )
+    return RedirectResponse(f"/cases/{case_id}?done={action.value}", status_code=303)
+
+
+# -- opening a case -------------------------------------------------------------------------
+
+
+class NewCase(BaseModel):
+    officer_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    leaving_date: date | None = None
+    statement: str | None = Field(default=None, max_length=4000)
+
+
+_NEW_CASE_ERRORS = {
+    "officer_id": "Enter the officer's id as it is on the roster, such as OF1001",
+    "leaving_date": "Enter the leaving date as a real date",
+    "statement": "The statement must be 4,000 characters or fewer",
+}
+
+
+def _new_case_page(
+    request: Request,
+    user: Principal,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+    existing: str | None = None,
+) -> HTMLResponse:
+    context = {
+        "values": values,
+        "errors": errors,
+        "error_list": [{"text": m, "href": f"#{n.replace('_', '-')}"} for n, m in errors.items()],
+        "existing": existing,
+    }
+    return render(request, "new-case.html", context, status_code=status_code, user=user)
+
+
+_OPENS = Operation.CASES_CREATE_VOLUNTARY
+
+
+@router.get("/cases/new/voluntary-exit")
+async def new_case(request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPENS]]) -> Response:
+    return _new_case_page(request, user, {}, {})
+
+
+@router.post("/cases/new/voluntary-exit")
+async def open_new_case(
+    request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPENS]], form: CheckedForm
+) -> Response:
+    values = {
+        name: value.strip() if isinstance(value := form.get(name), str) else ""
+        for name in ("officer_id", "leaving_date", "statement")
+    }
+    try:
+        body = NewCase.model_validate({k: v for k, v in values.items() if v})
+    except ValidationError as error:
+        names = dict.fromkeys(str(e["loc"][0]) for e in error.errors() if e["loc"])
+        errors = {name: _NEW_CASE_ERRORS[name] for name in names if name in _NEW_CASE_ERRORS}
+        return _new_case_page(request, user, values, errors, 400)
+    require_create(user, CaseKind.VOLUNTARY_EXIT, body.officer_id)
+    state = request.app.state
+    try:
+        view = await open_case(
+            state.pool,
+            state.temporal,
+            state.settings,
+            officer_id=body.officer_id,
+            kind=CaseKind.VOLUNTARY_EXIT,
+            application=Application(leaving_date=body.leaving_date, statement=body.statement),
+            actor=user.actor(on_behalf_of(user, _OPENS, body.officer_id)),
+        )
+    except UnknownOfficer:
+        errors = {"officer_id": "There is no officer with this id on the roster"}
+        return _new_case_page(request, user, values, errors, 422)
+    except OpenCaseExists as error:
+        errors = {"officer_id": "This officer already has an open case"}
+        return _new_case_page(request, user, values, errors, 409, existing=error.case_id)
+    except KindNotAvailable as refused:
+        errors = {"officer_id": str(refused)[:1].upper() + str(refused)[1:]}
+        return _new_case_page(request, user, values, errors, 409)
+    return RedirectResponse(f"/cases/{view.case_id}?done=opened", status_code=303)
