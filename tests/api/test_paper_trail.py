@@ -428,3 +428,30 @@ async def test_representations_by_the_representative_and_evidence_on_the_proposa
         assert made["details"] == {"evidence": [on_rep["sha256"]]}
     finally:
         await api.close()
+
+
+# -- the case page -------------------------------------------------------------------------
+
+
+async def test_the_case_page_shows_notes_and_evidence_to_those_who_may_read_them(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    record = (await attach(api, case_id, officer, pdf(), filename="record.pdf")).json()
+    await api.as_("caseworker").post(
+        f"/v1/cases/{case_id}/notes", json={"text": "Spoke to <pensions> & payroll."}
+    )
+    async with api.stack.http() as browser:
+        signed = await browser.post("/sign-in", data={"token": api.staff["caseworker"].token})
+        assert signed.status_code == 303, signed.text
+        page = (await browser.get(f"/cases/{case_id}")).text
+    assert "record.pdf" in page
+    assert record["sha256"][:12] in page
+    assert "Spoke to &lt;pensions&gt; &amp; payroll." in page  # escaped as text
+    async with api.stack.http() as browser:
+        signed = await browser.post("/sign-in", data={"token": officer.token})
+        assert signed.status_code == 303
+        own = (await browser.get(f"/cases/{case_id}")).text
+    assert "record.pdf" in own
+    assert "Spoke to" not in own and ">Notes<" not in own
