@@ -20,12 +20,14 @@ from activities.cases import CaseActivities
 from activities.linking import CaseOpener
 from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
+from activities.schemes import SchemeActivities
 from config.runtime import connect_temporal, database_url, run_with_temporal
 from config.settings import Settings
 from service.kinds import KINDS
 from service.namespace import NamespaceNotReady, check_namespace
 from store.pool import create_pool
 from workflows.efficiency_retirement import EfficiencyRetirementWorkflow
+from workflows.scheme_invitations import SchemeInvitationsWorkflow
 from workflows.voluntary_exit import VoluntaryExitWorkflow
 
 log = structlog.get_logger(__name__)
@@ -36,12 +38,16 @@ WORKFLOW_CLASSES: dict[str, type] = {
     "VoluntaryExitWorkflow": VoluntaryExitWorkflow,
     "EfficiencyRetirementWorkflow": EfficiencyRetirementWorkflow,
 }
-WORKFLOWS = [WORKFLOW_CLASSES[registration.workflow] for registration in KINDS.values()]
+WORKFLOWS = [
+    *(WORKFLOW_CLASSES[registration.workflow] for registration in KINDS.values()),
+    SchemeInvitationsWorkflow,
+]
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     activities = CaseActivities(pool)
     opener = CaseOpener(client, pool, settings)
+    scheme_activities = SchemeActivities(pool)
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -53,6 +59,10 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             activities.has_other_open_case,
             activities.hand_off_exit,
             opener.open_voluntary_case,
+            scheme_activities.list_invitees,
+            scheme_activities.invite_officers,
+            scheme_activities.remind_invited,
+            scheme_activities.budget_position,
         ],
     )
 

@@ -15,6 +15,7 @@ from domain.case import Application
 from domain.lifecycle import CaseKind
 from domain.people import Actor
 from service.cases import OpenCaseExists, UnknownOfficer, open_case
+from service.kinds import KindNotAvailable
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +46,7 @@ class CaseOpener:
                 actor=linked.actor,
                 case_id=linked.case_id,
             )
-        except (OpenCaseExists, UnknownOfficer) as error:
+        except (OpenCaseExists, UnknownOfficer, KindNotAvailable) as error:
             # Neither goes away by retrying; the efficiency case records the failure.
             raise ApplicationError(str(error), non_retryable=True) from error
         log.info(

@@ -54,6 +54,10 @@ class Operation(StrEnum):
     REPRESENTATIVE_NOMINATE = "representative.nominate"
     REPRESENTATIVE_WITHDRAW = "representative.withdraw"
     SUBJECT_ACCESS_EXPORT = "officers.subject_access_export"
+    SCHEMES_READ = "schemes.read"
+    SCHEMES_WRITE = "schemes.write"
+    SCHEMES_INVITE = "schemes.invite"
+    REPORTS_SCHEME = "reports.scheme"
 
 
 class Rule(StrEnum):
@@ -155,6 +159,15 @@ TABLE: dict[Operation | Action, Permission] = {
     Operation.REGULATIONS_READ: Permission(STAFF, False, what="read regulation records"),
     Operation.REGULATIONS_WRITE: Permission(
         frozenset({_R.ADMIN}), True, what="add a regulation record"
+    ),
+    Operation.SCHEMES_READ: Permission(STAFF, False, what="read schemes"),
+    Operation.SCHEMES_WRITE: Permission(frozenset({_R.ADMIN}), True, what="add a scheme version"),
+    Operation.SCHEMES_INVITE: Permission(
+        frozenset({_R.HR_MANAGER}), True, what="invite a scheme's cohort"
+    ),
+    # Figures across every case of the scheme: those who run it, and those who check it.
+    Operation.REPORTS_SCHEME: Permission(
+        frozenset({_R.HR_MANAGER, _R.AUDITOR}), False, what="read the scheme report"
     ),
     Operation.USERS_LIST: Permission(frozenset({_R.ADMIN}), False, what="list users"),
     Operation.USERS_CREATE: Permission(frozenset({_R.ADMIN}), True, what="create users"),

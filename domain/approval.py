@@ -23,11 +23,14 @@ def required_tiers(
     entitlement: Decimal,
     annual_pay: Decimal,
     thresholds: ApprovalThresholds,
+    over_budget: bool = False,
 ) -> list[Tier]:
     """The tiers to pass through, lowest first. The executive tier always implies finance,
-    because a case that needs the executive has crossed the finance threshold in substance."""
+    because a case that needs the executive has crossed the finance threshold in substance.
+    An amount that takes the scheme over its budget goes to the executive too."""
     executive = (
-        amount >= thresholds.executive_from
+        over_budget
+        or amount >= thresholds.executive_from
         or annual_pay >= thresholds.executive_annual_pay_from
         or is_special_severance(amount, entitlement)
     )

@@ -44,6 +44,18 @@ def add_working_days(start: date, days: int) -> date:
     return day
 
 
+def working_days_before(end: date, days: int) -> date:
+    """The working day ``days`` working days before ``end`` (``end`` itself when 0)."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    day = end
+    while days:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            days -= 1
+    return day
+
+
 def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end``."""
     if end <= start:

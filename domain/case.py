@@ -116,6 +116,9 @@ class CaseView(BaseModel):
     updated_at: datetime
     version: int = Field(description="Count of recorded events; grows with every transition.")
     application: Application
+    scheme: str | None = Field(
+        default=None, description="The scheme the case applied under (voluntary exit)."
+    )
     ineligibility: list[IneligibilityReason] = []
     reviewed_by: str | None = None
     info_requests: list[InfoRequest] = []
@@ -137,6 +140,11 @@ class CaseView(BaseModel):
         "(efficiency retirement).",
     )
     outcome_reason: str | None = None
+    budget_warning: str | None = Field(
+        default=None,
+        description="Set when approving the amount would take the scheme over its budget: the "
+        "executive tier must approve, giving a reason.",
+    )
     efficiency: EfficiencyCase | None = Field(
         default=None, description="Efficiency retirement cases only: record, proposal, notice."
     )

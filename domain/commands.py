@@ -71,6 +71,8 @@ class StartCase(BaseModel):
     # Efficiency retirement only: the record in force on the day and the proposal.
     regulation: RegulationRef | None = None
     proposal: Proposal | None = None
+    # Voluntary exit under a scheme (domain/scheme.py): the scheme's name.
+    scheme: str | None = None
 
     def submitted_view(self, now: datetime) -> CaseView:
         """The case as it stands the moment it is submitted, before any event is recorded."""
@@ -86,6 +88,7 @@ class StartCase(BaseModel):
             updated_at=now,
             version=0,
             application=self.application,
+            scheme=self.scheme,
             efficiency=EfficiencyCase(regulation=self.regulation, proposal=self.proposal)
             if self.regulation is not None and self.proposal is not None
             else None,

@@ -143,6 +143,12 @@ class SchemePolicy(BaseModel):
     ]
     hr_review_sla: ServiceLevel
     approval_tier_sla: ServiceLevel
+    invitation_reminder_working_days: Annotated[int, Within(0, 60)] = Field(
+        default=5,
+        ge=0,
+        description="Invited officers who have not applied are reminded this many working days "
+        "before the scheme's application window closes (0: on the last day).",
+    )
 
     @field_validator("offer_reminder_before_lapse")
     @classmethod

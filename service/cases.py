@@ -24,8 +24,10 @@ from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind
 from domain.people import Actor
 from domain.policy import SchemePolicy
-from service.kinds import KINDS, KindNotAvailable
-from store import cases, officers, policies
+from domain.scheme import Scheme, cap_problem
+from service.kinds import KINDS, KindNotAvailable, Permit
+from store import cases, officers, policies, schemes
+from store.pool import Connection
 
 
 class UnknownOfficer(Exception):
@@ -94,7 +96,9 @@ async def open_case(
             occurred_at=now,
         )
         raise
-    policy = policy or await policies.ensure_default_policy(pool)
+    policy = (
+        policy or await _scheme_policy(pool, permit) or await policies.ensure_default_policy(pool)
+    )
     start = StartCase(
         case_id=case_id or new_case_id(),
         officer_id=officer_id,
@@ -105,6 +109,7 @@ async def open_case(
         created_by=actor,
         regulation=permit.regulation,
         proposal=proposal if permit.regulation is not None else None,
+        scheme=permit.scheme.name if permit.scheme is not None else None,
     )
     async with pool.acquire() as connection, connection.transaction():
         # One open case per officer: requests for the same officer queue here.
@@ -117,6 +122,8 @@ async def open_case(
             raise OpenCaseExists(other)
         view = start.submitted_view(now)
         await cases.insert_submitted(connection, view)
+        if permit.scheme is not None:
+            await schemes.link_case(connection, start.case_id, permit.scheme.name)
         # Started inside the transaction: if the start fails, no row is left behind.
         await client.start_workflow(
             registration.workflow,
@@ -129,10 +136,58 @@ async def open_case(
     return view
 
 
+async def _scheme_policy(pool: asyncpg.Pool, permit: Permit) -> SchemePolicy | None:
+    """The policy the scheme in force names (stored: checked when the scheme was added)."""
+    if permit.scheme is None:
+        return None
+    return await policies.get_policy(pool, permit.scheme.policy_version)
+
+
+class LeaversCapReached(Exception):
+    """The leaving date falls in a month whose cap for the officer's rank is reached; the
+    message names the month and the next months with room."""
+
+
+# Actions that set a leaving date, and so take a place in a month's leavers.
+_SETS_LEAVING_DATE = frozenset({Action.ACCEPT_OFFER, Action.CHANGE_LEAVING_DATE})
+
+
 async def act(
     client: Client, pool: asyncpg.Pool, case_id: str, action: Action, command: Command
 ) -> CaseView:
-    """Run one action as a workflow Update; the read model is current when this returns."""
+    """Run one action as a workflow Update; the read model is current when this returns.
+
+    An action that sets a leaving date is checked against the scheme's monthly caps first,
+    under the scheme's leavers lock, held until the workflow has recorded the date.
+    """
+    if action in _SETS_LEAVING_DATE:
+        scheme = await schemes.scheme_of_case(pool, case_id)
+        if scheme is not None and scheme.monthly_caps:
+            async with schemes.month_lock(pool, scheme.name) as connection:
+                await _check_cap(connection, scheme, case_id, command)
+                return await _update(client, pool, case_id, action, command)
+    return await _update(client, pool, case_id, action, command)
+
+
+async def _check_cap(
+    connection: Connection, scheme: Scheme, case_id: str, command: Command
+) -> None:
+    view = await cases.get_case_view(connection, case_id)
+    if view is None:
+        return
+    offered = view.offer.leaving_date if view.offer is not None else None
+    leaving_date = getattr(command, "leaving_date", None) or offered
+    if leaving_date is None:
+        return
+    others = await schemes.leavers(connection, scheme.name, without=case_id)
+    problem = cap_problem(scheme, others, view.rank, leaving_date)
+    if problem is not None:
+        raise LeaversCapReached(problem)
+
+
+async def _update(
+    client: Client, pool: asyncpg.Pool, case_id: str, action: Action, command: Command
+) -> CaseView:
     handle = client.get_workflow_handle(case_id)
     try:
         updated: CaseView = await handle.execute_update(action.value, command, result_type=CaseView)

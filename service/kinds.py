@@ -20,11 +20,17 @@ import asyncpg
 from domain.efficiency import RegulationRef
 from domain.lifecycle import CaseKind
 from domain.people import Role
+from domain.scheme import Scheme
 from store.regulations import regulation_in_force
+from store.schemes import current_scheme
 
 
 class KindNotAvailable(Exception):
     """No case of this kind may start today; the message says why, naming the date."""
+
+
+class OutsideApplicationWindow(KindNotAvailable):
+    """The scheme in force takes no applications today; the message names its window."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class Permit:
     """What an open gate hands to the new case: the regulation it runs under, if any."""
 
     regulation: RegulationRef | None = None
+    # The scheme a voluntary case applies under, once an admin has added one.
+    scheme: Scheme | None = None
 
 
 Gate = Callable[[asyncpg.Pool, date], Awaitable[Permit]]
@@ -45,8 +53,16 @@ class KindRegistration:
     gate: Gate
 
 
-async def _always_open(pool: asyncpg.Pool, day: date) -> Permit:
-    return Permit()
+async def _scheme_window(pool: asyncpg.Pool, day: date) -> Permit:
+    """Open inside the application window of the scheme in force; always open while no scheme
+    has been added (cases then run under the current policy and its own window)."""
+    scheme = await current_scheme(pool)
+    if scheme is None:
+        return Permit()
+    problem = scheme.window_problem(day)
+    if problem is not None:
+        raise OutsideApplicationWindow(problem)
+    return Permit(scheme=scheme)
 
 
 async def _regulation_in_force(pool: asyncpg.Pool, day: date) -> Permit:
@@ -71,7 +87,7 @@ KINDS: dict[CaseKind, KindRegistration] = {
             kind=CaseKind.VOLUNTARY_EXIT,
             workflow="VoluntaryExitWorkflow",
             starters=frozenset({Role.OFFICER, Role.CASEWORKER}),
-            gate=_always_open,
+            gate=_scheme_window,
         ),
         KindRegistration(
             kind=CaseKind.EFFICIENCY_RETIREMENT,

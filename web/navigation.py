@@ -25,6 +25,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Tasks", "/tasks", Operation.TASKS_LIST, frozenset(Role) - {Role.APPROVER}),
     NavItem("Approvals", "/approvals", Operation.TASKS_LIST, frozenset({Role.APPROVER})),
     NavItem("Cases", "/cases", Operation.CASES_LIST),
+    NavItem("Scheme", "/scheme", Operation.REPORTS_SCHEME),
     NavItem("Roster", "/officers/import", Operation.OFFICERS_IMPORT),
     NavItem("Users", "/admin/users", Operation.USERS_LIST),
     # Staff may read both (as in the API); the pages are in the menu of those who add them.

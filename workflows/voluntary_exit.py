@@ -9,6 +9,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.schemes import CaseRef, SchemeActivities
     from domain.actions import tier_due
     from domain.approval import is_special_severance, required_tiers
     from domain.case import (
@@ -50,12 +51,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
     from domain.records import Notice, Recipient
+    from domain.scheme import budget_warning
 
-from workflows.case_workflow import refuse
+from workflows.case_workflow import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, refuse
 from workflows.exit_tail import AmountChange, ExitTail
 
 FINAL_DAY_AMOUNT = "final-day-amount"
 OFFER_IN_NOTICE_WINDOW = "offer-date-in-notice-window"
+SCHEME_BUDGET = "scheme-budget-executive-tier"
 
 
 @workflow.defn(name="VoluntaryExitWorkflow")
@@ -193,6 +196,7 @@ class VoluntaryExitWorkflow(ExitTail):
             )
         self._case.calculation = calculation
         self._case.calculated_by = review.actor.user_id
+        await self._check_budget()
         self._route_approval()
         await self._record(
             Action.REVIEW.value,
@@ -204,6 +208,7 @@ class VoluntaryExitWorkflow(ExitTail):
                 "amount": f"{calculation.amount:.2f}",
                 "calculation_date": on.isoformat(),
                 "required_tiers": [t.value for t in self._case.required_tiers],
+                **self._budget_details(),
             },
             notices=[self._tier_notice()],
         )
@@ -224,6 +229,27 @@ class VoluntaryExitWorkflow(ExitTail):
 
     # -- 5. approval ---------------------------------------------------------------------------
 
+    async def _check_budget(self) -> None:
+        """Warn the approvers when the amount now on the table would take the case's scheme
+        over its budget (its other cases' offered, committed and paid amounts plus this one);
+        the executive tier must then approve. Cases routed before schemes had budgets replay
+        without the check, and cases under no scheme have no budget to check."""
+        if self._case.scheme is None or not workflow.patched(SCHEME_BUDGET):
+            return
+        amount = self._case.amount
+        assert amount is not None
+        position = await workflow.execute_activity_method(
+            SchemeActivities.budget_position,
+            CaseRef(case_id=self._case.case_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._case.budget_warning = budget_warning(position, amount)
+
+    def _budget_details(self) -> dict[str, Any]:
+        warning = self._case.budget_warning
+        return {"budget_warning": warning} if warning is not None else {}
+
     def _route_approval(self) -> None:
         """Choose the tiers for the amount now on the table and start again from the first."""
         calculation = self._case.calculation
@@ -234,6 +260,7 @@ class VoluntaryExitWorkflow(ExitTail):
             entitlement=Decimal(calculation.amount),
             annual_pay=self._officer.annual_pay,
             thresholds=self._policy.approval,
+            over_budget=self._case.budget_warning is not None,
         )
         self._case.approvals = []
         self._open_tier_task()
@@ -300,6 +327,7 @@ class VoluntaryExitWorkflow(ExitTail):
         self._case.adjustment = Adjustment(
             amount=command.amount, reason=command.reason, by=command.actor.user_id, at=self._now()
         )
+        await self._check_budget()
         self._route_approval()
         await self._record(
             Action.ADJUST_COMPENSATION.value,
@@ -308,6 +336,7 @@ class VoluntaryExitWorkflow(ExitTail):
             details={
                 "amount": f"{command.amount:.2f}",
                 "required_tiers": [t.value for t in self._case.required_tiers],
+                **self._budget_details(),
             },
             notices=[self._tier_notice()],
         )
@@ -445,6 +474,7 @@ class VoluntaryExitWorkflow(ExitTail):
             entitlement=Decimal(new.amount),
             annual_pay=officer.annual_pay,
             thresholds=self._policy.approval,
+            over_budget=self._case.budget_warning is not None,
         )
         details = {
             "recalculated": True,
@@ -527,6 +557,15 @@ class VoluntaryExitWorkflow(ExitTail):
         if isinstance(command, Review):
             if command.decision is not ReviewDecision.PROCEED and not command.reason:
                 raise refuse(Refusal.INVALID_INPUT, f"'{command.decision.value}' needs a reason")
+        elif isinstance(command, Approve):
+            # Over budget: the executive's approval says why, and the audit keeps it.
+            over_budget = self._case.budget_warning is not None
+            executive = command.actor.tier is Tier.EXECUTIVE
+            if over_budget and executive and not command.reason:
+                raise refuse(
+                    Refusal.INVALID_INPUT,
+                    f"{self._case.budget_warning}; approve with a reason, which is recorded",
+                )
         elif isinstance(command, AcceptOffer):
             assert self._case.offer is not None
             self._check_leaving_date(

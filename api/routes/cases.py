@@ -55,12 +55,13 @@ from domain.officer import Rank
 from service.cases import (
     CaseNotFound,
     CommandRefused,
+    LeaversCapReached,
     OpenCaseExists,
     UnknownOfficer,
     act,
     open_case,
 )
-from service.kinds import KindNotAvailable
+from service.kinds import KindNotAvailable, OutsideApplicationWindow
 from store import case_queries, paper_trail
 from store.case_queries import CaseCursor, CaseSummary
 
@@ -219,6 +220,8 @@ async def create_case(
                 kind="open-case-exists",
                 case_id=error.case_id,
             ) from None
+        except OutsideApplicationWindow as refused:
+            raise ProblemError(409, str(refused), kind="outside-application-window") from None
         except KindNotAvailable as refused:
             raise ProblemError(409, str(refused), kind="kind-not-available") from None
         return 201, to_resource(view, user).model_dump(mode="json")
@@ -502,6 +505,8 @@ async def perform_action(
             headers={"ETag": etag(current)} if current is not None else None,
             **extensions,
         ) from None
+    except LeaversCapReached as refused:
+        raise ProblemError(409, str(refused), kind="leavers-cap-reached") from None
     except CaseNotFound:
         raise case_not_found() from None
     except (TimeoutError, RPCError):

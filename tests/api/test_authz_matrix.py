@@ -12,15 +12,20 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from domain.clock import local_date
-from domain.people import Role, Tier
+from domain.officer import Rank
+from domain.people import Actor, Role, Tier
 from domain.policy import load_bundled_policy
+from domain.scheme import Scheme
+from service.schemes import start_invitations
 from store.officers import upsert_officers
 from store.policies import add_policy
+from store.schemes import add_scheme
 from tests.helpers.api import STAFF, Stack, User, add_user, if_match
 from tests.helpers.files import pdf
 from tests.helpers.officers import officer as officer_record
@@ -81,6 +86,12 @@ ENDPOINTS: dict[str, dict[str, int]] = {
     "POST /v1/policies": _cells(201, {"admin"}),
     "GET /v1/regulations": _cells(200, STAFF_READ),
     "POST /v1/regulations": _cells(201, {"admin"}),
+    "GET /v1/schemes": _cells(200, STAFF_READ),
+    "GET /v1/schemes/{name}": _cells(200, STAFF_READ),
+    "POST /v1/schemes": _cells(201, {"admin"}),
+    "POST /v1/schemes/{name}/invitations": _cells(202, {"hr_manager"}),
+    "GET /v1/schemes/{name}/invitations/{run_id}": _cells(200, STAFF_READ),
+    "GET /v1/reports/scheme": _cells(200, {"hr_manager", "auditor"}),
     "GET /v1/users": _cells(200, {"admin"}),
     "POST /v1/users": _cells(201, {"admin"}),
     "POST /v1/users/{user_id}/revoke": _cells(200, {"admin"}),
@@ -172,8 +183,10 @@ def _regulation(reference: str, effective_from: str, window: str) -> dict[str, A
     }
 
 
-# Accepting today with no notice and one second of cooling off
-# takes a case to exit processing at once.
+# Accepting today with no notice and five seconds of cooling off takes a case to exit
+# processing soon; meanwhile a case left accepted stays accepted while every role tries
+# change-leaving-date on it (one of them on a case of its own, opened and taken to
+# acceptance in the meantime).
 MATRIX_POLICY = load_bundled_policy().model_copy(
     update={
         "version": "matrix",
@@ -181,8 +194,17 @@ MATRIX_POLICY = load_bundled_policy().model_copy(
         "application_closes": date(2099, 12, 31),
         "earliest_leaving_date": date(2000, 1, 1),
         "notice_min": "PT0S",
-        "cooling_off": "PT1S",
+        "cooling_off": "PT5S",
     }
+)
+
+
+MATRIX_SCHEME = Scheme(
+    name="matrix",
+    policy_version="matrix",
+    application_opens=date(2000, 1, 1),
+    application_closes=date(2099, 12, 31),
+    budget=Decimal("1000000000.00"),
 )
 
 
@@ -330,6 +352,8 @@ async def test_every_endpoint_and_action_against_every_role(
     await add_policy(stack.pool, MATRIX_POLICY, "test")
     staff = {k: await add_user(stack.pool, k, r, t) for k, (r, t) in world_staff.items()}
     world = World(stack, staff)
+    # The scheme's window is always open and its budget out of reach: cases run as without it.
+    await add_scheme(stack.pool, MATRIX_SCHEME, "test")
 
     # Every route of the API has a row here (a new route without one fails this test).
     routes = {
@@ -452,6 +476,28 @@ async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
                     "effective_from": "2099-01-01",
                 },
             )
+        case "GET /v1/schemes/{name}":
+            status, _ = await world.call(user, "GET", "/v1/schemes/matrix")
+        case "POST /v1/schemes":
+            scheme = MATRIX_SCHEME.model_copy(update={"description": uuid.uuid4().hex})
+            status, _ = await world.call(
+                user, "POST", "/v1/schemes", json=scheme.model_dump(mode="json")
+            )
+        case "POST /v1/schemes/{name}/invitations":
+            status, _ = await world.call(
+                user, "POST", "/v1/schemes/matrix/invitations", json={"ranks": ["commander"]}
+            )
+        case "GET /v1/schemes/{name}/invitations/{run_id}":
+            run = await start_invitations(
+                world.stack.pool,
+                world.stack.client,
+                world.stack.settings,
+                scheme="matrix",
+                ranks=[Rank.COMMANDER],
+                actor=Actor(user_id=world.staff["hr_manager"].user_id, role=Role.HR_MANAGER),
+            )
+            path = f"/v1/schemes/matrix/invitations/{run.run_id}"
+            status, _ = await world.call(user, "GET", path)
         case "POST /v1/users":
             status, _ = await world.call(
                 user, "POST", "/v1/users", json={"name": "New", "role": "auditor"}

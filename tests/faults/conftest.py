@@ -13,13 +13,15 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from config.settings import Settings
+from store.pool import create_pool
+from tests.helpers.databases import scratch_database
 from tests.helpers.faults import Proxy, Rig, TemporalServer, Workers
 from tests.helpers.processes import settings_free_environ
 from tests.helpers.temporal import TEST_CONVERTER, TEST_KEYRING
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def rig(tmp_path: Path, database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
+@contextlib.asynccontextmanager
+async def make_rig(tmp_path: Path, database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
     server = TemporalServer(tmp_path)
     await server.start()
     proxy = Proxy(database_url)
@@ -42,3 +44,22 @@ async def rig(tmp_path: Path, database_url: str, pool: asyncpg.Pool) -> AsyncIte
             await proxy.cut()
         if server.process is not None and server.process.poll() is None:
             server.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def rig(tmp_path: Path, database_url: str, pool: asyncpg.Pool) -> AsyncIterator[Rig]:
+    async with make_rig(tmp_path, database_url, pool) as made:
+        yield made
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def scratch_rig(tmp_path: Path, postgres_server_url: str) -> AsyncIterator[Rig]:
+    """A rig on a database of its own, for faults in a test that adds a scheme (which every
+    later case in the database would meet)."""
+    async with scratch_database(postgres_server_url, "exitcases_faults") as url:
+        pool = await create_pool(url)
+        try:
+            async with make_rig(tmp_path, url, pool) as made:
+                yield made
+        finally:
+            await pool.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import asyncpg
 import httpx
 from fastapi import FastAPI
 
@@ -24,7 +23,12 @@ from domain.people import Actor, Role, Tier
 from service.cases import act, open_case
 from store.officers import upsert_officers
 from store.pool import create_pool
-from tests.helpers.faults import FAST_POLICY, Rig, assert_recorded_exactly_once
+from tests.helpers.faults import (
+    FAST_POLICY,
+    Rig,
+    assert_recorded_exactly_once,
+    wait_for_a_blocked_write,
+)
 
 CASEWORKER = Actor(user_id="u_cw_faults", role=Role.CASEWORKER)
 HR_APPROVER = Actor(user_id="u_hr_faults", role=Role.APPROVER, tier=Tier.HR)
@@ -109,17 +113,7 @@ async def test_a_killed_worker_loses_nothing_on_a_timer_or_in_an_activity(rig: R
         try:
             await blocker.execute("LOCK TABLE cases IN EXCLUSIVE MODE")
             second = rig.workers.start()
-            # Other sessions' queries show only to the login, not to the service's role.
-            watcher = await asyncpg.connect(rig.database_url)
-            try:
-                async with asyncio.timeout(60):
-                    while not await watcher.fetchval(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND query LIKE '%INSERT INTO cases%'"
-                    ):
-                        await asyncio.sleep(0.2)
-            finally:
-                await watcher.close()
+            await wait_for_a_blocked_write(rig, "INSERT INTO cases")
             rig.workers.kill(second)
         finally:
             await transaction.rollback()

@@ -170,6 +170,22 @@ class Rig:
     database_url: str
 
 
+async def wait_for_a_blocked_write(rig: Rig, statement: str) -> None:
+    """Until a session waits on a lock in a query containing ``statement``."""
+    # Other sessions' queries show only to the login, not to the service's role.
+    watcher = await asyncpg.connect(rig.database_url)
+    try:
+        async with asyncio.timeout(60):
+            while not await watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE '%' || $1 || '%'",
+                statement,
+            ):
+                await asyncio.sleep(0.2)
+    finally:
+        await watcher.close()
+
+
 async def assert_recorded_exactly_once(rig: Rig, case_id: str) -> None:
     """After a fault: the chain verifies, every transition in the workflow's history has exactly
     one audit event, and every notice and hand-off it asked for exists exactly once."""

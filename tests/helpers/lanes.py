@@ -26,7 +26,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 # Fixtures that start a server of their own (for the tests that use them, or for the session).
-SLOW_FIXTURES = frozenset({"dev_env", "rig"})
+SLOW_FIXTURES = frozenset({"dev_env", "rig", "scratch_rig"})
 # Fixtures that start the servers the whole run shares; the fast lane may use them.
 SHARED_SERVERS = frozenset({"postgres_server_url", "time_skipping_env"})
 

@@ -267,7 +267,7 @@ async def test_proposal_notice_representations_panel_and_the_shared_exit_tail(
         "panel-decision",
     ]
     assert actions[-1] == "exit_completed"
-    await save_history(case, "efficiency_completed")
+    await save_history(case.handle, "efficiency_completed")
 
 
 async def test_deferral_for_critical_skills_comes_back_to_the_panel_on_the_review_date(
@@ -326,7 +326,7 @@ async def test_the_officer_may_apply_for_voluntary_exit_instead(
     assert linked.kind is CaseKind.VOLUNTARY_EXIT
     assert linked.application.linked_from == case.case_id
     assert linked.created_by == case.officer
-    await save_history(case, "efficiency_switched_to_voluntary")
+    await save_history(case.handle, "efficiency_switched_to_voluntary")
 
 
 # -- the shared exit tail: the checklist's rules hold for this kind too -------------------------
@@ -371,4 +371,4 @@ async def test_people_record_only_the_manual_checklist_items_and_each_once(
         ("complete-checklist-item", "pension_notification"),
         ("complete-checklist-item", "access_revocation"),
     ]
-    await save_history(case, "efficiency_checklist_opened_first")
+    await save_history(case.handle, "efficiency_checklist_opened_first")

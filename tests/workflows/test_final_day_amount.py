@@ -155,7 +155,7 @@ async def test_a_date_change_crossing_100000_goes_back_to_the_executive(
     assert [d.tier for d in view.approvals] == [Tier.HR, Tier.FINANCE, Tier.EXECUTIVE]
     await case.wait_for(CaseState.EXIT_PROCESSING)
     assert await _payroll_amount(pool, case) == Decimal("100071.65")
-    await save_history(case, "final_day_reapproved")
+    await save_history(case.handle, "final_day_reapproved")
 
 
 async def test_a_lower_amount_proceeds_and_is_recorded(

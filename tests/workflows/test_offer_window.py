@@ -40,4 +40,4 @@ async def test_the_offered_date_can_be_accepted_until_the_offer_lapses(
     assert view.calculation.calculation_date == offer.leaving_date
     assert view.calculation.amount == offer.amount
     if notice_min == "P1M":
-        await save_history(case, "offer_in_notice_window")
+        await save_history(case.handle, "offer_in_notice_window")

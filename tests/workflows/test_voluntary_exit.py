@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -33,17 +31,8 @@ from tests.helpers.cases import (
     Case,
 )
 from tests.helpers.officers import officer
+from tests.helpers.temporal import save_history
 from workflows.voluntary_exit import VoluntaryExitWorkflow
-
-HISTORIES = Path(__file__).parent / "histories"
-
-
-async def save_history(case: Case, name: str) -> None:
-    """With EXITCASES_RECORD_HISTORIES=1, keep this run's history for the replay test."""
-    if os.environ.get("EXITCASES_RECORD_HISTORIES") == "1":
-        history = await case.handle.fetch_history()
-        HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
 
 
 async def refused(case: Case, action: Action, actor: Actor, **body: object) -> CommandRefused:
@@ -134,7 +123,7 @@ async def test_happy_path_to_completed_with_leaving_date_months_ahead(
     assert Decimal(payroll["payload"]["compensation"]) == amount
     row = await pool.fetchrow("SELECT state, is_open FROM cases WHERE case_id = $1", case.case_id)
     assert (row["state"], row["is_open"]) == ("completed", False)
-    await save_history(case, "completed")
+    await save_history(case.handle, "completed")
 
 
 # -- eligibility --------------------------------------------------------------------------------
@@ -196,7 +185,7 @@ async def test_hr_rejection_closes_the_case(start_case) -> None:
     )
     assert view.state is CaseState.REJECTED
     assert (await case.handle.result()).state is CaseState.REJECTED
-    await save_history(case, "rejected_by_hr")
+    await save_history(case.handle, "rejected_by_hr")
 
 
 async def test_information_requested_then_provided_returns_to_review(start_case) -> None:
@@ -213,7 +202,7 @@ async def test_information_requested_then_provided_returns_to_review(start_case)
     assert [t.kind for t in view.tasks] == ["hr_review"]
     view = await case.act(Action.REVIEW, OTHER_CASEWORKER, decision="proceed")
     assert view.state is CaseState.APPROVAL
-    await save_history(case, "info_requested")
+    await save_history(case.handle, "info_requested")
 
 
 # -- approval routes -----------------------------------------------------------------------------
@@ -324,7 +313,7 @@ async def test_offer_lapses_with_a_reminder_before(start_case, time_skipping_env
     await case.wait_for(CaseState.OFFER_LAPSED)
     refusal = await refused(case, Action.ACCEPT_OFFER, case.officer)
     assert refusal.refusal is Refusal.INVALID_STATE
-    await save_history(case, "offer_lapsed")
+    await save_history(case.handle, "offer_lapsed")
 
 
 async def test_declined_offer_closes_the_case(start_case) -> None:
@@ -443,7 +432,7 @@ async def test_changing_the_leaving_date_rearms_the_timer(
     assert (await case.view()).state is CaseState.LEAVING_SCHEDULED
     await time_skipping_env.sleep(timedelta(days=31))
     await case.wait_for(CaseState.EXIT_PROCESSING)
-    await save_history(case, "leaving_date_changed")
+    await save_history(case.handle, "leaving_date_changed")
 
 
 # -- suspension -----------------------------------------------------------------------------------
@@ -463,7 +452,7 @@ async def test_suspension_pauses_the_case_and_its_clock(start_case, time_skippin
     view = await case.act(Action.RESUME, HR_MANAGER, reason="proceedings closed")
     assert view.state is CaseState.APPROVAL
     assert view.tasks[0].due_at >= due_before + timedelta(days=20)
-    await save_history(case, "suspended")
+    await save_history(case.handle, "suspended")
 
 
 async def test_only_hr_managers_suspend(start_case) -> None:
@@ -554,7 +543,7 @@ async def test_an_action_on_a_version_the_case_has_moved_past_is_refused(start_c
     assert (await case.view()).approvals == []
     view = await case.act(Action.APPROVE, HR_APPROVER, version=seen + 1)
     assert view.state is CaseState.OFFER_MADE and view.offer.amount == Decimal("40000.00")
-    await save_history(case, "stale_version_refused")
+    await save_history(case.handle, "stale_version_refused")
 
 
 # -- exit processing ---------------------------------------------------------------------------

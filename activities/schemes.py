@@ -1,0 +1,92 @@
+"""Activities of a scheme: invitations, reminders, and the budget an approval is checked
+against. Each one is idempotent: run twice, it writes nothing twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import asyncpg
+import structlog
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.calendar import working_days_before
+from domain.clock import local_date
+from domain.officer import Rank
+from domain.people import Actor
+from domain.scheme import BudgetPosition, Scheme
+from store import policies, schemes
+
+log = structlog.get_logger(__name__)
+
+
+class InviteeQuery(BaseModel):
+    scheme: str
+    ranks: list[Rank]
+
+
+class Invitees(BaseModel):
+    officer_ids: list[str]
+    reminder_day: date
+
+
+class InviteBatch(BaseModel):
+    scheme: str
+    run_id: str
+    actor: Actor
+    officer_ids: list[str]
+
+
+class CaseRef(BaseModel):
+    case_id: str
+
+
+class SchemeActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def _scheme(self, name: str) -> Scheme:
+        found = await schemes.get_scheme(self._pool, name)
+        if found is None:
+            raise ApplicationError(f"there is no scheme {name}", non_retryable=True)
+        return found.scheme
+
+    @activity.defn
+    async def list_invitees(self, query: InviteeQuery) -> Invitees:
+        """The officers to invite (the ranks asked for, among those the scheme's policy makes
+        eligible) and the day reminders go out."""
+        scheme = await self._scheme(query.scheme)
+        policy = await policies.get_policy(self._pool, scheme.policy_version)
+        if policy is None:
+            raise ApplicationError(
+                f"scheme {scheme.name} names policy {scheme.policy_version}, which is not stored",
+                non_retryable=True,
+            )
+        ranks = [r for r in query.ranks if r in policy.eligible_ranks]
+        return Invitees(
+            officer_ids=await schemes.invitees(self._pool, ranks),
+            reminder_day=working_days_before(
+                scheme.application_closes, policy.invitation_reminder_working_days
+            ),
+        )
+
+    @activity.defn
+    async def invite_officers(self, batch: InviteBatch) -> int:
+        scheme = await self._scheme(batch.scheme)
+        invited = await schemes.invite(
+            self._pool, scheme, batch.run_id, batch.actor, batch.officer_ids
+        )
+        log.info("invitations recorded", scheme=batch.scheme, batch=len(batch.officer_ids))
+        return invited
+
+    @activity.defn
+    async def remind_invited(self, scheme_name: str) -> int:
+        scheme = await self._scheme(scheme_name)
+        reminded = await schemes.remind(self._pool, scheme, local_date(datetime.now(UTC)))
+        log.info("invitation reminders recorded", scheme=scheme_name, reminded=reminded)
+        return reminded
+
+    @activity.defn
+    async def budget_position(self, case: CaseRef) -> BudgetPosition | None:
+        return await schemes.budget_position(self._pool, case.case_id)
