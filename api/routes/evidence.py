@@ -19,7 +19,14 @@ from api.auth import Principal
 from api.authz import Operation, on_behalf_of
 from api.deps import AppSettings, Pool
 from api.problems import FieldError, ProblemError, problem_responses
-from domain.evidence import MAX_FILES_PER_CASE, AttachedTo, BadFile, attach_refusal, identify
+from domain.evidence import (
+    ACCEPTED,
+    MAX_FILES_PER_CASE,
+    AttachedTo,
+    BadFile,
+    attach_refusal,
+    identify,
+)
 from store.paper_trail import Evidence, TooManyFiles, add_evidence, evidence_file, list_evidence
 
 router = APIRouter(prefix="/v1/cases", tags=["evidence"])
@@ -116,7 +123,10 @@ async def evidence_list(
     "The download is recorded in the access log.",
     response_class=Response,
     responses={
-        200: {"content": {"application/octet-stream": {}}},
+        200: {
+            "description": "The file, as the kind its content was found to be.",
+            "content": {media_type: {} for media_type in ACCEPTED},
+        },
         **problem_responses(401, 403, 404),
     },
 )

@@ -96,6 +96,11 @@ def _set_world(case: Any, officer_id: str, representative_id: str) -> Any:
         case.body = pdf()
     if case.operation.label == "PUT /v1/cases/{case_id}/representative":
         case.body = {"representative_id": representative_id}
+    # Evidence an answer names must be files on the case: the schema says only their shape.
+    if case.operation.label.startswith("POST /v1/cases/{case_id}/actions/") and isinstance(
+        case.body, dict
+    ):
+        case.body.pop("evidence", None)
     if case.operation.label == "POST /v1/regulations" and isinstance(case.body, dict):
         # Stated in the schema's description, not expressible in JSON Schema.
         effective_to = case.body.get("effective_to")
