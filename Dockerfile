@@ -41,6 +41,10 @@ RUN --mount=type=secret,id=pip_ca \
 
 FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/exitcases/bin:$PATH
+# WeasyPrint renders letters with Pango and HarfBuzz and the DejaVu fonts the templates name
+# (the list scripts/ensure-letter-libs keeps); a base from deploy/make-base-image.sh has them.
+COPY scripts/ensure-letter-libs /usr/local/bin/ensure-letter-libs
+RUN ensure-letter-libs && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/exitcases /opt/exitcases
 RUN useradd --system --uid 10001 --no-create-home exitcases
 USER exitcases

@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
+from activities.letters import LetterActivities
 from activities.linking import CaseOpener
 from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
@@ -46,6 +47,7 @@ WORKFLOWS = [
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     activities = CaseActivities(pool)
+    letters = LetterActivities(pool)
     opener = CaseOpener(client, pool, settings)
     scheme_activities = SchemeActivities(pool)
     return Worker(
@@ -58,6 +60,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             activities.load_officer,
             activities.has_other_open_case,
             activities.hand_off_exit,
+            letters.issue_letter,
             opener.open_voluntary_case,
             scheme_activities.list_invitees,
             scheme_activities.invite_officers,

@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 
 from config.settings import Settings
+from store.letters import document_content
 from store.outbox import PendingNotification, claim_pending, mark_failed, mark_sent
 
 log = structlog.get_logger(__name__)
@@ -64,7 +65,7 @@ class Notifier:
         message["From"] = self._settings.smtp_sender
         message["To"] = ", ".join(notification.addresses)
         message["Subject"] = notification.subject
-        message.set_content(notification.body)
+        await self._compose(message, notification)
         await asyncio.to_thread(self._smtp_send, message)
         log.info(
             "notification",
@@ -72,6 +73,29 @@ class Notifier:
             recipients=len(notification.addresses),
             delivered_by="smtp",
         )
+
+    async def _compose(self, message: EmailMessage, notification: PendingNotification) -> None:
+        """The body, and the letter it announces: attached, or a link to sign in and read it.
+        Either way the body itself carries no personal data."""
+        letter = notification.document_id
+        if letter is None:
+            message.set_content(notification.body)
+            return
+        if self._settings.letters_attached:
+            found = await document_content(self._pool, notification.case_id, letter)
+            if found is not None:
+                info, content = found
+                message.set_content(f"{notification.body}\n\nThe letter is attached.")
+                message.add_attachment(
+                    content,
+                    maintype="application",
+                    subtype="pdf",
+                    filename=f"{notification.case_id}-{info.document_id}.pdf",
+                )
+                return
+        base = (self._settings.public_url or "").rstrip("/")
+        link = f"{base}/v1/cases/{notification.case_id}/documents/{letter}"
+        message.set_content(f"{notification.body}\n\nRead it (sign in first): {link}")
 
     def _smtp_send(self, message: EmailMessage) -> None:
         assert self._settings.smtp_host is not None

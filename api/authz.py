@@ -38,6 +38,9 @@ class Operation(StrEnum):
     AUDIT_EXPORT = "audit.export"
     AUDIT_ACCESS = "audit.access"
     CASES_TIMELINE = "cases.timeline"
+    DOCUMENTS_READ = "documents.read"
+    LETTER_TEMPLATES_READ = "letter_templates.read"
+    LETTER_TEMPLATES_WRITE = "letter_templates.write"
     CODEC = "codec"
     POLICIES_READ = "policies.read"
     POLICIES_WRITE = "policies.write"
@@ -153,6 +156,12 @@ TABLE: dict[Operation | Action, Permission] = {
     ),
     Operation.CASES_TIMELINE: Permission(
         frozenset({_R.CASEWORKER, _R.HR_MANAGER, _R.AUDITOR}), False, what="read a case's timeline"
+    ),
+    # An officer's letters are theirs to download; staff who may read the case read its letters.
+    Operation.DOCUMENTS_READ: Permission(_CASE_READERS, False, _OWN, "read a case's letters"),
+    Operation.LETTER_TEMPLATES_READ: Permission(STAFF, False, what="read letter templates"),
+    Operation.LETTER_TEMPLATES_WRITE: Permission(
+        frozenset({_R.ADMIN}), True, what="add letter templates"
     ),
     Operation.POLICIES_READ: Permission(STAFF, False, what="read scheme policies"),
     Operation.POLICIES_WRITE: Permission(frozenset({_R.ADMIN}), True, what="add a scheme policy"),

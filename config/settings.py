@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     smtp_sender: str = Field(
         default="exit-cases@localhost", description="From address of notification e-mails."
     )
+    letters_attached: bool = Field(
+        default=False,
+        description="Attach a letter's PDF to the e-mail that announces it; false: the e-mail "
+        "links to it (EXITCASES_PUBLIC_URL makes the link absolute).",
+    )
     payload_keys: str | None = Field(
         default=None,
         description="Temporal payload keys, 'id:base64-32-bytes' comma-separated, first active; "

@@ -20,7 +20,9 @@ if ! command -v debootstrap >/dev/null; then
 fi
 root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
-debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+# With what the letters' PDF renderer needs (scripts/ensure-letter-libs --list).
+letters="$("$(dirname "$0")/../scripts/ensure-letter-libs" --list | tr ' ' ',')"
+debootstrap --variant=minbase --include="python3,python3-venv,ca-certificates,$letters" \
     bookworm "$root" "$mirror"
 # Package caches and lists are for installing, which an image built from this never does.
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/*

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from domain.compensation import Calculation
+from domain.documents import LetterKind, LetterRef
 from domain.efficiency import EfficiencyCase
 from domain.eligibility import IneligibilityReason
 from domain.lifecycle import CaseKind, CaseState, ChecklistItem
@@ -148,6 +149,18 @@ class CaseView(BaseModel):
     efficiency: EfficiencyCase | None = Field(
         default=None, description="Efficiency retirement cases only: record, proposal, notice."
     )
+    letters_version: str | None = Field(
+        default=None,
+        description="The letter templates the case writes with (the newest when it started); "
+        "None for cases started before letters, which use the shipped default wording.",
+    )
+    letters: list[LetterRef] = Field(
+        default=[], description="The letters the case produced, oldest first."
+    )
+
+    def current_letter(self, kind: LetterKind) -> LetterRef | None:
+        """The newest letter of ``kind``: an earlier one is superseded."""
+        return next((ref for ref in reversed(self.letters) if ref.kind is kind), None)
 
     @property
     def amount(self) -> Decimal | None:

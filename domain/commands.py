@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from domain.bounds import new_input
 from domain.case import Application, CaseView
+from domain.documents import SHA256_PATTERN
 from domain.efficiency import EfficiencyCase, PanelOutcome, Proposal, RegulationRef
 from domain.evidence import MAX_FILES_PER_CASE
 from domain.lifecycle import Action, CaseKind, CaseState, ChecklistItem
@@ -73,6 +74,8 @@ class StartCase(BaseModel):
     proposal: Proposal | None = None
     # Voluntary exit under a scheme (domain/scheme.py): the scheme's name.
     scheme: str | None = None
+    # The letter templates current when the case started; it keeps them for life.
+    letters_version: str | None = None
 
     def submitted_view(self, now: datetime) -> CaseView:
         """The case as it stands the moment it is submitted, before any event is recorded."""
@@ -92,6 +95,7 @@ class StartCase(BaseModel):
             efficiency=EfficiencyCase(regulation=self.regulation, proposal=self.proposal)
             if self.regulation is not None and self.proposal is not None
             else None,
+            letters_version=self.letters_version,
         )
 
 
@@ -154,6 +158,12 @@ class Reject(Command):
 
 class AcceptOffer(Command):
     leaving_date: date | None = None
+    letter_sha256: str | None = Field(
+        default=None,
+        pattern=SHA256_PATTERN,
+        description="The SHA-256 of the offer letter being accepted (GET .../documents lists "
+        "it). If the offer has changed since that letter, the acceptance is refused (409).",
+    )
 
 
 class DeclineOffer(Command):
@@ -249,3 +259,4 @@ class Refusal(StrEnum):
     FORBIDDEN = "Forbidden"  # 403: wrong role or tier, or a four-eyes breach
     INVALID_INPUT = "InvalidInput"  # 422: the body breaks a rule (a date outside notice rules)
     STALE = "Stale"  # 412: the case has changed since the version the caller decided on
+    SUPERSEDED = "Superseded"  # 409: the letter accepted is not the current offer letter

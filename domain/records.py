@@ -48,6 +48,9 @@ class Notice(BaseModel):
     template: str
     subject: str
     body: str
+    document_id: str | None = Field(
+        default=None, description="A letter the notice announces: linked, or attached."
+    )
 
 
 class CaseEvent(BaseModel):

@@ -26,7 +26,7 @@ from domain.people import Actor
 from domain.policy import SchemePolicy
 from domain.scheme import Scheme, cap_problem
 from service.kinds import KINDS, KindNotAvailable, Permit
-from store import cases, officers, policies, schemes
+from store import cases, letters, officers, policies, schemes
 from store.pool import Connection
 
 
@@ -99,6 +99,7 @@ async def open_case(
     policy = (
         policy or await _scheme_policy(pool, permit) or await policies.ensure_default_policy(pool)
     )
+    letters_version = await letters.current_version(pool)
     start = StartCase(
         case_id=case_id or new_case_id(),
         officer_id=officer_id,
@@ -110,6 +111,7 @@ async def open_case(
         regulation=permit.regulation,
         proposal=proposal if permit.regulation is not None else None,
         scheme=permit.scheme.name if permit.scheme is not None else None,
+        letters_version=letters_version,
     )
     async with pool.acquire() as connection, connection.transaction():
         # One open case per officer: requests for the same officer queue here.

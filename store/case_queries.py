@@ -183,8 +183,9 @@ async def list_tasks(
     officer_id: str | None,
     limit: int,
     after: TaskCursor | None = None,
+    escalated_only: bool = False,
 ) -> list[TaskItem]:
-    """The caller's open tasks, soonest due first.
+    """The caller's open tasks, soonest due first (``escalated_only``: the escalated ones).
 
     Theirs means assigned to them by name, or to their role (and tier) and to nobody by name;
     HR managers also see every escalated task, since escalations come to them.
@@ -202,6 +203,7 @@ async def list_tasks(
              AND ($4::text IS NULL OR c.officer_id = $4)
              AND ($5::timestamptz IS NULL
                   OR (coalesce(t.due_at, $7), t.case_id, t.kind) > ($5, $6::text, $8::text))
+             AND (NOT $10 OR t.escalated)
            ORDER BY due_key, t.case_id, t.kind
            LIMIT $9""",
         user_id,
@@ -213,6 +215,7 @@ async def list_tasks(
         _NO_DUE,
         after.kind if after else None,
         limit,
+        escalated_only,
     )
     return [TaskItem.model_validate(dict(r)) for r in rows]
 

@@ -124,8 +124,8 @@ async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:
         await connection.executemany(
             """INSERT INTO notifications (key, case_id, recipient_role, recipient_tier,
                                           recipient_user_id, recipient_officer_id, template,
-                                          subject, body)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                          subject, body, document_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                ON CONFLICT (key) DO NOTHING""",
             [
                 (
@@ -138,6 +138,7 @@ async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:
                     notice.template,
                     notice.subject,
                     notice.body,
+                    notice.document_id,
                 )
                 for n, notice in enumerate(event.notices)
             ],

@@ -7,12 +7,9 @@ import asyncpg
 
 from domain.policy import SchemePolicy, load_bundled_policy
 from store.pool import Connection
+from store.versions import add_version
 
 Executor = asyncpg.Pool | Connection
-
-
-class PolicyConflict(Exception):
-    """A version that exists already with a different document."""
 
 
 async def add_policy(pool: asyncpg.Pool, policy: SchemePolicy, created_by: str) -> bool:
@@ -21,21 +18,14 @@ async def add_policy(pool: asyncpg.Pool, policy: SchemePolicy, created_by: str) 
     The caller has admitted ``policy`` (``domain.bounds.admit``): the API route and
     ``load_bundled_policy`` do, once, where the document comes in.
     """
-    document = policy.model_dump(mode="json")
-    async with pool.acquire() as connection, connection.transaction():
-        stored = await connection.fetchval(
-            """INSERT INTO policies (version, document, created_by) VALUES ($1, $2, $3)
-               ON CONFLICT (version) DO NOTHING RETURNING true""",
-            policy.version,
-            document,
-            created_by,
-        )
-        if stored:
-            return True
-        existing = await get_policy(connection, policy.version)
-    if existing != policy:
-        raise PolicyConflict(policy.version)
-    return False
+    return await add_version(
+        pool,
+        """INSERT INTO policies (version, document, created_by) VALUES ($1, $2, $3)
+           ON CONFLICT (version) DO NOTHING RETURNING true""",
+        (policy.version, policy.model_dump(mode="json"), created_by),
+        lambda connection: get_policy(connection, policy.version),
+        policy,
+    )
 
 
 async def get_policy(executor: Executor, version: str) -> SchemePolicy | None:

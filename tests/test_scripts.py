@@ -37,6 +37,10 @@ def _project(tmp_path: Path) -> Path:
     machine = project / "scripts" / "ensure-test-machine"
     machine.write_text("#!/bin/sh\n" + record)
     machine.chmod(0o755)
+    # Nor are the letters' system libraries: the script finds them installed or says which.
+    letter_libs = project / "scripts" / "ensure-letter-libs"
+    letter_libs.write_text("#!/bin/sh\n")
+    letter_libs.chmod(0o755)
     return project
 
 

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from api.routes.cases import body_model
 from domain.case import CaseView
 from domain.checklist import checklist_refusal
+from domain.documents import LetterKind, LetterRef
 from domain.lifecycle import Action, ChecklistItem
 from web.format import words
 
@@ -28,7 +29,12 @@ FieldKind = Literal["choice", "date", "money", "text", "textarea"]
 
 # Free text written as sentences: a text area, not a one-line input.
 _PROSE = frozenset({"reason", "note", "representations", "statement"})
-_LABELS = {"assignee_user_id": "User id of the new assignee", "item": "Checklist item"}
+_LABELS = {
+    "assignee_user_id": "User id of the new assignee",
+    "item": "Checklist item",
+    "letter_sha256": "The offer letter you accept",
+    "note": "Answer",
+}
 
 
 @dataclass(frozen=True)
@@ -65,13 +71,23 @@ def _choices(action: Action, kind: type[StrEnum], view: CaseView) -> tuple[tuple
     return tuple((m.value, words(m)) for m in members)
 
 
+def _letter_choice(letter: LetterRef) -> str:
+    return f"The offer letter of event {letter.seq} (SHA-256 {letter.sha256[:12]}…)"
+
+
 def form_fields(action: Action, view: CaseView) -> list[FormField]:
     fields = []
     for name, info in body_model(action).model_fields.items():
         base = _base(info.annotation)
         kind: FieldKind
         choices: tuple[tuple[str, str], ...] = ()
-        if isinstance(base, type) and issubclass(base, StrEnum):
+        if name == "letter_sha256":
+            # The officer accepts a letter they can read: the offer letter standing now.
+            offer = view.current_letter(LetterKind.OFFER)
+            if offer is None:
+                continue
+            kind, choices = "choice", ((offer.sha256, _letter_choice(offer)),)
+        elif isinstance(base, type) and issubclass(base, StrEnum):
             kind, choices = "choice", _choices(action, base, view)
         elif base is date:
             kind = "date"

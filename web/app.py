@@ -10,10 +10,10 @@ from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
 from web.errors import install_page_errors
-from web.routes import admin, audit, cases, home, roster, scheme, tasks
+from web.routes import admin, audit, cases, home, hr, officer, roster, scheme, tasks
 
 STATIC = Path(__file__).with_name("static")
-ROUTERS = (home, tasks, cases, roster, audit, admin, scheme)
+ROUTERS = (home, tasks, cases, officer, hr, roster, audit, admin, scheme)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -24,8 +24,12 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Audit", "/audit", Operation.AUDIT_EXPORT),
     NavItem("Tasks", "/tasks", Operation.TASKS_LIST, frozenset(Role) - {Role.APPROVER}),
     NavItem("Approvals", "/approvals", Operation.TASKS_LIST, frozenset({Role.APPROVER})),
-    NavItem("Cases", "/cases", Operation.CASES_LIST),
+    # An officer's own cases, in plain words (web/routes/officer.py), instead of the case list.
+    NavItem("Your case", "/your-case", Operation.CASES_READ, frozenset({Role.OFFICER})),
+    NavItem("Escalations", "/escalations", Operation.CASES_NEEDING_ATTENTION),
+    NavItem("Cases", "/cases", Operation.CASES_LIST, frozenset(Role) - {Role.OFFICER}),
     NavItem("Scheme", "/scheme", Operation.REPORTS_SCHEME),
+    NavItem("Propose a retirement", "/propose", Operation.CASES_CREATE_EFFICIENCY),
     NavItem("Roster", "/officers/import", Operation.OFFICERS_IMPORT),
     NavItem("Users", "/admin/users", Operation.USERS_LIST),
     # Staff may read both (as in the API); the pages are in the menu of those who add them.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -68,3 +69,10 @@ async def checked_form(request: Request, user: PageUser) -> FormData:
 
 
 CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def form_values(form: FormData, names: Iterable[str]) -> dict[str, str]:
+    """The named fields as typed, trimmed; "" for one not sent."""
+    return {
+        name: value.strip() if isinstance(value := form.get(name), str) else "" for name in names
+    }

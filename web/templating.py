@@ -87,3 +87,20 @@ def render(
         **(context or {}),
     }
     return HTMLResponse(environment.get_template(template).render(page), status_code=status_code)
+
+
+def render_form(
+    request: Request,
+    template: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    *,
+    user: Principal,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A form's page: the values typed (kept on an error) and the errors by field name, each
+    linked from the error summary to its field (id: the name with hyphens)."""
+    error_list = [{"text": m, "href": f"#{n.replace('_', '-')}"} for n, m in errors.items()]
+    page = {"values": values, "errors": errors, "error_list": error_list, **context}
+    return render(request, template, page, status_code=status_code, user=user)

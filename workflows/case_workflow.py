@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities, OfficerLookup
+    from activities.letters import LetterActivities
     from config import search_attributes
     from domain.actions import refusal
     from domain.calendar import add_working_days
@@ -37,8 +38,10 @@ with workflow.unsafe.imports_passed_through():
         Suspend,
         Withdraw,
     )
+    from domain.documents import LetterKind, LetterRef
     from domain.eligibility import IneligibilityReason
     from domain.errors import CalculationError
+    from domain.letters import DEFAULT_VERSION, LetterFacts, LetterRequest
     from domain.lifecycle import CALCULATION_FAILED, Action, CaseState
     from domain.officer import Officer
     from domain.people import SYSTEM_ACTOR, Actor, Role
@@ -51,6 +54,8 @@ D = TypeVar("D", bound=Command)
 E = TypeVar("E", bound=Command)
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Cases write letters from this patch on; one that ran before it writes none, on replay or after.
+LETTERS = "letters"
 # Databases blip: keep retrying, but never faster than this, and back off to a minute.
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -201,6 +206,7 @@ class CaseWorkflow:
                 SYSTEM_ACTOR,
                 reason="; ".join(r.detail for r in reasons),
                 details={"reasons": [r.code for r in reasons]},
+                letter=LetterKind.INELIGIBLE,
             )
 
     # -- actions arrive as Updates named after the action ------------------------------------
@@ -431,8 +437,14 @@ class CaseWorkflow:
         reason: str | None = None,
         details: dict[str, Any] | None = None,
         notices: Iterable[Notice] = (),
+        letter: LetterKind | None = None,
+        facts: LetterFacts | None = None,
     ) -> None:
-        """Move the case (or record an event in place) and write it through the activity."""
+        """Move the case (or record an event in place) and write it through the activity.
+
+        With ``letter``, the letter of this occasion is written first, from the case as the
+        event leaves it; the event carries the letter's hash and the officer's notice names it.
+        """
         # The first event (the submission) comes from nowhere.
         from_state = self._case.state if self._case.version else None
         now = self._now()
@@ -440,6 +452,10 @@ class CaseWorkflow:
             self._case.state = to_state
         self._case.version += 1
         self._case.updated_at = now
+        if letter is not None and workflow.patched(LETTERS):
+            ref = await self._issue_letter(letter, facts or LetterFacts())
+            details = {**(details or {}), "letter": ref.model_dump(mode="json")}
+            notices = self._announce(list(notices), ref)
         event = CaseEvent(
             view=self._case.model_copy(deep=True),
             audit=AuditEntry(
@@ -466,6 +482,38 @@ class CaseWorkflow:
             extra={"case_id": self._case.case_id, "action": action, "state": self._case.state},
         )
 
+    async def _issue_letter(self, kind: LetterKind, facts: LetterFacts) -> LetterRef:
+        """Write (once) the letter of the event being recorded, and list it on the case."""
+        ref = await workflow.execute_activity_method(
+            LetterActivities.issue_letter,
+            LetterRequest(
+                case=self._case.model_copy(deep=True),
+                kind=kind,
+                seq=self._case.version,
+                template_version=self._case.letters_version or DEFAULT_VERSION,
+                facts=facts,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._case.letters.append(ref)
+        return ref
+
+    def _announce(self, notices: list[Notice], ref: LetterRef) -> list[Notice]:
+        """The officer's notice of this event says a letter is ready (the notifier links to it
+        or attaches it); with no such notice, one is added. No personal data in either."""
+        officer = Recipient(officer_id=self._case.officer_id)
+        line = "A letter about it is ready in the exit case service."
+        for index, notice in enumerate(notices):
+            if notice.recipient == officer:
+                body = f"{notice.body}\n\n{line}"
+                notices[index] = notice.model_copy(
+                    update={"body": body, "document_id": ref.document_id}
+                )
+                return notices
+        ready = self._notice(officer, "letter_ready", "a letter is ready")
+        return [*notices, ready.model_copy(update={"document_id": ref.document_id})]
+
     async def _close(
         self,
         state: CaseState,
@@ -475,6 +523,7 @@ class CaseWorkflow:
         reason: str | None = None,
         details: dict[str, Any] | None = None,
         then: Callable[[], Awaitable[None]] | None = None,
+        letter: LetterKind | None = None,
     ) -> NoReturn:
         """Record the closing transition, run ``then`` (a hand-over that needs the case closed
         first), and end the lifecycle (it raises ``CaseClosed``, which ``_live`` catches)."""
@@ -494,6 +543,7 @@ class CaseWorkflow:
                     f"Your exit case has closed: {state.value.replace('_', ' ')}",
                 )
             ],
+            letter=letter,
         )
         if then is not None:
             await then()

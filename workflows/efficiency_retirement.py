@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Refusal,
         StartCase,
     )
+    from domain.documents import LetterKind
     from domain.efficiency import (
         EfficiencyCase,
         PanelDecision,
@@ -52,6 +53,8 @@ POLICY_SERVICE_YEAR = "efficiency-policy-service-year"
 
 @workflow.defn(name="EfficiencyRetirementWorkflow")
 class EfficiencyRetirementWorkflow(ExitTail):
+    _completion_letter = LetterKind.RETIREMENT_CONFIRMED
+
     @workflow.init
     def __init__(self, start: StartCase) -> None:
         self._open(start)
@@ -185,6 +188,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                     "you may make representations",
                 )
             ],
+            letter=LetterKind.NOTICE_OF_INTENDED_RETIREMENT,
         )
 
     # -- representations -----------------------------------------------------------------------
@@ -263,6 +267,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                     command.actor,
                     reason=command.reason,
                     details=details,
+                    letter=LetterKind.PANEL_DECISION,
                 )
             if command.decision is PanelOutcome.CONFIRM:
                 await self._confirm(command, details)
@@ -288,6 +293,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
                     f"retirement confirmed for {self._case.leaving_date}",
                 )
             ],
+            letter=LetterKind.PANEL_DECISION,
         )
 
     async def _defer(self, command: PanelDecide, details: dict[str, str]) -> None:
@@ -301,6 +307,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
             CaseState.DEFERRED,
             reason=command.reason,
             details=details | {"review_date": command.review_date.isoformat()},
+            letter=LetterKind.PANEL_DECISION,
         )
         await self._wait_until(lambda: review_at)
         await self._put_to_panel("deferral_review_due", "a deferred case is due for review")

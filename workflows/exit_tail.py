@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.checklist import checklist_refusal
     from domain.clock import start_of_day
     from domain.commands import ChangeLeavingDate, Command, CompleteChecklistItem, StartCase
+    from domain.documents import LetterKind
     from domain.lifecycle import AUTOMATIC_CHECKLIST_ITEMS, Action, CaseState, ChecklistItem
     from domain.people import SYSTEM_ACTOR, Actor, Role
     from domain.periods import subtract_period
@@ -62,6 +63,9 @@ class ExitTail(CaseWorkflow):
     def _exit_payment(self) -> Decimal | None:
         """Compensation the payroll instruction carries, if any."""
         raise NotImplementedError
+
+    # The letter that confirms the exit.
+    _completion_letter: LetterKind
 
     # -- leaving scheduled ----------------------------------------------------------------------
 
@@ -134,6 +138,7 @@ class ExitTail(CaseWorkflow):
                 ),
                 *change.notices,
             ],
+            letter=LetterKind.LEAVING_DATE_CHANGED,
         )
         if change.needs_approval:
             await self._approve_again(moved_from)
@@ -225,4 +230,6 @@ class ExitTail(CaseWorkflow):
         return {e.item for e in self._case.checklist} >= set(ChecklistItem)
 
     async def _complete(self) -> None:
-        await self._close(CaseState.COMPLETED, "exit_completed", SYSTEM_ACTOR)
+        await self._close(
+            CaseState.COMPLETED, "exit_completed", SYSTEM_ACTOR, letter=self._completion_letter
+        )

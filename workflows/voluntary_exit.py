@@ -42,11 +42,19 @@ with workflow.unsafe.imports_passed_through():
         calculate,
         calculate_legacy_calendar_days,
     )
+    from domain.documents import LetterKind
     from domain.eligibility import assess_eligibility
     from domain.errors import CalculationError
     from domain.evidence import evidence_details
+    from domain.letters import LetterFacts
     from domain.lifecycle import Action, CaseState
-    from domain.notice import calculation_date, earliest_leaving_date, leaving_date_problem
+    from domain.notice import (
+        LeavingWindow,
+        calculation_date,
+        earliest_leaving_date,
+        leaving_date_problem,
+        leaving_window,
+    )
     from domain.officer import Officer
     from domain.people import SYSTEM_ACTOR, Actor, Role, Tier
     from domain.periods import add_period, subtract_period
@@ -63,6 +71,8 @@ SCHEME_BUDGET = "scheme-budget-executive-tier"
 
 @workflow.defn(name="VoluntaryExitWorkflow")
 class VoluntaryExitWorkflow(ExitTail):
+    _completion_letter = LetterKind.EXIT_CONFIRMED
+
     @workflow.init
     def __init__(self, start: StartCase) -> None:
         self._open(start)
@@ -90,6 +100,7 @@ class VoluntaryExitWorkflow(ExitTail):
             self._case.created_by,
             CaseState.SUBMITTED,
             details={"leaving_date": _iso(self._case.application.leaving_date)},
+            letter=LetterKind.APPLICATION_RECEIVED,
         )
 
     # -- 2. eligibility -----------------------------------------------------------------------
@@ -129,7 +140,11 @@ class VoluntaryExitWorkflow(ExitTail):
             review = await self._wait_for(Review)
             if review.decision is ReviewDecision.REJECT:
                 await self._close(
-                    CaseState.REJECTED, Action.REVIEW.value, review.actor, reason=review.reason
+                    CaseState.REJECTED,
+                    Action.REVIEW.value,
+                    review.actor,
+                    reason=review.reason,
+                    letter=LetterKind.REJECTED,
                 )
             if review.decision is ReviewDecision.PROCEED:
                 self._case.reviewed_by = review.actor.user_id
@@ -159,6 +174,7 @@ class VoluntaryExitWorkflow(ExitTail):
                     "HR needs more information",
                 )
             ],
+            letter=LetterKind.INFORMATION_REQUESTED,
         )
         info = await self._wait_for(ProvideInfo)
         request = self._case.info_requests[-1]
@@ -184,6 +200,7 @@ class VoluntaryExitWorkflow(ExitTail):
                 Action.REVIEW.value,
                 review.actor,
                 reason="officer no longer on the roster",
+                letter=LetterKind.INELIGIBLE,
             )
         calculation = self._calculate(officer, on)
         self._check_amount(calculation)
@@ -193,6 +210,7 @@ class VoluntaryExitWorkflow(ExitTail):
                 Action.REVIEW.value,
                 review.actor,
                 reason="full pensionable service reached: no compensation is payable",
+                letter=LetterKind.INELIGIBLE,
             )
         self._case.calculation = calculation
         self._case.calculated_by = review.actor.user_id
@@ -292,7 +310,11 @@ class VoluntaryExitWorkflow(ExitTail):
             if isinstance(command, Reject):
                 self._decide(command.actor, approved=False, reason=command.reason)
                 await self._close(
-                    CaseState.REJECTED, Action.REJECT.value, command.actor, reason=command.reason
+                    CaseState.REJECTED,
+                    Action.REJECT.value,
+                    command.actor,
+                    reason=command.reason,
+                    letter=LetterKind.REJECTED,
                 )
             elif isinstance(command, AdjustCompensation):
                 await self._adjust(command)
@@ -381,6 +403,12 @@ class VoluntaryExitWorkflow(ExitTail):
                     Recipient(officer_id=self._case.officer_id), "offer_made", "an offer is ready"
                 )
             ],
+            letter=LetterKind.OFFER,
+            facts=LetterFacts(
+                leaving_window=self._leaving_window(local_date(made_at)),
+                cooling_off=self._policy.cooling_off,
+                consideration=self._policy.offer_consideration,
+            ),
         )
         offer = self._case.offer
         response = await self._wait_for(AcceptOffer, DeclineOffer, until=lambda: offer.lapses_at)
@@ -394,6 +422,16 @@ class VoluntaryExitWorkflow(ExitTail):
                 reason=response.reason,
             )
         await self._accept_offer(response)
+
+    def _leaving_window(self, accepted_on: date) -> LeavingWindow | None:
+        """The leaving dates open to an officer accepting on ``accepted_on``, for the letter;
+        None where the notice rules leave none, or none the calendar holds (the acceptance
+        itself would say why): a letter never stops a case."""
+        try:
+            window = leaving_window(accepted_on, self._policy)
+        except CalculationError:
+            return None
+        return window if window.earliest <= window.latest else None
 
     def _offered_on(self, last_day: date, amount: Decimal) -> tuple[date, Decimal]:
         """A leaving date the officer can accept on any day until ``last_day`` (the offer's
@@ -424,11 +462,14 @@ class VoluntaryExitWorkflow(ExitTail):
         self._set_leaving_date(leaving_date)
         self._close_tasks()
         change = await self._amount_on(leaving_date)
+        offer_letter = self._case.current_letter(LetterKind.OFFER)
+        accepted = {"accepted_letter": offer_letter.model_dump(mode="json")} if offer_letter else {}
         await self._record(
             Action.ACCEPT_OFFER.value,
             command.actor,
             CaseState.APPROVAL if change.needs_approval else CaseState.ACCEPTED,
-            details={"leaving_date": leaving_date.isoformat(), **change.details},
+            details={"leaving_date": leaving_date.isoformat(), **accepted, **change.details},
+            letter=LetterKind.ACCEPTANCE_CONFIRMED,
             notices=[
                 self._notice(Recipient(role=Role.CASEWORKER), "offer_accepted", "offer accepted"),
                 *change.notices,
@@ -568,6 +609,7 @@ class VoluntaryExitWorkflow(ExitTail):
                 )
         elif isinstance(command, AcceptOffer):
             assert self._case.offer is not None
+            self._check_letter(command.letter_sha256)
             self._check_leaving_date(
                 command.leaving_date or self._case.offer.leaving_date, self._today()
             )
@@ -577,6 +619,31 @@ class VoluntaryExitWorkflow(ExitTail):
             if command.leaving_date < self._today():
                 raise refuse(Refusal.INVALID_INPUT, "the leaving date cannot be in the past")
             self._check_leaving_date(command.leaving_date, local_date(acceptance.accepted_at))
+
+    def _check_letter(self, sha256: str | None) -> None:
+        """The officer accepts the offer letter that stands now, not one the offer has since
+        moved away from (a letter names its amount and dates)."""
+        current = self._case.current_letter(LetterKind.OFFER)
+        if sha256 is None or (current is not None and current.sha256 == sha256):
+            return
+        offer = self._case.offer
+        assert offer is not None
+        stands = f"the offer now stands at £{offer.amount:,.2f} for leaving on {offer.leaving_date}"
+        sent = next((ref for ref in self._case.letters if ref.sha256 == sha256), None)
+        if current is None:
+            detail = "this offer was made before letters were written: accept it without a letter"
+        elif sent is not None and sent.kind is LetterKind.OFFER:
+            detail = (
+                f"the offer letter you accepted ({sent.document_id}) has been superseded: "
+                f"{stands} (letter {current.document_id}, sha256 {current.sha256}); read that "
+                "letter and accept it"
+            )
+        else:
+            detail = (
+                f"the letter you accepted is not this case's offer letter: {stands} "
+                f"(letter {current.document_id}, sha256 {current.sha256})"
+            )
+        raise refuse(Refusal.SUPERSEDED, detail)
 
     def _check_leaving_date(self, leaving_date: date, accepted_on: date) -> None:
         problem = leaving_date_problem(leaving_date, accepted_on, self._policy)

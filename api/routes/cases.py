@@ -439,18 +439,21 @@ _REFUSAL_STATUS = {
     Refusal.FORBIDDEN: 403,
     Refusal.INVALID_INPUT: 422,
     Refusal.STALE: 412,
+    Refusal.SUPERSEDED: 409,
 }
 _REFUSAL_KIND = {
     Refusal.INVALID_STATE: "invalid-state",
     Refusal.FORBIDDEN: "forbidden",
     Refusal.INVALID_INPUT: "invalid-input",
     Refusal.STALE: "case-changed",
+    Refusal.SUPERSEDED: "letter-superseded",
 }
 _REFUSAL_TITLE = {
     Refusal.INVALID_STATE: "Not allowed in this state",
     Refusal.FORBIDDEN: "Not allowed",
     Refusal.INVALID_INPUT: "Invalid input",
     Refusal.STALE: "The case has changed",
+    Refusal.SUPERSEDED: "The letter has been superseded",
 }
 
 

@@ -3,7 +3,7 @@ cases only; a case keeps the version it started under."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
@@ -13,10 +13,11 @@ from api.auth import Principal
 from api.authz import Operation
 from api.bodies import admitted
 from api.deps import Pool
-from api.idempotency import IdempotencyKey, run_once
+from api.idempotency import IdempotencyKey
 from api.problems import ProblemError, problem_responses
+from api.versions import add_once
 from domain.policy import SchemePolicy, load_bundled_policy
-from store.policies import PolicyConflict, add_policy, current_policy, get_policy
+from store.policies import add_policy, current_policy, get_policy
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
@@ -86,22 +87,13 @@ async def add(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     policy = admitted(SchemePolicy, policy)
-
-    async def write() -> tuple[int, Any]:
-        try:
-            created = await add_policy(pool, policy, user.user_id)
-        except PolicyConflict:
-            raise ProblemError(
-                409,
-                f"policy version {policy.version} already exists with different content; "
-                "choose a new version",
-                kind="policy-conflict",
-            ) from None
-        return (201 if created else 200), policy.model_dump(mode="json")
-
-    status, content = await run_once(
-        pool, user, _SCOPE, idempotency_key, policy.model_dump(), write
-    )
-    return JSONResponse(
-        content, status_code=status, headers={"Location": f"/v1/policies/{policy.version}"}
+    return await add_once(
+        pool,
+        user,
+        idempotency_key,
+        scope=_SCOPE,
+        document=policy,
+        add=lambda: add_policy(pool, policy, user.user_id),
+        conflict=(f"policy version {policy.version}", "policy-conflict"),
+        location=f"/v1/policies/{policy.version}",
     )

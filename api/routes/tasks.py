@@ -40,9 +40,15 @@ async def list_tasks(
 
 
 async def tasks_page(
-    pool: asyncpg.Pool, user: Principal, limit: int, cursor: str | None
+    pool: asyncpg.Pool,
+    user: Principal,
+    limit: int,
+    cursor: str | None,
+    *,
+    escalated_only: bool = False,
 ) -> Page[TaskItem]:
-    """A page of the user's open tasks after ``cursor``: this route's, and the inbox page's."""
+    """A page of the user's open tasks after ``cursor`` (``escalated_only``: of those
+    escalated): this route's, the inbox page's and the escalations page's."""
     items = await case_queries.list_tasks(
         pool,
         user_id=user.user_id,
@@ -51,5 +57,6 @@ async def tasks_page(
         officer_id=officer_scope(user),
         limit=limit + 1,
         after=decode_cursor(cursor, TaskCursor),
+        escalated_only=escalated_only,
     )
     return page_of(items, limit, case_queries.task_cursor)

@@ -8,6 +8,7 @@ the officer nominated on every case here (tests/api/test_paper_trail.py covers o
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,11 +19,13 @@ from typing import Any
 import pytest
 
 from domain.clock import local_date
+from domain.letters import default_templates
 from domain.officer import Rank
 from domain.people import Actor, Role, Tier
 from domain.policy import load_bundled_policy
 from domain.scheme import Scheme
 from service.schemes import start_invitations
+from store.letters import list_documents
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.schemes import add_scheme
@@ -78,6 +81,15 @@ ENDPOINTS: dict[str, dict[str, int]] = {
         200, {"officer", "caseworker", "hr_manager", "auditor"}, other_officer=404
     ),
     "GET /v1/cases/{case_id}/timeline": _cells(200, {"caseworker", "hr_manager", "auditor"}),
+    "GET /v1/cases/{case_id}/documents": _cells(
+        200, {"officer", "representative", *STAFF_READ}, other_officer=404
+    ),
+    "GET /v1/cases/{case_id}/documents/{document_id}": _cells(
+        200, {"officer", "representative", *STAFF_READ}, other_officer=404
+    ),
+    "GET /v1/letter-templates": _cells(200, STAFF_READ),
+    "GET /v1/letter-templates/{version}": _cells(200, STAFF_READ),
+    "POST /v1/letter-templates": _cells(201, {"admin"}),
     "GET /v1/tasks": _cells(200, STAFF_READ),
     "GET /v1/audit/access": _cells(200, {"auditor"}),
     "GET /v1/audit/export": _cells(200, {"auditor"}),
@@ -194,7 +206,9 @@ MATRIX_POLICY = load_bundled_policy().model_copy(
         "application_closes": date(2099, 12, 31),
         "earliest_leaving_date": date(2000, 1, 1),
         "notice_min": "PT0S",
-        "cooling_off": "PT5S",
+        # Long enough for every role to try change-leaving-date while a case is still accepted
+        # (each new case writes its letters first), short enough to reach exit processing.
+        "cooling_off": "PT10S",
     }
 )
 
@@ -255,7 +269,7 @@ class World:
     async def wait_for(self, case_id: str, state: str) -> None:
         import asyncio
 
-        async with asyncio.timeout(15):
+        async with asyncio.timeout(30):
             while True:
                 _, case = await self.call(self.staff["auditor"], "GET", f"/v1/cases/{case_id}")
                 if case["state"] == state:
@@ -458,6 +472,17 @@ async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
                     "proposal": PROPOSAL,
                 },
             )
+        case "GET /v1/cases/{case_id}/documents/{document_id}":
+            assert case_path is not None
+            letter = await _first_letter(world, case_path.split("/")[3])
+            status, _ = await world.call(user, "GET", case_path.replace("{document_id}", letter))
+        case "GET /v1/letter-templates/{version}":
+            status, _ = await world.call(user, "GET", "/v1/letter-templates/default")
+        case "POST /v1/letter-templates":
+            templates = default_templates().model_copy(update={"version": uuid.uuid4().hex[:8]})
+            status, _ = await world.call(
+                user, "POST", "/v1/letter-templates", json=templates.model_dump()
+            )
         case "GET /v1/policies/{version}":
             status, _ = await world.call(user, "GET", "/v1/policies/matrix")
         case "POST /v1/policies":
@@ -535,6 +560,16 @@ async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
             method, path = endpoint.split(" ")
             status, _ = await world.call(user, method, case_path or path)
     return status
+
+
+async def _first_letter(world: World, case_id: str) -> str:
+    """The id of the case's first letter, once the workflow has written it."""
+    async with asyncio.timeout(15):
+        while True:
+            found = await list_documents(world.stack.pool, case_id)
+            if found:
+                return found[0].document_id
+            await asyncio.sleep(0.05)
 
 
 async def _owned_case(world: World, officer: User) -> tuple[str, User]:

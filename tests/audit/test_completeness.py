@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
+from activities.letters import LetterActivities
 from activities.linking import CaseOpener
 from config.settings import Settings
 from domain.lifecycle import Action, CaseState
@@ -127,6 +128,7 @@ async def flaky(
             real.load_officer,
             real.has_other_open_case,
             real.hand_off_exit,
+            LetterActivities(pool).issue_letter,
             CaseOpener(time_skipping_env.client, pool, settings).open_voluntary_case,
         ],
     )

@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.cases import CaseActivities
+from activities.letters import LetterActivities
 from config.settings import Settings
 from domain.case import Application, CaseView
 from domain.commands import COMMANDS
@@ -173,6 +174,7 @@ async def stand_in_worker(
         return case
 
     activities = CaseActivities(pool)
+    letters = LetterActivities(pool)
     async with Worker(
         client,
         task_queue=own.task_queue,
@@ -182,6 +184,7 @@ async def stand_in_worker(
             activities.load_officer,
             activities.has_other_open_case,
             activities.hand_off_exit,
+            letters.issue_letter,
         ],
         # Stand-ins live in test modules, which the sandbox would import again.
         workflow_runner=UnsandboxedWorkflowRunner(),

@@ -11,12 +11,14 @@ import json
 import re
 
 import pytest
-from playwright.async_api import Browser, Download, expect
+from playwright.async_api import Browser, Download, Page, expect
 
 from domain.people import Role
 from store.officers import get_officer, upsert_officers
+from store.policies import add_policy
 from tests.audit.test_chain import _tamper, record_case
-from tests.helpers.api import Stack, User, add_user
+from tests.helpers.api import API_POLICY, Stack, User, add_user
+from tests.helpers.live import live_server
 from tests.helpers.officers import officer
 from tests.web.browser import check_page, screenshot, signed_in
 
@@ -174,9 +176,17 @@ async def test_a_caseworker_opening_an_admin_page_is_refused(
 
 
 async def test_an_admin_adds_a_policy_version_and_a_regulation_record(
-    staff: dict[str, User], live: str, browser: Browser, pytestconfig: pytest.Config
+    isolated_stack: Stack, browser: Browser, pytestconfig: pytest.Config
 ) -> None:
-    admin = await signed_in(browser, live, staff["admin"])
+    """A database of its own: the policy version added here is in force for every case opened
+    after it, which would change what the other tests' cases need."""
+    await add_policy(isolated_stack.pool, API_POLICY, "test-setup")
+    admin_user = await add_user(isolated_stack.pool, "Web admin", Role.ADMIN)
+    async with live_server(isolated_stack) as url:
+        await _add_versions(await signed_in(browser, url, admin_user), pytestconfig)
+
+
+async def _add_versions(admin: Page, pytestconfig: pytest.Config) -> None:
     await admin.get_by_role("link", name="Policies").click()
     await check_page(admin, "Scheme policies")
     await admin.get_by_role("button", name="Add a policy version").click()

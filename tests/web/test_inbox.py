@@ -62,7 +62,7 @@ async def test_the_queue_is_for_approvers_and_the_inbox_for_staff(
     officer = await new_officer()
     async with signed_in(api, officer) as browser:
         assert (await browser.get("/tasks")).status_code == 403
-        assert (await browser.get("/")).headers["location"] == "/cases"
+        assert (await browser.get("/")).headers["location"] == "/your-case"
 
 
 async def test_a_database_that_cannot_be_reached_is_the_unavailable_page(api: Api) -> None:

@@ -28,6 +28,7 @@ def test_histories_are_kept() -> None:
         "stale_version_refused",
         "final_day_reapproved",
         "offer_in_notice_window",
+        "letters_completed",
     }
     # Issue 17: a case routed to the executive over its scheme's budget; an invitation run.
     scheme = {"over_budget_executive", "scheme_invitations_reminded"}

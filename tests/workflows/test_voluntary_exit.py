@@ -166,10 +166,11 @@ async def test_second_open_case_for_the_same_officer_is_ineligible(
     )
     assert result.state is CaseState.INELIGIBLE
     reasons = await pool.fetchval(
-        "SELECT details FROM audit_events WHERE case_id = $1 AND action = 'eligibility_checked'",
+        "SELECT details->'reasons' FROM audit_events "
+        "WHERE case_id = $1 AND action = 'eligibility_checked'",
         duplicate.case_id,
     )
-    assert reasons == {"reasons": ["open_case_exists"]}
+    assert reasons == ["open_case_exists"]
 
 
 # -- HR review ------------------------------------------------------------------------------------

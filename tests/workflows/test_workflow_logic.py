@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,7 +28,9 @@ from temporalio.worker import Worker
 from activities.cases import OfficerLookup
 from domain.case import Application, CaseOutcome, CaseView
 from domain.commands import ProvideInfo, Review, ReviewDecision, StartCase
+from domain.documents import LetterRef, document_id
 from domain.efficiency import Proposal, RegulationRef
+from domain.letters import LetterRequest
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Officer
 from domain.people import Actor, Role, Tier
@@ -64,6 +67,7 @@ class Records:
     other_open_case: bool = False
     events: list[CaseEvent] = field(default_factory=list)
     hand_offs: list[ExitInstruction] = field(default_factory=list)
+    letters: list[LetterRequest] = field(default_factory=list)
 
     def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="record_event")
@@ -82,7 +86,18 @@ class Records:
         async def hand_off_exit(instruction: ExitInstruction) -> None:
             self.hand_offs.append(instruction)
 
-        return [record_event, load_officer, has_other_open_case, hand_off_exit]
+        @activity.defn(name="issue_letter")
+        async def issue_letter(request: LetterRequest) -> LetterRef:
+            self.letters.append(request)
+            return LetterRef(
+                kind=request.kind,
+                document_id=document_id(request.kind, request.seq),
+                seq=request.seq,
+                sha256=hashlib.sha256(request.kind.value.encode()).hexdigest(),
+                template_version=request.template_version,
+            )
+
+        return [record_event, load_officer, has_other_open_case, hand_off_exit, issue_letter]
 
     def transitions(self) -> list[tuple[str, CaseState | None]]:
         return [(e.audit.action, e.audit.to_state) for e in self.events]
@@ -151,7 +166,14 @@ async def test_an_officer_not_on_the_roster_is_ineligible(client: Client) -> Non
         ("submit", CaseState.SUBMITTED),
         ("eligibility_checked", CaseState.INELIGIBLE),
     ]
-    assert records.events[-1].audit.details == {"reasons": ["not_on_roster"]}
+    # The letters of both events were written from the case as each event left it.
+    assert [(r.kind.value, r.seq, r.case.state) for r in records.letters] == [
+        ("application_received", 1, CaseState.SUBMITTED),
+        ("ineligible", 2, CaseState.INELIGIBLE),
+    ]
+    details = records.events[-1].audit.details
+    assert details["reasons"] == ["not_on_roster"]
+    assert details["letter"]["kind"] == "ineligible"
     assert records.hand_offs == []
 
 
@@ -161,7 +183,9 @@ async def test_another_open_case_makes_the_officer_ineligible(client: Client) ->
     async with mocked(client, records) as start:
         await start(subject)
         await records.reached(CaseState.INELIGIBLE)
-    assert records.events[-1].audit.details == {"reasons": ["open_case_exists"]}
+    details = records.events[-1].audit.details
+    assert details["reasons"] == ["open_case_exists"]
+    assert details["letter"]["kind"] == "ineligible"
     assert records.events[-1].view.ineligibility[0].code == "open_case_exists"
 
 
@@ -231,7 +255,9 @@ async def test_an_efficiency_proposal_without_its_assessments_is_refused(client:
         )
         await records.reached(CaseState.INELIGIBLE)
     assert records.transitions()[-1] == ("precondition_checked", CaseState.INELIGIBLE)
-    assert records.events[-1].audit.details == {"reasons": ["assessment_missing"] * 2}
+    details = records.events[-1].audit.details
+    assert details["reasons"] == ["assessment_missing"] * 2
+    assert details["letter"]["kind"] == "ineligible"
 
 
 async def test_an_efficiency_proposal_that_meets_the_precondition_goes_to_the_executive(

@@ -31,8 +31,9 @@ from domain.people import USER_ROLES, Tier
 from domain.policy import SchemePolicy
 from domain.regulation import Regulation
 from store import regulations, users
-from store.policies import PolicyConflict, add_policy, current_policy, get_policy, list_policies
+from store.policies import add_policy, current_policy, get_policy, list_policies
 from store.users import UserCursor
+from store.versions import VersionConflict
 from web.format import words
 from web.session import ALLOW_PAGE, CheckedForm
 from web.templating import ROLE_NAMES, render
@@ -247,7 +248,7 @@ async def add_policy_version(
         return _document_page(request, user, POLICY, text, errors, 400)
     try:
         await add_policy(request.app.state.pool, policy, user.user_id)
-    except PolicyConflict:
+    except VersionConflict:
         errors = [
             {
                 "text": f"Policy version {policy.version} already exists with different "

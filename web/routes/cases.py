@@ -10,6 +10,7 @@ refusal brings the page back with the reason at the top and the form as it was t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
@@ -25,6 +26,7 @@ from api.authz import (
     TABLE,
     Operation,
     check_action,
+    create_operation,
     list_scope,
     on_behalf_of,
     require_create,
@@ -32,8 +34,10 @@ from api.authz import (
 from api.pagination import cursor_pattern
 from api.problems import ProblemError
 from api.routes.cases import cases_page, perform_action
+from api.routes.documents import letter_download
 from domain.actions import actions_open_to, refusal, tier_due
 from domain.case import Application, CaseView
+from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
@@ -44,8 +48,8 @@ from store.case_queries import CaseCursor
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.format import words
-from web.session import ALLOW_PAGE, CheckedForm
-from web.templating import render
+from web.session import ALLOW_PAGE, CheckedForm, form_values
+from web.templating import render, render_form
 
 router = APIRouter()
 
@@ -144,6 +148,19 @@ def approval_block(user: Principal, view: CaseView) -> str | None:
     return f"You cannot approve or reject this case now: {refused[1]}."
 
 
+def error_list(
+    refusal: str | None, submitted: tuple[Action, Submitted] | None
+) -> list[dict[str, str]]:
+    """A case page's error summary: the refusal (linked to the actions), then each field the
+    action's form got wrong (linked to the field, whose id is the action's and the field's)."""
+    errors = [{"text": refusal, "href": "#actions"}] if refusal else []
+    if submitted is not None:
+        action, sent = submitted
+        for name, message in sent.errors.items():
+            errors.append({"text": message, "href": f"#{action.value}-{name.replace('_', '-')}"})
+    return errors
+
+
 async def _case_page(
     request: Request,
     user: Principal,
@@ -164,13 +181,7 @@ async def _case_page(
         notes = await paper_trail.list_notes(pool, view.case_id)
     if user.role in TABLE[Operation.EVIDENCE_READ].roles:
         evidence = await paper_trail.list_evidence(pool, view.case_id)
-    errors: list[dict[str, str]] = []
-    if refusal:
-        errors.append({"text": refusal, "href": "#actions"})
-    if submitted is not None:
-        action, sent = submitted
-        for name, message in sent.errors.items():
-            errors.append({"text": message, "href": f"#{action.value}-{name.replace('_', '-')}"})
+    errors = error_list(refusal, submitted)
     context = {
         "case": view,
         "actions": [(a, form_fields(a, view)) for a in allowed],
@@ -202,9 +213,23 @@ async def case_page(
     request: Request,
     case_id: CaseId,
     user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]],
-) -> HTMLResponse:
+) -> Response:
     view = await read_case(request.app.state.pool, user, case_id, "GET /cases/{case_id}")
+    if user.role is Role.OFFICER:
+        # Officers read their case in plain words on a page of their own (web/routes/officer.py).
+        return RedirectResponse(f"/your-case/{case_id}", status_code=303)
     return await _case_page(request, user, view)
+
+
+@router.get("/cases/{case_id}/letters/{document_id}")
+async def letter(
+    request: Request,
+    case_id: CaseId,
+    document_id: Annotated[str, Path(min_length=1, max_length=80)],
+    user: Annotated[Principal, ALLOW_PAGE[Operation.DOCUMENTS_READ]],
+) -> Response:
+    """A letter of the case, as the API gives it (the same rules and the same access log)."""
+    return await letter_download(request.app.state.pool, user, case_id, document_id)
 
 
 def _version(form: FormData) -> int | None:
@@ -212,20 +237,23 @@ def _version(form: FormData) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
-@router.post("/cases/{case_id}/actions/{action_name}")
-async def case_action(
-    request: Request,
-    case_id: CaseId,
-    action_name: str,
-    user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]],
-    form: CheckedForm,
-) -> Response:
+@dataclass(frozen=True)
+class Refused:
+    """An action the service refused: the page comes back saying why, the form as typed."""
+
+    status: int
+    refusal: str | None
+    sent: Submitted
+
+
+async def attempt(
+    request: Request, user: Principal, view: CaseView, action: Action, form: FormData
+) -> Refused | None:
+    """Run ``action`` on the case with the form's values; None when it was done.
+
+    Every page that acts on a case comes here, so each refuses and explains the same way.
+    """
     state = request.app.state
-    view = await read_case(state.pool, user, case_id, None)
-    try:
-        action = Action(action_name)
-    except ValueError:
-        raise case_not_found() from None
     sent = read_form(action, view, form)
     try:
         # An approver told why in words first (four eyes, the tier due); then the table's rule.
@@ -254,14 +282,39 @@ async def case_action(
                     sent.errors.setdefault(name, error.message)
         elif refused.status != 400:
             refusal = refused.detail[:1].upper() + refused.detail[1:]
-        current = await read_case(state.pool, user, case_id, None)
+        return Refused(refused.status, refusal, sent)
+    return None
+
+
+def action_of(action_name: str) -> Action:
+    """The action an address names; any other name is an address no page has."""
+    try:
+        return Action(action_name)
+    except ValueError:
+        raise case_not_found() from None
+
+
+@router.post("/cases/{case_id}/actions/{action_name}")
+async def case_action(
+    request: Request,
+    case_id: CaseId,
+    action_name: str,
+    user: Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]],
+    form: CheckedForm,
+) -> Response:
+    pool = request.app.state.pool
+    view = await read_case(pool, user, case_id, None)
+    action = action_of(action_name)
+    refused = await attempt(request, user, view, action, form)
+    if refused is not None:
+        current = await read_case(pool, user, case_id, None)
         return await _case_page(
             request,
             user,
             current,
             status_code=refused.status,
-            refusal=refusal,
-            submitted=(action, sent),
+            refusal=refused.refusal,
+            submitted=(action, refused.sent),
         )
     return RedirectResponse(f"/cases/{case_id}?done={action.value}", status_code=303)
 
@@ -290,13 +343,38 @@ def _new_case_page(
     status_code: int = 200,
     existing: str | None = None,
 ) -> HTMLResponse:
-    context = {
-        "values": values,
-        "errors": errors,
-        "error_list": [{"text": m, "href": f"#{n.replace('_', '-')}"} for n, m in errors.items()],
-        "existing": existing,
-    }
-    return render(request, "new-case.html", context, status_code=status_code, user=user)
+    return render_form(
+        request,
+        "new-case.html",
+        values,
+        errors,
+        user=user,
+        status_code=status_code,
+        existing=existing,
+    )
+
+
+async def start_case(
+    request: Request,
+    user: Principal,
+    officer_id: str,
+    kind: CaseKind,
+    application: Application,
+    proposal: Proposal | None = None,
+) -> CaseView:
+    """Open a case from a page, for ``user``: the authorisation table's rules first."""
+    require_create(user, kind, officer_id)
+    state = request.app.state
+    return await open_case(
+        state.pool,
+        state.temporal,
+        state.settings,
+        officer_id=officer_id,
+        kind=kind,
+        application=application,
+        actor=user.actor(on_behalf_of(user, create_operation(kind), officer_id)),
+        proposal=proposal,
+    )
 
 
 _OPENS = Operation.CASES_CREATE_VOLUNTARY
@@ -311,27 +389,20 @@ async def new_case(request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPEN
 async def open_new_case(
     request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPENS]], form: CheckedForm
 ) -> Response:
-    values = {
-        name: value.strip() if isinstance(value := form.get(name), str) else ""
-        for name in ("officer_id", "leaving_date", "statement")
-    }
+    values = form_values(form, ("officer_id", "leaving_date", "statement"))
     try:
         body = NewCase.model_validate({k: v for k, v in values.items() if v})
     except ValidationError as error:
         names = dict.fromkeys(str(e["loc"][0]) for e in error.errors() if e["loc"])
         errors = {name: _NEW_CASE_ERRORS[name] for name in names if name in _NEW_CASE_ERRORS}
         return _new_case_page(request, user, values, errors, 400)
-    require_create(user, CaseKind.VOLUNTARY_EXIT, body.officer_id)
-    state = request.app.state
     try:
-        view = await open_case(
-            state.pool,
-            state.temporal,
-            state.settings,
-            officer_id=body.officer_id,
-            kind=CaseKind.VOLUNTARY_EXIT,
-            application=Application(leaving_date=body.leaving_date, statement=body.statement),
-            actor=user.actor(on_behalf_of(user, _OPENS, body.officer_id)),
+        view = await start_case(
+            request,
+            user,
+            body.officer_id,
+            CaseKind.VOLUNTARY_EXIT,
+            Application(leaving_date=body.leaving_date, statement=body.statement),
         )
     except UnknownOfficer:
         errors = {"officer_id": "There is no officer with this id on the roster"}

@@ -1,0 +1,94 @@
+"""The letter activity: renders a case's letter to PDF and stores it, once per occasion.
+
+PDFs are PDF/A-2a: archival (fonts embedded, no external references, the colour profile
+inside), and level "a" requires a tagged logical structure and Unicode text, so screen readers
+and text extraction read them too. WeasyPrint's PDF/UA-1 would add accessibility only; PDF/A-2a
+gives both properties a letter kept for a tribunal needs in one file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import structlog
+import weasyprint
+from jinja2 import TemplateError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.documents import LetterRef
+from domain.letters import (
+    Addressee,
+    LetterRequest,
+    TemplateSet,
+    default_templates,
+    render_html,
+)
+from store import letters, officers
+
+log = structlog.get_logger(__name__)
+
+PDF_VARIANT = "pdf/a-2a"
+
+
+def render_pdf(templates: TemplateSet, request: LetterRequest, addressee: Addressee) -> bytes:
+    """The letter as a tagged PDF/A-2a document."""
+    html = render_html(templates, request, addressee)
+    document = weasyprint.HTML(string=html)
+    pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return pdf
+
+
+class LetterActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @activity.defn
+    async def issue_letter(self, request: LetterRequest) -> LetterRef:
+        """Render and store the letter of one occasion; a retry returns the letter stored.
+
+        Keyed by case, kind and the audit seq of the event it belongs to: a worker killed after
+        storing it and before reporting back stores nothing more when the activity runs again.
+        """
+        case_id = request.case.case_id
+        stored = await letters.find_document(self._pool, case_id, request.kind, request.seq)
+        if stored is None:
+            templates = await letters.get_templates(self._pool, request.template_version)
+            if templates is None:
+                # Versions are never deleted: a missing one is a bug, not bad input.
+                raise ApplicationError(
+                    f"letter templates {request.template_version} are not stored",
+                    type="TemplatesMissing",
+                )
+            officer = await officers.get_officer(self._pool, request.case.officer_id)
+            addressee = Addressee(
+                name=officer.name if officer is not None else "Officer",
+                rank=request.case.rank.value,
+            )
+            try:
+                # WeasyPrint is synchronous and takes a noticeable fraction of a second.
+                content = await asyncio.to_thread(render_pdf, templates, request, addressee)
+            except TemplateError as error:
+                # An admin's template compiled but breaks on this case's facts: retrying would
+                # stop the case for good, so the shipped wording writes the letter, and the
+                # document records which version it used.
+                log.warning(
+                    "letter template failed; shipped wording used",
+                    case_id=case_id,
+                    kind=request.kind.value,
+                    template_version=templates.version,
+                    error=type(error).__name__,
+                )
+                templates = default_templates()
+                content = await asyncio.to_thread(render_pdf, templates, request, addressee)
+            stored = await letters.store_document(
+                self._pool,
+                case_id=case_id,
+                kind=request.kind,
+                seq=request.seq,
+                template_version=templates.version,
+                content=content,
+            )
+        log.info("letter stored", case_id=case_id, kind=request.kind.value, seq=request.seq)
+        return stored.ref()

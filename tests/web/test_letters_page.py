@@ -1,0 +1,54 @@
+"""The case page lists the case's letters; each downloads through the page as through the API,
+for whoever may read the case and nobody else."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tests.helpers.api import Api, NewOfficer
+from tests.web.test_inbox import signed_in
+from tests.web.test_sign_in import OWN_PAGE, csrf_of
+
+
+async def test_the_officer_downloads_their_letters_from_the_case_page(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    owner, other = await new_officer(), await new_officer()
+    case_id = await api.to_hr_review(owner)
+    letters = (await api.as_(owner).get(f"/v1/cases/{case_id}/documents")).json()["items"]
+    [received] = letters
+    link = f"/cases/{case_id}/letters/{received['document_id']}"
+    async with signed_in(api, owner) as browser:
+        page = await browser.get(f"/cases/{case_id}")
+        assert page.status_code == 200 and f'href="{link}"' in page.text
+        assert received["sha256"] in page.text
+        pdf = await browser.get(link)
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert hashlib.sha256(pdf.content).hexdigest() == received["sha256"]
+    async with signed_in(api, other) as browser:
+        assert (await browser.get(link)).status_code == 404
+
+
+async def test_the_officer_accepts_the_offer_letter_from_the_case_page(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    owner = await new_officer()
+    case_id = await api.to_approval(owner)
+    case = await api.approve_all(case_id)
+    letters = (await api.as_(owner).get(f"/v1/cases/{case_id}/documents")).json()["items"]
+    offer = next(letter for letter in letters if letter["kind"] == "offer")
+    async with signed_in(api, owner) as browser:
+        page = await browser.get(f"/cases/{case_id}")
+        assert f'value="{offer["sha256"]}"' in page.text
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "version": str(case["version"]),
+            "letter_sha256": offer["sha256"],
+        }
+        sent = await browser.post(
+            f"/cases/{case_id}/actions/accept-offer", data=form, headers=OWN_PAGE
+        )
+        assert sent.status_code == 303, sent.text
+    events = (await api.as_("auditor").get(f"/v1/cases/{case_id}/audit")).json()["items"]
+    accept = next(e for e in events if e["action"] == "accept-offer")
+    assert accept["details"]["accepted_letter"]["sha256"] == offer["sha256"]

@@ -1,0 +1,65 @@
+"""The officer's and HR manager's pages through the application in-process: who may open
+them, the CSRF check on their forms, and the refusals that come back as pages."""
+
+from __future__ import annotations
+
+from domain.people import Role
+from tests.helpers.api import Api, NewOfficer, add_user
+from tests.web.browser import title
+from tests.web.test_inbox import signed_in
+from tests.web.test_sign_in import OWN_PAGE, csrf_of
+
+
+async def test_staff_cannot_open_the_officers_pages(api: Api) -> None:
+    caseworker = await add_user(api.stack.pool, "Web caseworker O", Role.CASEWORKER)
+    async with signed_in(api, caseworker) as browser:
+        for address in ("/your-case", "/apply"):
+            page = await browser.get(address)
+            assert page.status_code == 403, address
+            assert "these pages are for officers" in page.text
+
+
+async def test_an_officer_with_an_open_case_is_sent_to_it_and_cannot_apply_again(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    async with signed_in(api, officer) as browser:
+        form = await browser.get("/apply")
+        token = csrf_of(form.text)
+        # No CSRF token: nothing is sent.
+        forged = await browser.post("/apply", data={"statement": "x"}, headers=OWN_PAGE)
+        assert forged.status_code == 403
+        assert (await browser.get("/your-case")).status_code == 200  # still no case
+
+        sent = await browser.post("/apply", data={"csrf_token": token}, headers=OWN_PAGE)
+        assert sent.status_code == 303
+        case_page = sent.headers["location"]
+        assert case_page.endswith("?done=applied")
+        case_id = case_page.split("?")[0].rsplit("/", 1)[1]
+        home = await browser.get("/your-case")
+        assert home.status_code == 303 and home.headers["location"] == f"/your-case/{case_id}"
+
+        again = await browser.post(
+            "/apply", data={"csrf_token": token, "statement": "Again."}, headers=OWN_PAGE
+        )
+        assert again.status_code == 409
+        assert f"<title>{title('Error: Apply for voluntary exit')}</title>" in again.text
+        assert "You already have an open case" in again.text
+        assert f'href="/your-case/{case_id}"' in again.text
+        assert ">Again.</textarea>" in again.text  # what was typed comes back
+
+
+async def test_proposing_needs_a_regulation_in_force(api: Api) -> None:
+    """The shared database has none in force today (the tests that add one use their own)."""
+    manager = await add_user(api.stack.pool, "Web HR manager P", Role.HR_MANAGER)
+    async with signed_in(api, manager) as browser:
+        page = await browser.get("/propose")
+        assert page.status_code == 200
+        assert "No regulation in force today permits efficiency retirement" in page.text
+        sent = await browser.post(
+            "/propose",
+            data={"csrf_token": csrf_of(page.text), "officer_id": "OF1"},
+            headers=OWN_PAGE,
+        )
+        assert sent.status_code == 409
+        assert "No regulation in force today" in sent.text

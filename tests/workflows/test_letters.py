@@ -1,0 +1,289 @@
+"""Letters written by the workflows: once per occasion, with the case's figures, hashed in the
+audit log; acceptance binds to the offer letter. Real Temporal and PostgreSQL."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import pytest
+from aiosmtpd.controller import Controller
+from dateutil.relativedelta import relativedelta
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+
+from activities.letters import LetterActivities
+from activities.notifier import Notifier
+from config.settings import Settings
+from domain.case import case_id_from
+from domain.commands import Refusal, StartCase
+from domain.documents import LetterKind
+from domain.letters import LetterRequest, day, default_templates
+from domain.lifecycle import Action, CaseState
+from store.letters import add_templates, list_documents
+from store.officers import upsert_officers
+from tests.helpers.cases import CASEWORKER, EXECUTIVE_APPROVER, POLICY, Case
+from tests.helpers.letters import dark_share, pdf_text, stored
+from tests.helpers.officers import officer
+from tests.helpers.processes import free_port
+from tests.workflows.test_activities import _Inbox
+from tests.workflows.test_efficiency_retirement import PANEL, PROPOSAL, in_force, propose
+from tests.workflows.test_voluntary_exit import refused, save_history, to_offer
+
+
+async def _letter_events(case: Case) -> list[tuple[int, dict[str, str]]]:
+    rows = await case.pool.fetch(
+        "SELECT seq, details->'letter' AS letter FROM audit_events "
+        "WHERE case_id = $1 AND details ? 'letter' ORDER BY seq",
+        case.case_id,
+    )
+    return [(r["seq"], r["letter"]) for r in rows]
+
+
+async def _check_hashes(case: Case) -> list[LetterKind]:
+    """Each letter's stored bytes hash to what its audit event says; returns the kinds."""
+    events = await _letter_events(case)
+    documents = await list_documents(case.pool, case.case_id)
+    assert [(d.seq, d.document_id) for d in documents] == [
+        (seq, letter["document_id"]) for seq, letter in events
+    ]
+    for document, (_, letter) in zip(documents, events, strict=True):
+        content = await stored(case.pool, case.case_id, document.document_id)
+        assert hashlib.sha256(content).hexdigest() == document.sha256 == letter["sha256"]
+    return [d.kind for d in documents]
+
+
+async def test_a_voluntary_case_writes_its_letters_with_its_figures(
+    start_case, time_skipping_env: WorkflowEnvironment, pool: asyncpg.Pool, today: date
+) -> None:
+    leaving = today + relativedelta(months=2)
+    case = await start_case(
+        officer(service_start=today - relativedelta(years=20), name="Pat Example"),
+        leaving_date=leaving,
+    )
+    await to_offer(case)
+    view = await case.view()
+    offer, letter = view.offer, view.current_letter(LetterKind.OFFER)
+    assert offer is not None and letter is not None
+    content = await stored(pool, case.case_id, letter.document_id)
+    text = pdf_text(content)
+    assert f"£{offer.amount:,.2f}" in text
+    assert f"Reply by {day(offer.lapses_at)}" in text
+    assert f"Proposed leaving date {day(offer.leaving_date)}" in text
+    assert "Pat Example" in text and "worked out again" in text
+    assert dark_share(content) > 0.005
+
+    # Another letter of the case is not the offer: refused, and nothing recorded.
+    received = view.current_letter(LetterKind.APPLICATION_RECEIVED)
+    assert received is not None
+    refusal = await refused(case, Action.ACCEPT_OFFER, case.officer, letter_sha256=received.sha256)
+    assert refusal.refusal is Refusal.SUPERSEDED
+    assert "not this case's offer letter" in refusal.detail and letter.sha256 in refusal.detail
+
+    view = await case.act(Action.ACCEPT_OFFER, case.officer, letter_sha256=letter.sha256)
+    assert view.state is CaseState.ACCEPTED
+    accepted = await pool.fetchval(
+        "SELECT details->'accepted_letter'->>'sha256' FROM audit_events "
+        "WHERE case_id = $1 AND action = 'accept-offer'",
+        case.case_id,
+    )
+    assert accepted == letter.sha256
+
+    await time_skipping_env.sleep(timedelta(days=15))
+    await case.wait_for(CaseState.LEAVING_SCHEDULED)
+    await time_skipping_env.sleep(timedelta(days=62))
+    await case.wait_for(CaseState.EXIT_PROCESSING)
+    await case.act(Action.COMPLETE_CHECKLIST_ITEM, CASEWORKER, item="access_revocation")
+    view = await case.act(Action.COMPLETE_CHECKLIST_ITEM, CASEWORKER, item="equipment_return")
+    assert view.state is CaseState.COMPLETED
+
+    assert await _check_hashes(case) == [
+        LetterKind.APPLICATION_RECEIVED,
+        LetterKind.OFFER,
+        LetterKind.ACCEPTANCE_CONFIRMED,
+        LetterKind.EXIT_CONFIRMED,
+    ]
+    final = view.current_letter(LetterKind.EXIT_CONFIRMED)
+    assert final is not None
+    text = pdf_text(await stored(pool, case.case_id, final.document_id))
+    assert f"Final compensation £{view.amount:,.2f}" in text and day(leaving) in text
+    # The officer's notice of the offer names the letter, and its body no personal data.
+    notice = await pool.fetchrow(
+        "SELECT body, document_id FROM notifications "
+        "WHERE case_id = $1 AND template = 'offer_made'",
+        case.case_id,
+    )
+    assert notice["document_id"] == letter.document_id and "Pat" not in notice["body"]
+    await save_history(case, "letters_completed")
+
+
+async def test_information_requested_and_rejection_letters(start_case, pool) -> None:
+    case = await start_case()
+    await case.wait_for(CaseState.HR_REVIEW)
+    await case.act(
+        Action.REVIEW, CASEWORKER, decision="request_info", reason="Send your service record."
+    )
+    await case.act(Action.PROVIDE_INFO, case.officer, note="attached")
+    await case.act(Action.REVIEW, CASEWORKER, decision="reject", reason="Budget exhausted.")
+    assert await _check_hashes(case) == [
+        LetterKind.APPLICATION_RECEIVED,
+        LetterKind.INFORMATION_REQUESTED,
+        LetterKind.REJECTED,
+    ]
+    view = await case.view()
+    for kind, words in [
+        (LetterKind.INFORMATION_REQUESTED, "Send your service record."),
+        (LetterKind.REJECTED, "Budget exhausted."),
+    ]:
+        ref = view.current_letter(kind)
+        assert ref is not None
+        text = pdf_text(await stored(pool, case.case_id, ref.document_id))
+        assert words in text
+    assert "How to query this decision" in text
+
+
+async def test_an_ineligible_case_gets_the_reasons_and_how_to_query_them(start_case, pool) -> None:
+    case = await start_case(officer(misconduct_pending=True))
+    assert (await case.handle.result()).state is CaseState.INELIGIBLE
+    view = await case.view()
+    ref = view.current_letter(LetterKind.INELIGIBLE)
+    assert ref is not None
+    text = pdf_text(await stored(pool, case.case_id, ref.document_id))
+    assert view.ineligibility[0].detail in text and "within 28 days" in text
+
+
+async def test_efficiency_letters_carry_the_legal_reference_and_the_decisions(
+    start_case, pool, time_skipping_env: WorkflowEnvironment
+) -> None:
+    regulation = await in_force(pool, 2091, reference="Police Pensions Regulations 1987, A19")
+    case = await propose(start_case, 2091)
+    await case.wait_for(CaseState.DECISION_PENDING)
+    view = await case.act(
+        Action.DECIDE, EXECUTIVE_APPROVER, decision="serve_notice", reason="assessed"
+    )
+    notice = view.current_letter(LetterKind.NOTICE_OF_INTENDED_RETIREMENT)
+    assert notice is not None and view.efficiency is not None
+    text = pdf_text(await stored(pool, case.case_id, notice.document_id))
+    assert regulation.legal_reference in text and PROPOSAL.equality_impact_reference in text
+    assert day(view.efficiency.representations_close_at) in text
+    assert "right to be accompanied" in text
+    await time_skipping_env.sleep(timedelta(days=29))
+    await case.wait_for(CaseState.PANEL_REVIEW)
+    review = date(2091, 12, 1)
+    view = await case.act(
+        Action.PANEL_DECISION, PANEL, decision="defer", reason="skills", review_date=review
+    )
+    decision = view.current_letter(LetterKind.PANEL_DECISION)
+    assert decision is not None
+    text = pdf_text(await stored(pool, case.case_id, decision.document_id))
+    assert "deferred" in text and day(review) in text
+    assert await _check_hashes(case) == [
+        LetterKind.NOTICE_OF_INTENDED_RETIREMENT,
+        LetterKind.PANEL_DECISION,
+    ]
+
+
+async def _application_received(pool: asyncpg.Pool, template_version: str) -> LetterRequest:
+    """The request for a new case's first letter, for the activity alone (no workflow)."""
+    subject = officer()
+    await upsert_officers(pool, [subject])
+    start = StartCase(
+        case_id=case_id_from(secrets.randbits(64)),
+        officer_id=subject.officer_id,
+        rank=subject.rank,
+        policy=POLICY,
+        created_by=CASEWORKER,
+    )
+    return LetterRequest(
+        case=start.submitted_view(datetime.now(UTC)),
+        kind=LetterKind.APPLICATION_RECEIVED,
+        seq=1,
+        template_version=template_version,
+    )
+
+
+async def test_the_activity_run_twice_stores_one_letter(pool: asyncpg.Pool) -> None:
+    request = await _application_received(pool, default_templates().version)
+    activities = LetterActivities(pool)
+    first = await ActivityEnvironment().run(activities.issue_letter, request)
+    second = await ActivityEnvironment().run(activities.issue_letter, request)
+    assert first == second
+    count = await pool.fetchval(
+        "SELECT count(*) FROM documents WHERE case_id = $1", request.case.case_id
+    )
+    assert count == 1
+
+
+async def test_letters_are_append_only(pool: asyncpg.Pool) -> None:
+    # The service's role may not; the table's trigger refuses anyone else.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="documents"):
+        await pool.execute("UPDATE documents SET sha256 = repeat('0', 64)")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attached", [False, True])
+async def test_the_e_mail_links_to_the_letter_or_attaches_it(
+    start_case, pool: asyncpg.Pool, attached: bool
+) -> None:
+    # Earlier tests leave notices without addresses; deliver those first.
+    while await Notifier(pool, Settings(smtp_host=None)).deliver_once():
+        pass
+    subject = officer(name="Robin Private")
+    address = f"{subject.officer_id.lower()}@force.example"
+    await pool.execute(
+        "INSERT INTO users (user_id, name, role, officer_id, email, token_hash)"
+        " VALUES ($1, 'O', 'officer', $2, $3, $4)",
+        f"u_{subject.officer_id}",
+        subject.officer_id,
+        address,
+        secrets.token_hex(16),
+    )
+    case = await start_case(subject)
+    await case.wait_for(CaseState.HR_REVIEW)
+    inbox, port = _Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            letters_attached=attached,
+            public_url="https://hr.example",
+        )
+        await Notifier(pool, settings).deliver_once()
+    finally:
+        controller.stop()
+    [(_, raw)] = [m for m in inbox.messages if address in m[0]]
+    message = email.message_from_string(raw, policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()
+    attachments = list(message.iter_attachments())
+    assert "Robin" not in body
+    link = f"https://hr.example/v1/cases/{case.case_id}/documents/application_received-1"
+    if attached:
+        [pdf] = attachments
+        assert pdf.get_filename() == f"{case.case_id}-application_received-1.pdf"
+        assert "Robin Private" in pdf_text(pdf.get_content()) and link not in body
+    else:
+        assert link in body and attachments == []
+
+
+async def test_a_template_that_breaks_on_a_case_falls_back_to_the_shipped_wording(
+    pool: asyncpg.Pool,
+) -> None:
+    shipped = default_templates()
+    broken_body = "{% extends 'layout' %}{% block body %}{{ no_such_fact }}{% endblock %}"
+    broken = shipped.model_copy(
+        update={
+            "version": f"broken-{secrets.token_hex(3)}",
+            "templates": {**shipped.templates, "application_received": broken_body},
+        }
+    )
+    await add_templates(pool, broken, "u_admin")
+    request = await _application_received(pool, broken.version)
+    ref = await ActivityEnvironment().run(LetterActivities(pool).issue_letter, request)
+    assert ref.template_version == shipped.version
+    text = pdf_text(await stored(pool, request.case.case_id, ref.document_id))
+    assert "We received your application" in text

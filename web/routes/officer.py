@@ -1,0 +1,199 @@
+"""An officer's pages: applying, and their case in plain words with what they may do now.
+
+An officer sees their own cases only: another officer's case is the 404 page, as one that
+does not exist (``read_case``). The page offers exactly ``actions_open_to(view, user)``; accepting
+or declining the offer and withdrawing ask the officer to confirm first, showing what the
+decision means, and the values typed travel with the confirmation so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from api.access import read_case
+from api.auth import Principal
+from api.authz import Operation
+from api.problems import ProblemError
+from domain.actions import actions_open_to
+from domain.case import Application, CaseView
+from domain.lifecycle import TERMINAL_STATES, Action, CaseKind
+from domain.people import Role
+from service.cases import OpenCaseExists, UnknownOfficer
+from service.kinds import KindNotAvailable
+from store import case_queries
+from web.action_forms import Submitted, form_fields, read_form
+from web.actions import ACTION_NAMES
+from web.officer_status import officer_status
+from web.routes.cases import (
+    CaseId,
+    NewCase,
+    Refused,
+    action_of,
+    attempt,
+    error_list,
+    start_case,
+)
+from web.session import ALLOW_PAGE, CheckedForm, form_values
+from web.templating import render, render_form
+
+router = APIRouter()
+
+# Decisions an officer cannot take back: each asks "are you sure?" first.
+CONFIRM = frozenset({Action.ACCEPT_OFFER, Action.DECLINE_OFFER, Action.WITHDRAW})
+CONFIRMED = "confirmed"
+_MOVED_ON = (
+    "Your case has moved on since you opened the page, so “{}” was not done. This page shows "
+    "where it stands now and what you can do."
+)
+
+Reader = Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]]
+Applicant = Annotated[Principal, ALLOW_PAGE[Operation.CASES_CREATE_VOLUNTARY]]
+
+
+def _officer(user: Principal) -> str:
+    """The officer id of an officer's page; staff work on the case pages instead."""
+    if user.role is not Role.OFFICER or user.officer_id is None:
+        raise ProblemError(403, "these pages are for officers; staff see cases on the Cases pages")
+    return user.officer_id
+
+
+@router.get("/your-case")
+async def your_cases(request: Request, user: Reader) -> Response:
+    """The officer's open case, or (with none open) their past cases and a way to apply."""
+    officer_id = _officer(user)
+    cases = await case_queries.list_cases(request.app.state.pool, limit=50, officer_id=officer_id)
+    open_cases = [case for case in cases if case.state not in TERMINAL_STATES]
+    if open_cases:
+        return RedirectResponse(f"/your-case/{open_cases[0].case_id}", status_code=303)
+    return render(request, "officer/cases.html", {"cases": cases}, user=user)
+
+
+async def _case_page(
+    request: Request,
+    user: Principal,
+    view: CaseView,
+    *,
+    status_code: int = 200,
+    refused: Refused | None = None,
+    action: Action | None = None,
+) -> HTMLResponse:
+    submitted = (action, refused.sent) if refused is not None and action else None
+    done = request.query_params.get("done", "")
+    context = {
+        "case": view,
+        "status": officer_status(view),
+        "actions": [(a, form_fields(a, view)) for a in actions_open_to(view, user)],
+        "submitted": submitted,
+        "error_list": error_list(refused.refusal if refused else None, submitted),
+        "done": ACTION_NAMES[Action(done)] if done in set(Action) else None,
+        "applied": done == "applied",
+    }
+    return render(request, "officer/case.html", context, status_code=status_code, user=user)
+
+
+@router.get("/your-case/{case_id}")
+async def your_case(request: Request, case_id: CaseId, user: Reader) -> HTMLResponse:
+    _officer(user)
+    view = await read_case(request.app.state.pool, user, case_id, None)
+    return await _case_page(request, user, view)
+
+
+def _confirm_page(
+    request: Request,
+    user: Principal,
+    view: CaseView,
+    action: Action,
+    sent: Submitted,
+    form: FormData,
+) -> HTMLResponse:
+    chosen = sent.values.get("leaving_date")
+    offered = view.offer.leaving_date if view.offer else None
+    context = {
+        "case": view,
+        "action": action,
+        "values": sent.values,
+        "version": form.get("version", ""),
+        "leaving_date": date.fromisoformat(chosen) if chosen else offered,
+    }
+    return render(request, "officer/confirm.html", context, user=user)
+
+
+@router.post("/your-case/{case_id}/actions/{action_name}")
+async def your_case_action(
+    request: Request, case_id: CaseId, action_name: str, user: Reader, form: CheckedForm
+) -> Response:
+    _officer(user)
+    pool = request.app.state.pool
+    view = await read_case(pool, user, case_id, None)
+    action = action_of(action_name)
+    if action in CONFIRM and form.get(CONFIRMED) != "yes" and action in actions_open_to(view, user):
+        sent = read_form(action, view, form)
+        if not sent.errors:
+            return _confirm_page(request, user, view, action, sent, form)
+    refused = await attempt(request, user, view, action, form)
+    if refused is not None:
+        if refused.status == 409:
+            # The service's words name states and actions as staff know them.
+            refused = replace(refused, refusal=_MOVED_ON.format(ACTION_NAMES[action]))
+        current = await read_case(pool, user, case_id, None)
+        return await _case_page(
+            request, user, current, status_code=refused.status, refused=refused, action=action
+        )
+    return RedirectResponse(f"/your-case/{case_id}?done={action.value}", status_code=303)
+
+
+# -- applying ---------------------------------------------------------------------------------
+
+
+_APPLY = "officer/apply.html"
+_APPLY_ERRORS = {
+    "leaving_date": "Enter the leaving date as a real date, such as 2027-06-30",
+    "statement": "Your statement must be 4,000 characters or fewer",
+}
+
+
+@router.get("/apply")
+async def apply(request: Request, user: Applicant) -> HTMLResponse:
+    _officer(user)
+    return render_form(request, _APPLY, {}, {}, user=user)
+
+
+@router.post("/apply")
+async def send_application(request: Request, user: Applicant, form: CheckedForm) -> Response:
+    officer_id = _officer(user)
+    values = form_values(form, ("leaving_date", "statement"))
+    try:
+        body = NewCase.model_validate(
+            {"officer_id": officer_id, **{k: v for k, v in values.items() if v}}
+        )
+    except ValidationError as error:
+        names = dict.fromkeys(str(e["loc"][0]) for e in error.errors() if e["loc"])
+        errors = {name: _APPLY_ERRORS[name] for name in names if name in _APPLY_ERRORS}
+        return render_form(request, _APPLY, values, errors, user=user, status_code=400)
+    try:
+        view = await start_case(
+            request,
+            user,
+            officer_id,
+            CaseKind.VOLUNTARY_EXIT,
+            Application(leaving_date=body.leaving_date, statement=body.statement),
+        )
+    except UnknownOfficer:
+        raise ProblemError(
+            409, "you are not on the force's roster yet, so you cannot apply; ask HR"
+        ) from None
+    except OpenCaseExists as error:
+        errors = {"leaving_date": "You already have an open case: you cannot apply again yet"}
+        return render_form(
+            request, _APPLY, values, errors, user=user, status_code=409, existing=error.case_id
+        )
+    except KindNotAvailable as refused:
+        raise ProblemError(409, str(refused)) from None
+    return RedirectResponse(f"/your-case/{view.case_id}?done=applied", status_code=303)
