@@ -18,9 +18,10 @@ from api.deps import Pool
 from api.problems import ProblemError
 from domain.case import CaseView
 from domain.lifecycle import Action
-from domain.people import STAFF_ROLES
+from domain.people import Role
 from store.audit import record_access
 from store.cases import get_case_view
+from store.paper_trail import represents
 
 CaseId = Annotated[
     str,
@@ -41,24 +42,33 @@ def case_not_found() -> ProblemError:
 async def read_case(
     pool: asyncpg.Pool, user: Principal, case_id: str, endpoint: str | None
 ) -> CaseView:
-    """The case from the read model, if the caller may see it (otherwise 404).
+    """The case from the read model, if the caller may see it (otherwise 404): officers their
+    own, representatives those they are nominated for (the OWN_CASE and NOMINATED rules).
 
-    A member of staff reading a case is recorded in the access log (``endpoint``: the route
-    they read it through; None for a request that changes the case), so that auditors can
-    say who looked at an officer's data, when, and through which endpoint or page.
+    A read by anyone but the officer themselves (staff, a representative) is recorded in the
+    access log (``endpoint``: the route they read it through; None for a request that changes
+    the case, or a route that logs the read itself), so that auditors can say who looked at an
+    officer's data, when, and through which endpoint or page.
     """
     view = await get_case_view(pool, case_id)
     if view is None or not can_see(user, view):
         raise case_not_found()
-    if endpoint is not None and user.role in STAFF_ROLES:
-        await record_access(
-            pool,
-            user_id=user.user_id,
-            role=user.role.value,
-            case_id=view.case_id,
-            endpoint=endpoint,
-        )
+    if user.role is Role.REPRESENTATIVE and not await represents(pool, user.user_id, case_id):
+        raise case_not_found()
+    if endpoint is not None and user.role is not Role.OFFICER:
+        await log_read(pool, user, view.case_id, endpoint)
     return view
+
+
+async def log_read(pool: asyncpg.Pool, user: Principal, case_id: str, endpoint: str) -> None:
+    await record_access(
+        pool, user_id=user.user_id, role=user.role.value, case_id=case_id, endpoint=endpoint
+    )
+
+
+async def find_case(case_id: CaseId, user: CurrentUser, pool: Pool) -> CaseView:
+    """:func:`read_case` for a route that records its read itself, with more than its path."""
+    return await read_case(pool, user, case_id, None)
 
 
 async def visible_case(
@@ -77,6 +87,8 @@ def read_endpoint(request: Request) -> str | None:
 
 
 VisibleCase = Annotated[CaseView, Depends(visible_case)]
+# For routes that log their reads themselves, with more than the route says (which file).
+FoundCase = Annotated[CaseView, Depends(find_case)]
 
 
 def allow(

@@ -49,6 +49,14 @@ class Operation(StrEnum):
     USERS_LIST = "users.list"
     USERS_CREATE = "users.create"
     USERS_REVOKE = "users.revoke"
+    EVIDENCE_ADD = "evidence.add"
+    EVIDENCE_READ = "evidence.read"
+    NOTES_ADD = "notes.add"
+    NOTES_READ = "notes.read"
+    REPRESENTATIVE_READ = "representative.read"
+    REPRESENTATIVE_NOMINATE = "representative.nominate"
+    REPRESENTATIVE_WITHDRAW = "representative.withdraw"
+    SUBJECT_ACCESS_EXPORT = "officers.subject_access_export"
     SCHEMES_READ = "schemes.read"
     SCHEMES_WRITE = "schemes.write"
     SCHEMES_INVITE = "schemes.invite"
@@ -69,6 +77,9 @@ class Rule(StrEnum):
     ON_BEHALF = "on_behalf"
     # Only the executive tier decides efficiency retirement (proposal and panel).
     EXECUTIVE = "executive"
+    # Representatives see and act only on the cases whose officer nominated them (the
+    # nomination in force); any other case is a 404, as for officers.
+    NOMINATED = "nominated"
 
 
 @dataclass(frozen=True)
@@ -83,11 +94,13 @@ class Permission:
 STAFF = frozenset({Role.CASEWORKER, Role.HR_MANAGER, Role.APPROVER, Role.AUDITOR, Role.ADMIN})
 _R = Role
 _CASE_READERS = frozenset(Role) - {_R.SYSTEM}
-_OWN = frozenset({Rule.OWN_CASE})
+_OWN = frozenset({Rule.OWN_CASE, Rule.NOMINATED})
+# The people who work cases: they write notes and read them, and attach for an officer.
+_CASE_STAFF = frozenset({_R.CASEWORKER, _R.HR_MANAGER, _R.APPROVER})
 
 
 def _action_permission(action: Action) -> Permission:
-    rules = {Rule.OWN_CASE}
+    rules = {Rule.OWN_CASE, Rule.NOMINATED}
     if action in {Action.APPROVE, Action.REJECT}:
         rules.add(Rule.TIER_DUE)
     if action in {Action.WITHDRAW, Action.PROVIDE_INFO, Action.MAKE_REPRESENTATIONS}:
@@ -173,6 +186,35 @@ TABLE: dict[Operation | Action, Permission] = {
     Operation.USERS_LIST: Permission(frozenset({_R.ADMIN}), False, what="list users"),
     Operation.USERS_CREATE: Permission(frozenset({_R.ADMIN}), True, what="create users"),
     Operation.USERS_REVOKE: Permission(frozenset({_R.ADMIN}), True, what="revoke users"),
+    # Who attaches to what is domain/evidence.py's ATTACHERS; these are its roles together.
+    Operation.EVIDENCE_ADD: Permission(
+        frozenset({_R.OFFICER, _R.CASEWORKER, _R.HR_MANAGER, _R.REPRESENTATIVE}),
+        True,
+        frozenset({*_OWN, Rule.ON_BEHALF}),
+        "attach evidence",
+    ),
+    Operation.EVIDENCE_READ: Permission(
+        _CASE_STAFF | {_R.OFFICER, _R.AUDITOR, _R.REPRESENTATIVE}, False, _OWN, "read evidence"
+    ),
+    Operation.NOTES_ADD: Permission(_CASE_STAFF, True, what="add a case note"),
+    Operation.NOTES_READ: Permission(_CASE_STAFF | {_R.AUDITOR}, False, what="read case notes"),
+    Operation.REPRESENTATIVE_READ: Permission(
+        frozenset({_R.OFFICER, _R.CASEWORKER, _R.HR_MANAGER, _R.AUDITOR, _R.REPRESENTATIVE}),
+        False,
+        _OWN,
+        "see a case's representative",
+    ),
+    # The officer chooses their own representative; nobody chooses for them.
+    Operation.REPRESENTATIVE_NOMINATE: Permission(
+        frozenset({_R.OFFICER}), True, _OWN, "nominate a representative"
+    ),
+    Operation.REPRESENTATIVE_WITHDRAW: Permission(
+        frozenset({_R.OFFICER}), True, _OWN, "withdraw a representative's nomination"
+    ),
+    # A data protection officer's subject access request: everything held on one officer.
+    Operation.SUBJECT_ACCESS_EXPORT: Permission(
+        frozenset({_R.ADMIN}), False, what="export an officer's data"
+    ),
     **{action: _action_permission(action) for action in Action},
 }
 
@@ -219,6 +261,15 @@ def require_create(principal: Principal, kind: CaseKind, officer_id: str) -> Non
 def officer_scope(principal: Principal) -> str | None:
     """The officer id a caller's case reads are limited to (None: not limited)."""
     return principal.officer_id if principal.role is Role.OFFICER else None
+
+
+def list_scope(principal: Principal) -> dict[str, str | None]:
+    """The filters a caller's case lists are held to: an officer's own cases, a
+    representative's nominated ones (the OWN_CASE and NOMINATED rules); none for staff."""
+    return {
+        "officer_id": officer_scope(principal),
+        "represented_by": principal.user_id if principal.role is Role.REPRESENTATIVE else None,
+    }
 
 
 def can_see(principal: Principal, view: CaseView) -> bool:

@@ -128,6 +128,13 @@ class Settings(BaseSettings):
         description="Days after a case closes before `exitcases audit redact` removes the "
         "officer's personal data from the roster and read model (audit events stay).",
     )
+    evidence_max_bytes: int = Field(
+        default=10_000_000,
+        gt=0,
+        le=10_000_000,
+        description="Largest evidence file accepted, in bytes (at most the API's 10 MB body "
+        "limit); a larger one is refused with 422 and nothing is stored.",
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         min_length=32,

@@ -18,6 +18,7 @@ from domain.bounds import new_input
 from domain.case import Application, CaseView
 from domain.documents import SHA256_PATTERN
 from domain.efficiency import EfficiencyCase, PanelOutcome, Proposal, RegulationRef
+from domain.evidence import MAX_FILES_PER_CASE
 from domain.lifecycle import Action, CaseKind, CaseState, ChecklistItem
 from domain.money import MAX_AMOUNT
 from domain.officer import Rank
@@ -121,8 +122,21 @@ class Review(Command):
     reason: OptionalReason = None
 
 
+# The SHA-256 (hex) of an evidence file attached to the case (POST /v1/cases/{id}/evidence).
+EvidenceHashes = Annotated[
+    list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]],
+    Field(
+        max_length=MAX_FILES_PER_CASE,
+        description="The SHA-256 of each evidence file (attached to the case first) this rests "
+        "on; the audit event records them.",
+    ),
+]
+
+
 class ProvideInfo(Command):
     note: Reason
+    # A default: commands in recorded histories, from before evidence, still load.
+    evidence: EvidenceHashes = []
 
 
 class AdjustCompensation(Command):
@@ -196,6 +210,7 @@ class MakeRepresentations(Command):
     representations: Annotated[
         str, Field(min_length=1, max_length=20000), _WORDS, AfterValidator(_has_words)
     ]
+    evidence: EvidenceHashes = []
 
 
 class PanelDecide(Command):

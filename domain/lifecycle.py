@@ -145,7 +145,7 @@ ATTENTION_ACTIONS: dict[CaseKind, frozenset[Action]] = {
 
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.REVIEW: frozenset({Role.CASEWORKER}),
-    Action.PROVIDE_INFO: frozenset({Role.OFFICER, Role.CASEWORKER}),
+    Action.PROVIDE_INFO: frozenset({Role.OFFICER, Role.CASEWORKER, Role.REPRESENTATIVE}),
     Action.ADJUST_COMPENSATION: frozenset({Role.CASEWORKER}),
     Action.APPROVE: frozenset({Role.APPROVER}),
     Action.REJECT: frozenset({Role.APPROVER}),
@@ -158,7 +158,7 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.RESUME: frozenset({Role.HR_MANAGER}),
     Action.REASSIGN: frozenset({Role.HR_MANAGER}),
     Action.DECIDE: frozenset({Role.APPROVER}),
-    Action.MAKE_REPRESENTATIONS: frozenset({Role.OFFICER, Role.CASEWORKER}),
+    Action.MAKE_REPRESENTATIONS: frozenset({Role.OFFICER, Role.CASEWORKER, Role.REPRESENTATIVE}),
     Action.PANEL_DECISION: frozenset({Role.APPROVER}),
     Action.APPLY_VOLUNTARY: frozenset({Role.OFFICER, Role.CASEWORKER}),
     Action.HALT: frozenset({Role.ADMIN}),

@@ -14,6 +14,9 @@ class Role(StrEnum):
     APPROVER = "approver"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # A staff association's representative ("police friend"), acting for officers who nominate
+    # them on their case and on nothing else.
+    REPRESENTATIVE = "representative"
     SYSTEM = "system"
 
 

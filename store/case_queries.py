@@ -110,6 +110,7 @@ def list_cases_statement(
     limit: int,
     after: CaseCursor | None = None,
     officer_id: str | None = None,
+    represented_by: str | None = None,
     state: CaseState | None = None,
     kind: CaseKind | None = None,
     rank: Rank | None = None,
@@ -135,6 +136,16 @@ def list_cases_statement(
     for column, value in (("officer_id", officer_id), ("state", state), ("kind", kind)):
         if value is not None:
             where(f"{column} = {{}}", str(value))
+    if represented_by is not None:
+        # The cases whose nomination in force (their latest row) names the representative.
+        where(
+            """case_id IN (SELECT n.case_id FROM case_representatives n
+                           WHERE n.representative_id = {}
+                             AND n.nomination_id = (SELECT max(l.nomination_id)
+                                                    FROM case_representatives l
+                                                    WHERE l.case_id = n.case_id))""",
+            represented_by,
+        )
     if rank is not None:
         where("rank = {}", rank.value)
     if overdue is True:

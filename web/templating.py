@@ -48,6 +48,7 @@ ROLE_NAMES = {
     Role.APPROVER: "Approver",
     Role.AUDITOR: "Auditor",
     Role.ADMIN: "Admin",
+    Role.REPRESENTATIVE: "Representative",
     Role.SYSTEM: "The service",
 }
 

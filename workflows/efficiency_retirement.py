@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         Representation,
         assess_precondition,
     )
+    from domain.evidence import evidence_details
     from domain.lifecycle import Action, CaseState
     from domain.people import SYSTEM_ACTOR, Role, Tier
     from domain.periods import add_period
@@ -234,6 +235,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
             Action.MAKE_REPRESENTATIONS.value,
             command.actor,
             CaseState.REPRESENTATIONS,
+            details=evidence_details(command.evidence),
             notices=[
                 self._notice(
                     Recipient(role=Role.HR_MANAGER),

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.documents import LetterKind
     from domain.eligibility import assess_eligibility
     from domain.errors import CalculationError
+    from domain.evidence import evidence_details
     from domain.letters import LetterFacts
     from domain.lifecycle import Action, CaseState
     from domain.notice import (
@@ -182,7 +183,12 @@ class VoluntaryExitWorkflow(ExitTail):
         request.answered_at = self._now()
         self._close_tasks()
         self._open_hr_review_task()
-        await self._record(Action.PROVIDE_INFO.value, info.actor, CaseState.HR_REVIEW)
+        await self._record(
+            Action.PROVIDE_INFO.value,
+            info.actor,
+            CaseState.HR_REVIEW,
+            details=evidence_details(info.evidence),
+        )
 
     async def _calculate_compensation(self, review: Review) -> None:
         """Calculated from the roster as it stands now, on the leaving date applied for."""

@@ -35,7 +35,7 @@ from api.auth import Principal
 from api.authz import (
     Operation,
     create_operation,
-    officer_scope,
+    list_scope,
     on_behalf_of,
     require_create,
 )
@@ -62,7 +62,7 @@ from service.cases import (
     open_case,
 )
 from service.kinds import KindNotAvailable, OutsideApplicationWindow
-from store import case_queries
+from store import case_queries, paper_trail
 from store.case_queries import CaseCursor, CaseSummary
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -285,7 +285,7 @@ async def get_case(
     response_model=Page[CaseSummary],
     summary="List cases",
     description="Newest first, a page at a time (keyset: pages stay consistent while cases "
-    "move). Officers get only their own.",
+    "move). Officers get only their own; representatives only those they are nominated for.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_cases(
@@ -304,7 +304,7 @@ async def list_cases(
         pool,
         limit,
         cursor,
-        officer_id=officer_scope(user),
+        **list_scope(user),
         state=state,
         kind=kind,
         rank=rank,
@@ -485,6 +485,15 @@ async def perform_action(
         errors = validation_errors({**e, "loc": ("body", *e["loc"])} for e in error.errors())
         names = ", ".join(dict.fromkeys(e.field for e in errors))
         raise ProblemError(422, f"invalid input in: {names}", errors=errors) from None
+    # An answer or representation may name evidence: only files already on this case.
+    hashes: list[str] = getattr(command, "evidence", [])
+    if hashes and (missing := await paper_trail.unattached(pool, view.case_id, hashes)):
+        raise ProblemError(
+            422,
+            f"invalid input in: body.evidence ({len(missing)} of the files named is not "
+            "attached to this case; attach it first with POST /v1/cases/{case_id}/evidence)",
+            errors=[FieldError(field="body.evidence", message="not attached to this case")],
+        )
     try:
         async with asyncio.timeout(ACTION_TIMEOUT_SECONDS):
             return await act(client, pool, view.case_id, action, command)

@@ -1,5 +1,6 @@
-"""A case's timeline for auditors: its audit events merged with what Temporal's history shows
-(timers, activities, updates) while the history is still retained."""
+"""A case's timeline for auditors: its audit events and paper trail (notes, evidence files,
+representative nominations) merged with what Temporal's history shows (timers, activities,
+updates) while the history is still retained."""
 
 from __future__ import annotations
 
@@ -17,15 +18,21 @@ from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool, Temporal
 from api.problems import ProblemError, problem_responses
-from store import case_queries
+from store import case_queries, paper_trail
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
 
+Source = Literal["audit", "note", "evidence", "representative", "temporal"]
+
+
 class TimelineEntry(BaseModel):
     at: datetime
-    source: Literal["audit", "temporal"]
-    kind: str = Field(description="The audit action, or the Temporal event type.")
+    source: Source
+    kind: str = Field(
+        description="The audit action, the Temporal event type, or what the paper trail "
+        "recorded (note_added, evidence_attached, representative_nominated or _withdrawn)."
+    )
     detail: dict[str, Any] = {}
 
 
@@ -102,20 +109,37 @@ def _temporal_entry(event: HistoryEvent, activities: dict[int, str]) -> Timeline
     return TimelineEntry(at=at, source="temporal", kind=kind, detail=detail)
 
 
-@router.get(
-    "/cases/{case_id}/timeline",
-    response_model=Timeline,
-    summary="A case's timeline",
-    description="Audit events and the workflow's timers, activities and updates from Temporal "
-    "history, in time order, each marked by source.",
-    responses=problem_responses(401, 403, 404, 503),
-)
-async def case_timeline(
-    user: Annotated[Principal, ALLOW[Operation.CASES_TIMELINE]],
-    view: VisibleCase,
-    pool: Pool,
-    client: Temporal,
-) -> Timeline:
+def _recorded(source: Source, kind: str, row: BaseModel, at: str) -> TimelineEntry:
+    """A paper-trail row as a timeline entry: its own fields, less the case and the time."""
+    return TimelineEntry(
+        at=getattr(row, at),
+        source=source,
+        kind=kind,
+        detail=row.model_dump(mode="json", exclude={"case_id", at}),
+    )
+
+
+async def _paper_trail(pool: Any, case_id: str) -> list[TimelineEntry]:
+    notes = await paper_trail.list_notes(pool, case_id)
+    files = await paper_trail.list_evidence(pool, case_id)
+    rows = await paper_trail.nominations(pool, case_id)
+    return [
+        *(_recorded("note", "note_added", note, "added_at") for note in notes),
+        *(_recorded("evidence", "evidence_attached", file, "added_at") for file in files),
+        *(
+            _recorded(
+                "representative",
+                "representative_nominated" if row.representative_id else "representative_withdrawn",
+                row,
+                "at",
+            )
+            for row in rows
+        ),
+    ]
+
+
+async def timeline_of(pool: Any, client: Any, case_id: str) -> Timeline:
+    """The case's timeline: what the route shows and the subject access export holds."""
     entries = [
         TimelineEntry(
             at=event.occurred_at,
@@ -132,13 +156,14 @@ async def case_timeline(
                 "details": event.details,
             },
         )
-        for event in await case_queries.case_audit(pool, view.case_id, limit=100_000)
+        for event in await case_queries.case_audit(pool, case_id, limit=100_000)
     ]
+    entries += await _paper_trail(pool, case_id)
     history_available = True
     activities: dict[int, str] = {}
     from_history: list[TimelineEntry] = []
     try:
-        async for event in client.get_workflow_handle(view.case_id).fetch_history_events():
+        async for event in client.get_workflow_handle(case_id).fetch_history_events():
             entry = _temporal_entry(event, activities)
             if entry is not None:
                 from_history.append(entry)
@@ -149,6 +174,24 @@ async def case_timeline(
             ) from None
         # Retention has deleted the closed workflow's history: the audit log is the record.
         history_available = False
-    # Stable sort: at one instant, audit events come first, each source in its own order.
-    entries = sorted(entries + from_history, key=lambda e: (e.at, e.source != "audit"))
-    return Timeline(case_id=view.case_id, history_available=history_available, entries=entries)
+    # Stable sort: at one instant, the service's records come before Temporal's.
+    entries = sorted(entries + from_history, key=lambda e: (e.at, e.source == "temporal"))
+    return Timeline(case_id=case_id, history_available=history_available, entries=entries)
+
+
+@router.get(
+    "/cases/{case_id}/timeline",
+    response_model=Timeline,
+    summary="A case's timeline",
+    description="Audit events, notes, evidence files and representative nominations, and the "
+    "workflow's timers, activities and updates from Temporal history, in time order, each "
+    "marked by source.",
+    responses=problem_responses(401, 403, 404, 503),
+)
+async def case_timeline(
+    user: Annotated[Principal, ALLOW[Operation.CASES_TIMELINE]],
+    view: VisibleCase,
+    pool: Pool,
+    client: Temporal,
+) -> Timeline:
+    return await timeline_of(pool, client, view.case_id)

@@ -27,7 +27,7 @@ from api.authz import (
     Operation,
     check_action,
     create_operation,
-    officer_scope,
+    list_scope,
     on_behalf_of,
     require_create,
 )
@@ -43,7 +43,7 @@ from domain.officer import Rank
 from domain.people import Role
 from service.cases import OpenCaseExists, UnknownOfficer, open_case
 from service.kinds import KindNotAvailable
-from store import case_queries
+from store import case_queries, paper_trail
 from store.case_queries import CaseCursor
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
@@ -103,7 +103,7 @@ async def case_list(
         request.app.state.pool,
         PAGE_SIZE,
         cursor,
-        officer_id=officer_scope(user),
+        **list_scope(user),
         overdue=None if late is None else late is Overdue.YES,
         **filters,
     )
@@ -175,6 +175,12 @@ async def _case_page(
     timeline = []
     if user.role in TABLE[Operation.CASES_AUDIT].roles:
         timeline = await case_queries.case_audit(pool, view.case_id, limit=500)
+    # The paper trail, for those the API shows it to.
+    notes = evidence = None
+    if user.role in TABLE[Operation.NOTES_READ].roles:
+        notes = await paper_trail.list_notes(pool, view.case_id)
+    if user.role in TABLE[Operation.EVIDENCE_READ].roles:
+        evidence = await paper_trail.list_evidence(pool, view.case_id)
     errors = error_list(refusal, submitted)
     context = {
         "case": view,
@@ -182,6 +188,8 @@ async def _case_page(
         "submitted": submitted,
         "error_list": errors,
         "timeline": timeline,
+        "notes": notes,
+        "evidence": evidence,
         "approval_block": approval_block(user, view),
         "tier_due": tier_due(view),
         "done": _done(request),
