@@ -1,9 +1,11 @@
-"""The case page lists the case's letters; each downloads through the page as through the API,
-for whoever may read the case and nobody else."""
+"""The officer's case page lists the case's letters; each downloads through the page as through
+the API, for whoever may read the case and nobody else; accepting the offer there is bound to
+the offer letter the confirmation shows."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 
 from tests.helpers.api import Api, NewOfficer
 from tests.web.test_inbox import signed_in
@@ -19,7 +21,10 @@ async def test_the_officer_downloads_their_letters_from_the_case_page(
     [received] = letters
     link = f"/cases/{case_id}/letters/{received['document_id']}"
     async with signed_in(api, owner) as browser:
-        page = await browser.get(f"/cases/{case_id}")
+        # The staff's case address sends the officer to their own page.
+        moved = await browser.get(f"/cases/{case_id}")
+        assert moved.status_code == 303 and moved.headers["location"] == f"/your-case/{case_id}"
+        page = await browser.get(moved.headers["location"])
         assert page.status_code == 200 and f'href="{link}"' in page.text
         assert received["sha256"] in page.text
         pdf = await browser.get(link)
@@ -38,16 +43,26 @@ async def test_the_officer_accepts_the_offer_letter_from_the_case_page(
     letters = (await api.as_(owner).get(f"/v1/cases/{case_id}/documents")).json()["items"]
     offer = next(letter for letter in letters if letter["kind"] == "offer")
     async with signed_in(api, owner) as browser:
-        page = await browser.get(f"/cases/{case_id}")
+        page = await browser.get(f"/your-case/{case_id}")
         assert f'value="{offer["sha256"]}"' in page.text
-        form = {
-            "csrf_token": csrf_of(page.text),
-            "version": str(case["version"]),
-            "letter_sha256": offer["sha256"],
-        }
-        sent = await browser.post(
-            f"/cases/{case_id}/actions/accept-offer", data=form, headers=OWN_PAGE
+        # The officer clicks "Accept offer" without choosing the letter: the confirmation
+        # carries the current offer letter's hash, and shows that letter.
+        address = f"/your-case/{case_id}/actions/accept-offer"
+        form = {"csrf_token": csrf_of(page.text), "version": str(case["version"])}
+        confirm = await browser.post(address, data=form, headers=OWN_PAGE)
+        assert confirm.status_code == 200, confirm.text
+        assert f'/letters/{offer["document_id"]}"' in confirm.text
+        hidden = dict(
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', confirm.text)
         )
+        assert hidden["letter_sha256"] == offer["sha256"] and hidden["confirmed"] == "yes"
+        # The hash it carries binds the acceptance: another letter's is refused.
+        other = next(letter for letter in letters if letter["kind"] != "offer")
+        wrong = await browser.post(
+            address, data={**hidden, "letter_sha256": other["sha256"]}, headers=OWN_PAGE
+        )
+        assert wrong.status_code == 409 and "has moved on" in wrong.text
+        sent = await browser.post(address, data=hidden, headers=OWN_PAGE)
         assert sent.status_code == 303, sent.text
     events = (await api.as_("auditor").get(f"/v1/cases/{case_id}/audit")).json()["items"]
     accept = next(e for e in events if e["action"] == "accept-offer")

@@ -23,6 +23,7 @@ from api.authz import Operation
 from api.problems import ProblemError
 from domain.actions import actions_open_to
 from domain.case import Application, CaseView
+from domain.documents import LetterKind
 from domain.lifecycle import TERMINAL_STATES, Action, CaseKind
 from domain.people import Role
 from service.cases import OpenCaseExists, UnknownOfficer
@@ -115,10 +116,17 @@ def _confirm_page(
 ) -> HTMLResponse:
     chosen = sent.values.get("leaving_date")
     offered = view.offer.leaving_date if view.offer else None
+    values, letter = dict(sent.values), None
+    if action is Action.ACCEPT_OFFER and (letter := view.current_letter(LetterKind.OFFER)):
+        # The acceptance is bound to the offer letter this page shows: if the offer moves on
+        # before the officer confirms, the workflow refuses it rather than accept a new amount.
+        values["letter_sha256"] = values.get("letter_sha256") or letter.sha256
+        letter = next((ref for ref in view.letters if ref.sha256 == values["letter_sha256"]), None)
     context = {
         "case": view,
         "action": action,
-        "values": sent.values,
+        "values": values,
+        "letter": letter,
         "version": form.get("version", ""),
         "leaving_date": date.fromisoformat(chosen) if chosen else offered,
     }
