@@ -160,3 +160,15 @@ async def list_users(
 async def count_users(pool: asyncpg.Pool, role: Role) -> int:
     count: int = await pool.fetchval("SELECT count(*) FROM users WHERE role = $1", role.value)
     return count
+
+
+async def list_representatives(pool: asyncpg.Pool, *, limit: int = 200) -> list[User]:
+    """Current (unrevoked) users with the representative role, by name: those an officer may
+    nominate. A staff association's friends are a few dozen at most; ``limit`` bounds a page."""
+    rows = await pool.fetch(
+        """SELECT * FROM users WHERE role = $1 AND revoked_at IS NULL
+           ORDER BY name, user_id LIMIT $2""",
+        Role.REPRESENTATIVE.value,
+        limit,
+    )
+    return [user_from_row(row) for row in rows]

@@ -22,10 +22,18 @@ from api.routes.cases import body_model
 from domain.case import CaseView
 from domain.checklist import checklist_refusal
 from domain.documents import LetterKind, LetterRef
+from domain.evidence import AttachedTo
 from domain.lifecycle import Action, ChecklistItem
 from web.format import words
 
-FieldKind = Literal["choice", "date", "money", "text", "textarea"]
+FieldKind = Literal["choice", "date", "money", "file", "text", "textarea"]
+
+# Answers that may rest on a file: the form takes one (sent with it, attached to the case first,
+# web/routes/cases.py's ``attempt``), and what the file supports is the answer's kind.
+ANSWERED_WITH_FILES = {
+    Action.PROVIDE_INFO: AttachedTo.INFO_ANSWER,
+    Action.MAKE_REPRESENTATIONS: AttachedTo.REPRESENTATION,
+}
 
 # Free text written as sentences: a text area, not a one-line input.
 _PROSE = frozenset({"reason", "note", "representations", "statement"})
@@ -34,6 +42,7 @@ _LABELS = {
     "item": "Checklist item",
     "letter_sha256": "The offer letter you accept",
     "note": "Answer",
+    "evidence": "A file that supports it: PDF, PNG, JPEG, DOCX or ODT",
 }
 
 
@@ -87,6 +96,10 @@ def form_fields(action: Action, view: CaseView) -> list[FormField]:
             if offer is None:
                 continue
             kind, choices = "choice", ((offer.sha256, _letter_choice(offer)),)
+        elif name == "evidence":
+            if action not in ANSWERED_WITH_FILES:
+                continue
+            kind = "file"
         elif isinstance(base, type) and issubclass(base, StrEnum):
             kind, choices = "choice", _choices(action, base, view)
         elif base is date:

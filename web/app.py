@@ -10,10 +10,22 @@ from fastapi.staticfiles import StaticFiles
 
 from config.settings import Settings
 from web.errors import install_page_errors
-from web.routes import admin, audit, cases, equality, home, hr, officer, roster, scheme, tasks
+from web.routes import (
+    admin,
+    audit,
+    cases,
+    equality,
+    home,
+    hr,
+    officer,
+    paper_trail,
+    roster,
+    scheme,
+    tasks,
+)
 
 STATIC = Path(__file__).with_name("static")
-ROUTERS = (home, tasks, cases, officer, hr, roster, audit, admin, scheme, equality)
+ROUTERS = (home, tasks, cases, officer, paper_trail, hr, roster, audit, admin, scheme, equality)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import re
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
@@ -19,6 +20,8 @@ from api.auth import Principal
 from api.authz import Operation, on_behalf_of
 from api.deps import AppSettings, Pool
 from api.problems import FieldError, ProblemError, problem_responses
+from config.settings import Settings
+from domain.case import CaseView
 from domain.evidence import (
     ACCEPTED,
     MAX_FILES_PER_CASE,
@@ -66,10 +69,26 @@ async def attach(
         str, Query(pattern=_FILENAME, description="The file's name, as shown to readers.")
     ],
 ) -> Evidence:
+    return await attach_file(
+        pool, settings, user, view, attached_to, filename, await request.body()
+    )
+
+
+async def attach_file(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    user: Principal,
+    view: CaseView,
+    attached_to: AttachedTo,
+    filename: str,
+    content: bytes,
+) -> Evidence:
+    """Attach ``content`` to the case, for the API and the pages alike: the role's refusal
+    (403), a file of the wrong kind or size (422) or a full case (409); nothing is stored
+    unless the file is."""
     problem = attach_refusal(user.role, attached_to)
     if problem is not None:
         raise ProblemError(403, problem, kind="forbidden-role")
-    content = await request.body()
     try:
         media_type = identify(content, max_bytes=settings.evidence_max_bytes)
     except BadFile as bad:
@@ -101,6 +120,13 @@ async def attach(
             f"the case holds {MAX_FILES_PER_CASE} files already, the most it may",
             kind="too-many-files",
         ) from None
+
+
+def display_name(sent: str) -> str:
+    """A browser's file name as one the API would take (:data:`_FILENAME`): the last part of
+    any path, characters outside the pattern as "_", at most 200; "evidence" if none is left."""
+    name = re.sub(r"[^A-Za-z0-9 ._()-]", "_", re.split(r"[\\/]", sent)[-1]).strip(" ._-()")
+    return name[:200].rstrip() or "evidence"
 
 
 @router.get(
@@ -136,6 +162,14 @@ async def download(
     pool: Pool,
     evidence_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> Response:
+    return await evidence_download(pool, user, view, evidence_id)
+
+
+async def evidence_download(
+    pool: asyncpg.Pool, user: Principal, view: CaseView, evidence_id: int
+) -> Response:
+    """One file of a case the caller has seen (``read_case``), for the API and the pages
+    alike: the download is access-logged, naming the file."""
     found = await evidence_file(pool, view.case_id, evidence_id)
     if found is None:
         raise ProblemError(404, "the case has no evidence file with this id", kind="no-evidence")

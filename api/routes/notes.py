@@ -18,11 +18,14 @@ from store.paper_trail import Note, add_note, list_notes
 
 router = APIRouter(prefix="/v1/cases", tags=["notes"])
 
+# A note is a few paragraphs; a longer account belongs in an evidence file.
+NOTE_MAX_CHARS = 4000
+
 
 class NewNote(RequestBody):
     text: str = Field(
         min_length=1,
-        max_length=4000,
+        max_length=NOTE_MAX_CHARS,
         examples=["Phoned the officer; pension forecast requested from the pensions team."],
     )
 

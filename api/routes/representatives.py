@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 from fastapi import APIRouter
 from pydantic import Field
 
@@ -21,9 +22,10 @@ from api.authz import Operation
 from api.bodies import RequestBody
 from api.deps import Pool
 from api.problems import FieldError, ProblemError, problem_responses
+from domain.case import CaseView
 from domain.people import Role
 from store.paper_trail import Nomination, current_nomination, record_nomination
-from store.users import get_user
+from store.users import User, get_user
 
 router = APIRouter(prefix="/v1/cases", tags=["representatives"])
 
@@ -71,7 +73,23 @@ async def nominate(
     pool: Pool,
     body: NewNomination,
 ) -> Nomination:
-    chosen = await get_user(pool, body.representative_id)
+    return await nominate_representative(pool, user, view, body.representative_id)
+
+
+async def nominate_representative(
+    pool: asyncpg.Pool, user: Principal, view: CaseView, representative_id: str
+) -> Nomination:
+    """Record ``representative_id`` as the case's representative, for the API and the pages
+    alike: 422 unless it names a current user with the representative role."""
+    chosen = await representative_named(pool, representative_id)
+    return await record_nomination(
+        pool, case_id=view.case_id, representative_id=chosen.user_id, by_user_id=user.user_id
+    )
+
+
+async def representative_named(pool: asyncpg.Pool, representative_id: str) -> User:
+    """The current user with the representative role and this id, or a 422."""
+    chosen = await get_user(pool, representative_id)
     if chosen is None or chosen.revoked or chosen.role is not Role.REPRESENTATIVE:
         raise ProblemError(
             422,
@@ -79,9 +97,7 @@ async def nominate(
             kind="not-a-representative",
             errors=[FieldError(field="body.representative_id", message="not a representative")],
         )
-    return await record_nomination(
-        pool, case_id=view.case_id, representative_id=chosen.user_id, by_user_id=user.user_id
-    )
+    return chosen
 
 
 @router.delete(
@@ -97,6 +113,11 @@ async def withdraw(
     view: VisibleCase,
     pool: Pool,
 ) -> Nomination:
+    return await withdraw_nomination(pool, user, view)
+
+
+async def withdraw_nomination(pool: asyncpg.Pool, user: Principal, view: CaseView) -> Nomination:
+    """End the nomination in force (404 when none is), for the API and the pages alike."""
     nomination = await current_nomination(pool, view.case_id)
     if nomination is None or nomination.representative_id is None:
         raise _no_representative()

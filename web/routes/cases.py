@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from api.access import case_not_found, read_case
 from api.auth import Principal
@@ -35,19 +35,23 @@ from api.pagination import cursor_pattern
 from api.problems import ProblemError
 from api.routes.cases import cases_page, perform_action
 from api.routes.documents import letter_download
+from api.routes.evidence import attach_file, display_name, evidence_download
 from domain.actions import actions_open_to, refusal, tier_due
 from domain.case import Application, CaseView
 from domain.efficiency import Proposal
+from domain.evidence import AttachedTo
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
 from service.cases import OpenCaseExists, UnknownOfficer, open_case
 from service.kinds import KindNotAvailable
-from store import case_queries, paper_trail
+from store import case_queries
 from store.case_queries import CaseCursor
-from web.action_forms import Submitted, form_fields, read_form
+from store.paper_trail import Evidence
+from web.action_forms import ANSWERED_WITH_FILES, Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.format import words
+from web.paper_trail import PaperForm, paper_trail_context, with_notes
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
 
@@ -161,7 +165,7 @@ def error_list(
     return errors
 
 
-async def _case_page(
+async def staff_case_page(
     request: Request,
     user: Principal,
     view: CaseView,
@@ -169,39 +173,48 @@ async def _case_page(
     status_code: int = 200,
     refusal: str | None = None,
     submitted: tuple[Action, Submitted] | None = None,
+    paper: PaperForm | None = None,
 ) -> HTMLResponse:
+    """The case page (for all but the officer, web/routes/officer.py), with the form that came
+    back with errors, if one did: an action's (``submitted``) or the paper trail's (``paper``)."""
     pool = request.app.state.pool
     allowed = actions_open_to(view, user)
-    timeline = []
+    trail = await paper_trail_context(pool, user, view.case_id, paper)
+    timeline: list[Any] = []
     if user.role in TABLE[Operation.CASES_AUDIT].roles:
-        timeline = await case_queries.case_audit(pool, view.case_id, limit=500)
-    # The paper trail, for those the API shows it to.
-    notes = evidence = None
-    if user.role in TABLE[Operation.NOTES_READ].roles:
-        notes = await paper_trail.list_notes(pool, view.case_id)
-    if user.role in TABLE[Operation.EVIDENCE_READ].roles:
-        evidence = await paper_trail.list_evidence(pool, view.case_id)
-    errors = error_list(refusal, submitted)
+        events = await case_queries.case_audit(pool, view.case_id, limit=500)
+        timeline = with_notes(events, trail["notes"])
+    errors = error_list(refusal, submitted) + (paper.error_list() if paper else [])
     context = {
+        **trail,
         "case": view,
         "actions": [(a, form_fields(a, view)) for a in allowed],
         "submitted": submitted,
         "error_list": errors,
         "timeline": timeline,
-        "notes": notes,
-        "evidence": evidence,
         "approval_block": approval_block(user, view),
         "tier_due": tier_due(view),
-        "done": _done(request),
+        "done": done_message(request),
     }
     return render(request, "case.html", context, status_code=status_code, user=user)
 
 
-def _done(request: Request) -> str | None:
+# What was just done, by the ``done`` a page's redirect names, besides the case actions.
+DONE = {
+    "opened": "The case is open",
+    "applied": "Your application has been sent",
+    "note": "Your note is added",
+    "evidence": "The file is attached",
+    "nominated": "Your representative is nominated",
+    "nomination-withdrawn": "Your representative's nomination is withdrawn",
+}
+
+
+def done_message(request: Request) -> str | None:
     """What was just done (after its redirect), for the success banner."""
     done = request.query_params.get("done", "")
-    if done == "opened":
-        return "The case is open"
+    if done in DONE:
+        return DONE[done]
     try:
         return f"Done: {ACTION_NAMES[Action(done)]}"
     except ValueError:
@@ -218,7 +231,7 @@ async def case_page(
     if user.role is Role.OFFICER:
         # Officers read their case in plain words on a page of their own (web/routes/officer.py).
         return RedirectResponse(f"/your-case/{case_id}", status_code=303)
-    return await _case_page(request, user, view)
+    return await staff_case_page(request, user, view)
 
 
 @router.get("/cases/{case_id}/letters/{document_id}")
@@ -230,6 +243,40 @@ async def letter(
 ) -> Response:
     """A letter of the case, as the API gives it (the same rules and the same access log)."""
     return await letter_download(request.app.state.pool, user, case_id, document_id)
+
+
+@router.get("/cases/{case_id}/evidence/{evidence_id}")
+async def evidence_file(
+    request: Request,
+    case_id: CaseId,
+    evidence_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    user: Annotated[Principal, ALLOW_PAGE[Operation.EVIDENCE_READ]],
+) -> Response:
+    """An evidence file of the case, as the API gives it (the same rules, the same access log)."""
+    view = await read_case(request.app.state.pool, user, case_id, None)
+    return await evidence_download(request.app.state.pool, user, view, evidence_id)
+
+
+def uploaded(form: FormData, name: str = "evidence") -> UploadFile | None:
+    """The file sent in the form's field ``name``; None when none was chosen."""
+    upload = form.get(name)
+    return upload if isinstance(upload, UploadFile) and upload.filename else None
+
+
+async def attach_upload(
+    request: Request, user: Principal, view: CaseView, attached_to: AttachedTo, upload: UploadFile
+) -> Evidence:
+    """Attach a file sent from a page as the API attaches one (its refusals are ProblemErrors).
+    One byte past the limit is read, so an oversized file is refused for its size."""
+    state = request.app.state
+    content = await upload.read(state.settings.evidence_max_bytes + 1)
+    name = display_name(upload.filename or "")
+    return await attach_file(state.pool, state.settings, user, view, attached_to, name, content)
+
+
+def sentence(detail: str) -> str:
+    """A refusal's words (the API's, in lower case) as a sentence on a page."""
+    return detail[:1].upper() + detail[1:]
 
 
 def _version(form: FormData) -> int | None:
@@ -263,6 +310,16 @@ async def attempt(
         if sent.errors:
             raise ProblemError(400, "check the form")
         assert sent.body is not None
+        if (attached_to := ANSWERED_WITH_FILES.get(action)) and (upload := uploaded(form)):
+            # The file first: the answer names it, and the workflow checks it is on the case.
+            try:
+                stored = await attach_upload(request, user, view, attached_to, upload)
+            except ProblemError as bad:
+                if bad.status in {404, 503}:
+                    raise
+                sent.errors["evidence"] = sentence(bad.detail)
+                return Refused(bad.status, None, sent)
+            sent.body["evidence"] = [stored.sha256]
         await perform_action(
             action, sent.body, _version(form), user, view, state.pool, state.temporal
         )
@@ -281,7 +338,7 @@ async def attempt(
                 if name in sent.values:
                     sent.errors.setdefault(name, error.message)
         elif refused.status != 400:
-            refusal = refused.detail[:1].upper() + refused.detail[1:]
+            refusal = sentence(refused.detail)
         return Refused(refused.status, refusal, sent)
     return None
 
@@ -308,7 +365,7 @@ async def case_action(
     refused = await attempt(request, user, view, action, form)
     if refused is not None:
         current = await read_case(pool, user, case_id, None)
-        return await _case_page(
+        return await staff_case_page(
             request,
             user,
             current,
@@ -411,6 +468,6 @@ async def open_new_case(
         errors = {"officer_id": "This officer already has an open case"}
         return _new_case_page(request, user, values, errors, 409, existing=error.case_id)
     except KindNotAvailable as refused:
-        errors = {"officer_id": str(refused)[:1].upper() + str(refused)[1:]}
+        errors = {"officer_id": sentence(str(refused))}
         return _new_case_page(request, user, values, errors, 409)
     return RedirectResponse(f"/cases/{view.case_id}?done=opened", status_code=303)

@@ -32,12 +32,14 @@ from store import case_queries
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.officer_status import officer_status
+from web.paper_trail import PaperForm, paper_trail_context
 from web.routes.cases import (
     CaseId,
     NewCase,
     Refused,
     action_of,
     attempt,
+    done_message,
     error_list,
     start_case,
 )
@@ -76,7 +78,7 @@ async def your_cases(request: Request, user: Reader) -> Response:
     return render(request, "officer/cases.html", {"cases": cases}, user=user)
 
 
-async def _case_page(
+async def officer_case_page(
     request: Request,
     user: Principal,
     view: CaseView,
@@ -84,17 +86,19 @@ async def _case_page(
     status_code: int = 200,
     refused: Refused | None = None,
     action: Action | None = None,
+    paper: PaperForm | None = None,
 ) -> HTMLResponse:
+    """The officer's case page, with the form that came back with errors, if one did."""
     submitted = (action, refused.sent) if refused is not None and action else None
-    done = request.query_params.get("done", "")
+    errors = error_list(refused.refusal if refused else None, submitted)
     context = {
+        **await paper_trail_context(request.app.state.pool, user, view.case_id, paper),
         "case": view,
         "status": officer_status(view),
         "actions": [(a, form_fields(a, view)) for a in actions_open_to(view, user)],
         "submitted": submitted,
-        "error_list": error_list(refused.refusal if refused else None, submitted),
-        "done": ACTION_NAMES[Action(done)] if done in set(Action) else None,
-        "applied": done == "applied",
+        "error_list": errors + (paper.error_list() if paper else []),
+        "done": done_message(request),
     }
     return render(request, "officer/case.html", context, status_code=status_code, user=user)
 
@@ -103,7 +107,7 @@ async def _case_page(
 async def your_case(request: Request, case_id: CaseId, user: Reader) -> HTMLResponse:
     _officer(user)
     view = await read_case(request.app.state.pool, user, case_id, None)
-    return await _case_page(request, user, view)
+    return await officer_case_page(request, user, view)
 
 
 def _confirm_page(
@@ -151,7 +155,7 @@ async def your_case_action(
             # The service's words name states and actions as staff know them.
             refused = replace(refused, refusal=_MOVED_ON.format(ACTION_NAMES[action]))
         current = await read_case(pool, user, case_id, None)
-        return await _case_page(
+        return await officer_case_page(
             request, user, current, status_code=refused.status, refused=refused, action=action
         )
     return RedirectResponse(f"/your-case/{case_id}?done={action.value}", status_code=303)

@@ -1,0 +1,330 @@
+"""The paper trail on the pages, in-process: staff notes, evidence uploads and downloads, and the
+officer's representative, with the errors each form can come back with and who may not use it
+(a representative's forged accept, decline or withdraw among them). The happy path in a real
+browser is tests/web/test_paper_trail_browser.py."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import httpx
+
+from domain.evidence import MAX_FILES_PER_CASE
+from domain.people import Role
+from tests.api.test_paper_trail import accesses, attach, evidence_limit, stored_files
+from tests.helpers.api import Api, NewOfficer, User, add_user
+from tests.helpers.files import pdf
+from tests.web.browser import title
+from tests.web.test_inbox import signed_in
+from tests.web.test_sign_in import OWN_PAGE, csrf_of
+
+
+async def _post(
+    browser: httpx.AsyncClient, page: str, address: str, data: dict[str, str], **kw: Any
+) -> httpx.Response:
+    """A form on ``page`` (whose CSRF token it carries) sent to ``address``."""
+    form = {"csrf_token": csrf_of(page), **data}
+    return await browser.post(address, data=form, headers=OWN_PAGE, **kw)
+
+
+def _summary_links(page: str) -> list[str]:
+    summary = re.search(r'<div class="govuk-error-summary".*?</ul>', page, re.S)
+    assert summary, "the page has no error summary"
+    return re.findall(r'href="(#[^"]+)"', summary.group(0))
+
+
+# -- notes ------------------------------------------------------------------------------------
+
+
+async def test_a_caseworker_adds_a_note_after_putting_the_form_right(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    case_id = await api.to_hr_review(await new_officer())
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        page = (await browser.get(f"/cases/{case_id}")).text
+        assert 'maxlength="4000"' in page and "govuk-character-count" in page
+        empty = await _post(browser, page, f"/cases/{case_id}/notes", {"text": "  "})
+        assert empty.status_code == 400
+        assert f"<title>{title(f'Error: Case {case_id}')}</title>" in empty.text
+        assert _summary_links(empty.text) == ["#note-text"] and "Enter the note" in empty.text
+        long = "Spoke to the officer. " * 200
+        too_long = await _post(browser, page, f"/cases/{case_id}/notes", {"text": long})
+        assert too_long.status_code == 400 and "4,000 characters or fewer" in too_long.text
+        assert long.strip() in too_long.text  # what was typed stays in the field
+        assert (
+            await api.stack.pool.fetchval(
+                "SELECT count(*) FROM case_notes WHERE case_id = $1", case_id
+            )
+            == 0
+        )
+        text = "Pension forecast asked for.\nThe officer will call back."
+        sent = await _post(browser, page, f"/cases/{case_id}/notes", {"text": text})
+        assert sent.status_code == 303
+        assert sent.headers["location"] == f"/cases/{case_id}?done=note#notes"
+        shown = (await browser.get(sent.headers["location"])).text
+    assert "Your note is added" in shown
+    # Once in the notes, once in the timeline (between the audit events), by its author.
+    assert shown.count(text) == 2 and "Note added" in shown
+    assert f"Caseworker {api.staff['caseworker'].user_id}" in shown
+    notes = (await api.as_("auditor").get(f"/v1/cases/{case_id}/notes")).json()
+    assert [n["text"] for n in notes] == [text]
+
+
+async def test_only_staff_who_work_cases_add_notes_and_only_with_the_csrf_token(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    address = f"/cases/{case_id}/notes"
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        forged = await browser.post(address, data={"text": "x"}, headers=OWN_PAGE)
+        assert forged.status_code == 403
+    for who in (officer, api.staff["auditor"], api.staff["admin"]):
+        async with signed_in(api, who) as browser:
+            page = (await browser.get("/", follow_redirects=True)).text
+            refused = await _post(browser, page, address, {"text": "x"})
+            assert refused.status_code == 403, who.role
+    async with signed_in(api, api.staff["auditor"]) as browser:
+        # Auditors read notes, without a form to add one.
+        page = (await browser.get(f"/cases/{case_id}")).text
+    assert 'id="notes"' in page and "Add note" not in page
+    count = await api.stack.pool.fetchval(
+        "SELECT count(*) FROM case_notes WHERE case_id = $1", case_id
+    )
+    assert count == 0
+
+
+# -- evidence ---------------------------------------------------------------------------------
+
+
+def _file(content: bytes, name: str = "service record.pdf") -> dict[str, Any]:
+    return {"file": (name, content, "application/pdf")}
+
+
+async def test_a_bad_file_is_an_error_on_the_field_and_nothing_is_stored(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    address = f"/cases/{case_id}/evidence"
+    async with signed_in(api, officer) as browser:
+        page = (await browser.get(f"/your-case/{case_id}")).text
+        assert 'enctype="multipart/form-data"' in page and 'name="attached_to"' in page
+        nothing = await _post(browser, page, address, {})
+        assert nothing.status_code == 400
+        assert _summary_links(nothing.text) == ["#attached-to", "#file"]
+        # A text file named .pdf: the content decides.
+        text = await _post(
+            browser,
+            page,
+            address,
+            {"attached_to": "application"},
+            files=_file(b"just some words", "record.pdf"),
+        )
+        assert text.status_code == 422
+        assert f"<title>{title(f'Error: Your case {case_id}')}</title>" in text.text
+        assert _summary_links(text.text) == ["#file"] and "not a PDF, PNG, JPEG" in text.text
+        assert 'value="application" checked' in text.text  # the choice made stays
+        with evidence_limit(api.stack, 100):
+            big = await _post(
+                browser, page, address, {"attached_to": "application"}, files=_file(pdf() * 3)
+            )
+        assert big.status_code == 422 and "at most 100 are accepted" in big.text
+    assert await stored_files(api.stack.pool, case_id) == 0
+
+
+async def test_the_officer_attaches_a_file_and_downloads_it_logged(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    content = pdf("payslips")
+    async with signed_in(api, officer) as browser:
+        page = (await browser.get(f"/your-case/{case_id}")).text
+        sent = await _post(
+            browser,
+            page,
+            f"/cases/{case_id}/evidence",
+            {"attached_to": "application"},
+            files=_file(content, "C:\\Documents\\pay slips [2026].pdf"),
+        )
+        assert sent.status_code == 303
+        assert sent.headers["location"] == f"/your-case/{case_id}?done=evidence#evidence"
+        shown = (await browser.get(sent.headers["location"])).text
+        assert "The file is attached" in shown and "pay slips _2026_.pdf" in shown
+        [link] = re.findall(rf'href="(/cases/{case_id}/evidence/\d+)"', shown)
+        download = await browser.get(link)
+    assert download.status_code == 200 and download.content == content
+    assert download.headers["x-content-sha256"] == hashlib.sha256(content).hexdigest()
+    evidence_id = link.rsplit("/", 1)[1]
+    assert (officer.user_id, f"GET /v1/cases/{{case_id}}/evidence/{evidence_id}") in (
+        await accesses(api.stack.pool, case_id)
+    )
+    other = await new_officer()
+    async with signed_in(api, other) as browser:
+        assert (await browser.get(link)).status_code == 404
+
+
+async def test_hr_managers_attach_to_their_proposal_only_and_a_full_case_takes_no_more(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    case_id = await api.to_hr_review(await new_officer())
+    async with signed_in(api, api.staff["hr_manager"]) as browser:
+        page = (await browser.get(f"/cases/{case_id}")).text
+        choices = re.findall(r'name="attached_to" type="radio" value="([a-z_]+)"', page)
+        assert choices == ["proposal"]
+        forged = await _post(
+            browser,
+            page,
+            f"/cases/{case_id}/evidence",
+            {"attached_to": "info_answer"},
+            files=_file(pdf()),
+        )
+        assert forged.status_code == 403
+    for n in range(MAX_FILES_PER_CASE):
+        assert (await attach(api, case_id, "caseworker", pdf(str(n)))).status_code == 201
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        page = (await browser.get(f"/cases/{case_id}")).text
+        full = await _post(
+            browser,
+            page,
+            f"/cases/{case_id}/evidence",
+            {"attached_to": "application"},
+            files=_file(pdf("one more")),
+        )
+    assert full.status_code == 409 and f"holds {MAX_FILES_PER_CASE} files already" in full.text
+    assert _summary_links(full.text) == ["#file"]
+    assert await stored_files(api.stack.pool, case_id) == MAX_FILES_PER_CASE
+
+
+async def test_an_answer_with_a_bad_file_is_not_sent(api: Api, new_officer: NewOfficer) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    await api.act(case_id, "review", "caseworker", decision="request_info", reason="Payslip?")
+    case = await api.wait_for(case_id, "info_requested")
+    async with signed_in(api, officer) as browser:
+        page = (await browser.get(f"/your-case/{case_id}")).text
+        answer = {"version": str(case["version"]), "note": "Here it is."}
+        bad = await _post(
+            browser,
+            page,
+            f"/your-case/{case_id}/actions/provide-info",
+            answer,
+            files={"evidence": ("payslip.pdf", b"not a pdf", "application/pdf")},
+        )
+    assert bad.status_code == 422 and _summary_links(bad.text) == ["#provide-info-evidence"]
+    assert "Here it is." in bad.text
+    assert await stored_files(api.stack.pool, case_id) == 0
+    assert (await api.get(case_id))["state"] == "info_requested"
+
+
+# -- representatives ----------------------------------------------------------------------------
+
+
+async def _nominated(api: Api, officer: User, case_id: str, friend: User) -> None:
+    """The officer nominates ``friend`` on their page: chosen, confirmed, done."""
+    async with signed_in(api, officer) as browser:
+        page = (await browser.get(f"/your-case/{case_id}")).text
+        address = f"/your-case/{case_id}/representative"
+        confirm = await _post(browser, page, address, {"representative_id": friend.user_id})
+        assert confirm.status_code == 200
+        assert "as your representative?" in confirm.text and friend.user_id in confirm.text
+        hidden = dict(
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', confirm.text)
+        )
+        assert hidden["confirmed"] == "yes"
+        done = await browser.post(address, data=hidden, headers=OWN_PAGE)
+        assert done.status_code == 303, done.text
+        shown = (await browser.get(done.headers["location"])).text
+    assert "Your representative is nominated" in shown and friend.user_id in shown
+
+
+async def test_the_officer_nominates_only_a_representative_and_confirms_first(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    friend = await add_user(api.stack.pool, "Pat Friend", Role.REPRESENTATIVE)
+    address = f"/your-case/{case_id}/representative"
+    async with signed_in(api, officer) as browser:
+        page = (await browser.get(f"/your-case/{case_id}")).text
+        assert f'value="{friend.user_id}"' in page and "Pat Friend" in page
+        none = await _post(browser, page, address, {})
+        assert none.status_code == 400 and _summary_links(none.text) == ["#representative-id"]
+        blank = await _post(browser, page, address, {"representative_id": "other"})
+        assert blank.status_code == 400 and _summary_links(blank.text) == ["#other-id"]
+        # A caseworker's id is no representative's: refused, the id typed kept.
+        caseworker = api.staff["caseworker"].user_id
+        wrong = await _post(
+            browser, page, address, {"representative_id": "other", "other_id": caseworker}
+        )
+        assert wrong.status_code == 422 and f'value="{caseworker}"' in wrong.text
+        # Choosing alone records nothing: the confirmation does.
+        await _post(browser, page, address, {"representative_id": friend.user_id})
+    assert (await api.as_(officer).get(f"/v1/cases/{case_id}/representative")).status_code == 404
+    await _nominated(api, officer, case_id, friend)
+    nomination = (await api.as_(officer).get(f"/v1/cases/{case_id}/representative")).json()
+    assert nomination["representative_id"] == friend.user_id
+    # Nobody else nominates for the officer: staff are refused, another officer finds no case.
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        page = (await browser.get("/", follow_redirects=True)).text
+        assert (
+            await _post(browser, page, address, {"representative_id": friend.user_id})
+        ).status_code == 403
+    async with signed_in(api, await new_officer()) as browser:
+        page = (await browser.get("/", follow_redirects=True)).text
+        assert (
+            await _post(browser, page, address, {"representative_id": friend.user_id})
+        ).status_code == 404
+
+
+async def test_a_representative_acts_for_the_officer_but_never_decides_for_them(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_approval(officer)
+    case = await api.approve_all(case_id)
+    friend = await add_user(api.stack.pool, "Sam Friend", Role.REPRESENTATIVE)
+    async with signed_in(api, friend) as browser:
+        assert (await browser.get(f"/cases/{case_id}")).status_code == 404
+    await _nominated(api, officer, case_id, friend)
+    async with signed_in(api, friend) as browser:
+        home = await browser.get("/")
+        assert home.headers["location"] == "/cases"
+        listed = (await browser.get("/cases")).text
+        assert case_id in listed
+        page = (await browser.get(f"/cases/{case_id}")).text
+        assert "Offer (PDF)" in page and 'id="evidence"' in page
+        assert 'id="notes"' not in page  # staff notes are not theirs to read
+        for button in ("Accept offer", "Decline offer", "Withdraw"):
+            assert f">\n  {button}\n</button>" not in page
+        for forged in ("accept-offer", "decline-offer", "withdraw"):
+            refused = await _post(
+                browser,
+                page,
+                f"/cases/{case_id}/actions/{forged}",
+                {"version": str(case["version"]), "reason": "Forged"},
+            )
+            assert refused.status_code == 403, (forged, refused.text)
+            refused_own = await _post(
+                browser, page, f"/your-case/{case_id}/actions/{forged}", {"confirmed": "yes"}
+            )
+            assert refused_own.status_code == 403
+        # Nor may they choose or withdraw the officer's representative.
+        withdraw = await _post(browser, page, f"/your-case/{case_id}/representative/withdraw", {})
+        assert withdraw.status_code == 403
+    assert (await api.get(case_id))["state"] == "offer_made"
+
+    # The officer withdraws the nomination, after confirming: the case is gone for the friend.
+    async with signed_in(api, officer) as browser:
+        page = (await browser.get(f"/your-case/{case_id}")).text
+        address = f"/your-case/{case_id}/representative/withdraw"
+        confirm = await _post(browser, page, address, {})
+        assert confirm.status_code == 200 and "Withdraw Sam Friend" in confirm.text
+        done = await _post(browser, page, address, {"confirmed": "yes"})
+        assert done.status_code == 303
+        assert "nomination is withdrawn" in (await browser.get(done.headers["location"])).text
+    async with signed_in(api, friend) as browser:
+        assert (await browser.get(f"/cases/{case_id}")).status_code == 404

@@ -1,0 +1,96 @@
+"""A case's paper trail on its pages: evidence files, staff notes and the officer's
+representative, each shown to the roles the authorisation table lets read it, with a form for
+the roles it lets add to it. The rules are the table's (api/authz.py) and domain/evidence.py's
+``ATTACHERS``; nothing here decides who may do what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+
+from api.auth import Principal
+from api.authz import TABLE, Operation
+from api.routes.notes import NOTE_MAX_CHARS
+from domain.evidence import AttachedTo, attach_refusal
+from store import paper_trail
+from store.case_queries import AuditEvent
+from store.users import get_user, list_representatives
+
+# What a file supports, as the attach form's choices read.
+ATTACHED_TO_TEXT = {
+    AttachedTo.INFO_ANSWER: "An answer to a request for information",
+    AttachedTo.REPRESENTATION: "Representations about the proposal",
+    AttachedTo.APPLICATION: "The application",
+    AttachedTo.PROPOSAL: "The efficiency retirement proposal",
+}
+
+
+@dataclass
+class PaperForm:
+    """A paper-trail form sent back with errors: which one, the values typed, each error by
+    the id of the field it is about (the error summary links there), and the page's status."""
+
+    form: Literal["note", "evidence", "representative"]
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    status: int = 400
+
+    def error_list(self) -> list[dict[str, str]]:
+        return [{"text": message, "href": f"#{at}"} for at, message in self.errors.items()]
+
+
+def may(user: Principal, operation: Operation) -> bool:
+    return user.role in TABLE[operation].roles
+
+
+def attach_choices(user: Principal) -> list[tuple[str, str]]:
+    """What ``user`` may attach a file to (none when they may attach nothing)."""
+    if not may(user, Operation.EVIDENCE_ADD):
+        return []
+    return [
+        (a.value, ATTACHED_TO_TEXT[a]) for a in AttachedTo if attach_refusal(user.role, a) is None
+    ]
+
+
+async def paper_trail_context(
+    pool: asyncpg.Pool, user: Principal, case_id: str, sent: PaperForm | None
+) -> dict[str, Any]:
+    """What a case page shows of the paper trail, and the forms it offers, for ``user``."""
+    representative = None
+    if may(user, Operation.REPRESENTATIVE_READ):
+        nomination = await paper_trail.current_nomination(pool, case_id)
+        if nomination is not None and nomination.representative_id is not None:
+            representative = await get_user(pool, nomination.representative_id)
+    nominating = may(user, Operation.REPRESENTATIVE_NOMINATE)
+    return {
+        "evidence": await paper_trail.list_evidence(pool, case_id)
+        if may(user, Operation.EVIDENCE_READ)
+        else None,
+        "notes": await paper_trail.list_notes(pool, case_id)
+        if may(user, Operation.NOTES_READ)
+        else None,
+        "attach_choices": attach_choices(user),
+        "may_note": may(user, Operation.NOTES_ADD),
+        "note_max": NOTE_MAX_CHARS,
+        "representative": representative,
+        "representatives": await list_representatives(pool) if nominating else [],
+        "may_nominate": nominating,
+        "may_withdraw_nomination": may(user, Operation.REPRESENTATIVE_WITHDRAW),
+        "paper": sent or PaperForm("note"),
+    }
+
+
+def _at(entry: AuditEvent | paper_trail.Note) -> datetime:
+    return entry.occurred_at if isinstance(entry, AuditEvent) else entry.added_at
+
+
+def with_notes(
+    events: list[AuditEvent], notes: list[paper_trail.Note] | None
+) -> list[AuditEvent | paper_trail.Note]:
+    """The case's audit events and its notes in one timeline, oldest first (as the API's
+    timeline has them); only the events for a reader who may not read notes."""
+    return sorted([*events, *(notes or [])], key=_at)
