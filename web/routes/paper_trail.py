@@ -150,11 +150,14 @@ async def _chosen(request: Request, form: FormData) -> User | PaperForm:
     """The representative the form names (a listed one, or "someone not listed" by user id),
     or the form to show again with what is wrong."""
     values = form_values(form, ("representative_id", "other_id"))
-    other = values["representative_id"] == "other"
+    # "Someone not listed", or no choice but an id typed: the id.
+    other = values["representative_id"] == "other" or (
+        not values["representative_id"] and bool(values["other_id"])
+    )
     chosen = values["other_id"] if other else values["representative_id"]
     if not chosen:
-        missing = {"other-id": "Enter their user id"} if other else {}
-        return PaperForm("representative", values, missing or {"representative-id": _SELECT})
+        at, message = ("other-id", "Enter their user id") if other else (_SELECT_AT, _SELECT)
+        return PaperForm("representative", values, {at: message})
     try:
         return await representative_named(request.app.state.pool, chosen)
     except ProblemError:
