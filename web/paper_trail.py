@@ -20,10 +20,11 @@ from store import paper_trail
 from store.case_queries import AuditEvent
 from store.users import get_user, list_representatives
 
-# What a file supports, as the attach form's choices read.
+# What a file supports, as the attach form's choices read (words apart from the action forms'
+# labels, "Answer" and "Representations", so each label names one field).
 ATTACHED_TO_TEXT = {
-    AttachedTo.INFO_ANSWER: "An answer to a request for information",
-    AttachedTo.REPRESENTATION: "Representations about the proposal",
+    AttachedTo.INFO_ANSWER: "Information HR asked for",
+    AttachedTo.REPRESENTATION: "A reply to the notice of intended retirement",
     AttachedTo.APPLICATION: "The application",
     AttachedTo.PROPOSAL: "The efficiency retirement proposal",
 }
