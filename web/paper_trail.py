@@ -81,7 +81,7 @@ async def paper_trail_context(
         "representatives": await list_representatives(pool) if nominating else [],
         "may_nominate": nominating,
         "may_withdraw_nomination": may(user, Operation.REPRESENTATIVE_WITHDRAW),
-        "paper": sent or PaperForm("note"),
+        "paper": sent,
     }
 
 
