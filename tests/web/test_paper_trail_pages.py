@@ -202,6 +202,18 @@ async def test_hr_managers_attach_to_their_proposal_only_and_a_full_case_takes_n
 async def test_an_answer_with_a_bad_file_is_not_sent(api: Api, new_officer: NewOfficer) -> None:
     officer = await new_officer()
     case_id = await api.to_hr_review(officer)
+    async with signed_in(api, officer) as browser:
+        # An answer nobody asked for yet (a page left open) is refused, its file not kept.
+        page = (await browser.get(f"/your-case/{case_id}")).text
+        early = await _post(
+            browser,
+            page,
+            f"/your-case/{case_id}/actions/provide-info",
+            {"note": "Early."},
+            files={"evidence": ("payslip.pdf", pdf(), "application/pdf")},
+        )
+        assert early.status_code == 409
+    assert await stored_files(api.stack.pool, case_id) == 0
     await api.act(case_id, "review", "caseworker", decision="request_info", reason="Payslip?")
     case = await api.wait_for(case_id, "info_requested")
     async with signed_in(api, officer) as browser:

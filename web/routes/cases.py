@@ -310,8 +310,11 @@ async def attempt(
         if sent.errors:
             raise ProblemError(400, "check the form")
         assert sent.body is not None
-        if (attached_to := ANSWERED_WITH_FILES.get(action)) and (upload := uploaded(form)):
+        attached_to = ANSWERED_WITH_FILES.get(action)
+        upload = uploaded(form)
+        if attached_to and upload and action in actions_open_to(view, user):
             # The file first: the answer names it, and the workflow checks it is on the case.
+            # Only for an answer the case takes now, so a refused one leaves no file behind.
             try:
                 stored = await attach_upload(request, user, view, attached_to, upload)
             except ProblemError as bad:
