@@ -244,6 +244,7 @@ class Refused:
     status: int
     refusal: str | None
     sent: Submitted
+    kind: str
 
 
 async def attempt(
@@ -282,7 +283,7 @@ async def attempt(
                     sent.errors.setdefault(name, error.message)
         elif refused.status != 400:
             refusal = refused.detail[:1].upper() + refused.detail[1:]
-        return Refused(refused.status, refusal, sent)
+        return Refused(refused.status, refusal, sent, refused.kind)
     return None
 
 
