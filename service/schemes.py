@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import secrets
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ import asyncpg
 from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
@@ -76,14 +78,17 @@ async def start_invitations(
     run = InvitationRun(
         scheme=scheme, run_id=run_id or secrets.token_hex(8), ranks=ranks, actor=actor
     )
-    await client.start_workflow(
-        INVITATIONS_WORKFLOW,
-        run,
-        id=invitations_workflow_id(scheme, run.run_id),
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
+    # A run that has ended since it was started (a running one is found by USE_EXISTING) is
+    # not started again either: the same form sent again later starts nothing.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            INVITATIONS_WORKFLOW,
+            run,
+            id=invitations_workflow_id(scheme, run.run_id),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
     # Once started, so every run listed has a workflow; a retry of the same run records it if
     # this step was lost.
     await schemes.record_run(pool, scheme, run.run_id, ranks, actor.user_id)

@@ -150,6 +150,9 @@ async def test_a_double_submit_starts_one_run_whose_page_refreshes_until_it_comp
 
         done = await until_completed(browser, location)
         assert REFRESH not in done
+        # Sent again once the run has ended (the back button, say): still that one run.
+        again = await browser.post(RUNS, data=start)
+        assert (again.status_code, again.headers["location"]) == (303, location)
         assert "20 of 20 officers processed" in done
         runs = await browser.get(RUNS)
         assert runs.text.count("govuk-tag--green") == 1
