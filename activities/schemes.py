@@ -29,6 +29,8 @@ class InviteeQuery(BaseModel):
 class Invitees(BaseModel):
     officer_ids: list[str]
     reminder_day: date
+    # Absent from results recorded before it was counted.
+    not_eligible: int = 0
 
 
 class InviteBatch(BaseModel):
@@ -64,11 +66,13 @@ class SchemeActivities:
                 non_retryable=True,
             )
         ranks = [r for r in query.ranks if r in policy.eligible_ranks]
+        excluded = [r for r in query.ranks if r not in policy.eligible_ranks]
         return Invitees(
             officer_ids=await schemes.invitees(self._pool, ranks),
             reminder_day=working_days_before(
                 scheme.application_closes, policy.invitation_reminder_working_days
             ),
+            not_eligible=await schemes.roster_count(self._pool, excluded),
         )
 
     @activity.defn

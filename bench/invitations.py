@@ -25,7 +25,7 @@ from domain.officer import Rank
 from domain.people import Actor, Role
 from domain.roster import parse_roster
 from domain.scheme import InvitationProgress, Scheme
-from service.schemes import invitation_progress, start_invitations
+from service.schemes import invitation_run, start_invitations
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.schemes import add_scheme
@@ -57,7 +57,7 @@ async def main(args: argparse.Namespace) -> None:
             )
             async with asyncio.timeout(600):
                 while True:
-                    progress = await invitation_progress(s.client, "bench", run.run_id)
+                    progress = await invitation_run(s.pool, s.client, "bench", run.run_id)
                     if progress.total is not None and progress.processed == progress.total:
                         return time.perf_counter() - started, progress
                     await asyncio.sleep(0.05)

@@ -279,6 +279,9 @@ class InvitationRun(BaseModel):
     officer_ids: list[str] | None = None
     processed: int = 0
     invited: int = Field(default=0, description="Officers this run invited (not invited before).")
+    not_eligible: int = Field(
+        default=0, description="Officers of the ranks asked for whom the scheme's policy excludes."
+    )
     reminder_day: date | None = None
 
 
@@ -289,5 +292,10 @@ class InvitationProgress(BaseModel):
     total: int | None
     processed: int
     invited: int = Field(description="Invited by this run; the rest were invited before.")
+    not_eligible: int = Field(
+        default=0,
+        description="Officers of the ranks asked for whose rank the scheme's policy does not make "
+        "eligible: not invited, and not counted in `total`.",
+    )
     reminder_day: date | None = None
     reminded: int = 0

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import secrets
 from datetime import UTC, datetime
+from typing import Literal
 
 import asyncpg
 from pydantic import BaseModel, Field
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
@@ -51,6 +56,12 @@ async def add_scheme(pool: asyncpg.Pool, scheme: Scheme, created_by: str) -> Sch
     return await schemes.add_scheme(pool, scheme, created_by)
 
 
+def run_id_for(user_id: str, key: str) -> str:
+    """The run a client's idempotency key names: the same key from the same user, the same
+    run, so a retry (or a second press of a button) that overtakes the first finds its run."""
+    return hashlib.sha256(f"{user_id}\x00{key}".encode()).hexdigest()[:16]
+
+
 async def start_invitations(
     pool: asyncpg.Pool,
     client: Client,
@@ -67,31 +78,109 @@ async def start_invitations(
     run = InvitationRun(
         scheme=scheme, run_id=run_id or secrets.token_hex(8), ranks=ranks, actor=actor
     )
-    await client.start_workflow(
-        INVITATIONS_WORKFLOW,
-        run,
-        id=invitations_workflow_id(scheme, run.run_id),
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-    )
+    # A run that has ended since it was started (a running one is found by USE_EXISTING) is
+    # not started again either: the same form sent again later starts nothing.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            INVITATIONS_WORKFLOW,
+            run,
+            id=invitations_workflow_id(scheme, run.run_id),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    # Once started, so every run listed has a workflow; a retry of the same run records it if
+    # this step was lost.
+    await schemes.record_run(pool, scheme, run.run_id, ranks, actor.user_id)
     return InvitationProgress(
         scheme=scheme, run_id=run.run_id, status="listing", total=None, processed=0, invited=0
     )
 
 
-async def invitation_progress(client: Client, scheme: str, run_id: str) -> InvitationProgress:
-    """How far the run is, from the workflow itself (the newest run of a continued chain)."""
+RunState = Literal["running", "completed", "failed"]
+
+
+class InvitationRunView(InvitationProgress):
+    """An invitation run as the pages and the API show it: the workflow's progress, whether
+    the workflow still runs, and who started it."""
+
+    state: RunState = Field(
+        description="running while officers are listed and invited; completed once every one "
+        "is processed (reminders may still be due: see `status`); failed if the run stopped "
+        "before that."
+    )
+    skipped: int = Field(description="Processed but not invited by this run: invited before.")
+    failed: int = Field(
+        description="Officers a failed run never reached. A batch that fails is retried until "
+        "it succeeds, so only a run that stopped leaves any."
+    )
+    ranks: list[Rank] | None = Field(description="The ranks asked for; null if not recorded.")
+    started_by: str | None
+    started_at: datetime | None
+
+
+_INVITING = {"listing", "inviting"}
+
+
+async def _progress(
+    client: Client, scheme: str, run_id: str
+) -> tuple[InvitationProgress, WorkflowExecutionStatus | None] | None:
+    """The run's progress query and its workflow's status; None once Temporal keeps no such
+    run (never started, or past the namespace's retention)."""
     handle = client.get_workflow_handle(invitations_workflow_id(scheme, run_id))
     try:
+        description = await handle.describe()
         progress: InvitationProgress = await handle.query(
             "progress", result_type=InvitationProgress
         )
-        return progress
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
-            raise UnknownRun(run_id) from None
+            return None
         raise
+    return progress, description.status
+
+
+async def invitation_run(
+    pool: asyncpg.Pool, client: Client, scheme: str, run_id: str
+) -> InvitationRunView:
+    """How far the run is, from the workflow itself (the newest run of a continued chain)."""
+    found = await _progress(client, scheme, run_id)
+    if found is None:
+        raise UnknownRun(run_id)
+    records = await schemes.invitation_runs(pool, scheme, 1, run_id)
+    return _view(*found, records[0] if records else None)
+
+
+async def invitation_runs(
+    pool: asyncpg.Pool, client: Client, scheme: str, limit: int = 50
+) -> list[InvitationRunView]:
+    """The scheme's runs Temporal still keeps, newest first, each with its progress."""
+    records = await schemes.invitation_runs(pool, scheme, limit)
+    found = await asyncio.gather(*(_progress(client, scheme, r.run_id) for r in records))
+    return [_view(*f, r) for f, r in zip(found, records, strict=True) if f is not None]
+
+
+def _view(
+    progress: InvitationProgress,
+    status: WorkflowExecutionStatus | None,
+    record: schemes.RunRecord | None,
+) -> InvitationRunView:
+    state: RunState
+    if status is WorkflowExecutionStatus.RUNNING:
+        state = "running" if progress.status in _INVITING else "completed"
+    elif status is WorkflowExecutionStatus.COMPLETED:
+        state = "completed"
+    else:
+        state = "failed"
+    return InvitationRunView(
+        **progress.model_dump(),
+        state=state,
+        skipped=progress.processed - progress.invited,
+        failed=(progress.total or 0) - progress.processed if state == "failed" else 0,
+        ranks=record.ranks if record else None,
+        started_by=record.started_by if record else None,
+        started_at=record.started_at if record else None,
+    )
 
 
 class SchemeReport(BaseModel):

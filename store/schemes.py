@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 
 from domain.case import CaseView
 from domain.officer import Rank
@@ -191,6 +192,73 @@ async def invitees(executor: Executor, ranks: list[Rank]) -> list[str]:
         [r.value for r in ranks],
     )
     return [r["officer_id"] for r in rows]
+
+
+async def roster_count(executor: Executor, ranks: list[Rank]) -> int:
+    """How many officers on the roster hold the given ranks (redacted ones left out)."""
+    count: int = await executor.fetchval(
+        "SELECT count(*) FROM officers WHERE rank = ANY($1::text[]) AND redacted_at IS NULL",
+        [r.value for r in ranks],
+    )
+    return count
+
+
+async def already_invited(executor: Executor, scheme: str, ranks: list[Rank]) -> int:
+    """How many officers on the roster of the given ranks the scheme has invited already."""
+    count: int = await executor.fetchval(
+        """SELECT count(*) FROM officers o JOIN scheme_invitations i USING (officer_id)
+           WHERE i.scheme = $1 AND o.rank = ANY($2::text[]) AND o.redacted_at IS NULL""",
+        scheme,
+        [r.value for r in ranks],
+    )
+    return count
+
+
+class RunRecord(BaseModel):
+    """Who started an invitation run, when, and for which ranks."""
+
+    run_id: str
+    ranks: list[Rank]
+    started_by: str
+    started_at: datetime
+
+
+async def record_run(
+    executor: Executor, scheme: str, run_id: str, ranks: list[Rank], started_by: str
+) -> None:
+    """Record a run as it starts; starting the same run again (a double submit) records
+    nothing more."""
+    await executor.execute(
+        """INSERT INTO scheme_invitation_runs (scheme, run_id, ranks, started_by)
+           VALUES ($1, $2, $3, $4) ON CONFLICT (scheme, run_id) DO NOTHING""",
+        scheme,
+        run_id,
+        [r.value for r in ranks],
+        started_by,
+    )
+
+
+async def invitation_runs(
+    executor: Executor, scheme: str, limit: int, run_id: str | None = None
+) -> list[RunRecord]:
+    """The scheme's runs (the one named ``run_id`` only, if given), newest first."""
+    rows = await executor.fetch(
+        """SELECT run_id, ranks, started_by, started_at FROM scheme_invitation_runs
+           WHERE scheme = $1 AND ($3::text IS NULL OR run_id = $3)
+           ORDER BY started_at DESC, run_id LIMIT $2""",
+        scheme,
+        limit,
+        run_id,
+    )
+    return [
+        RunRecord(
+            run_id=r["run_id"],
+            ranks=[Rank(rank) for rank in r["ranks"]],
+            started_by=r["started_by"],
+            started_at=r["started_at"],
+        )
+        for r in rows
+    ]
 
 
 async def invite(

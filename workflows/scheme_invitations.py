@@ -41,6 +41,7 @@ class SchemeInvitationsWorkflow:
             total=None if run.officer_ids is None else len(run.officer_ids),
             processed=run.processed,
             invited=run.invited,
+            not_eligible=run.not_eligible,
             reminder_day=run.reminder_day,
             reminded=self._reminded,
         )
@@ -55,6 +56,7 @@ class SchemeInvitationsWorkflow:
                 retry_policy=ACTIVITY_RETRY,
             )
             run.officer_ids, run.reminder_day = invitees.officer_ids, invitees.reminder_day
+            run.not_eligible = invitees.not_eligible
             self._status = "inviting"
         officer_ids = run.officer_ids
         batches = 0

@@ -70,6 +70,8 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 Cursor = Annotated[str | None, cursor_param(CaseCursor)]
 
 _CREATE_SCOPE = "POST /v1/cases"
+# The problem kind of an acceptance or a date change into a month whose cap is reached.
+LEAVERS_CAP_REACHED = "leavers-cap-reached"
 
 # How long an action may wait for the workflow before the caller is told to check and retry.
 ACTION_TIMEOUT_SECONDS = 30.0
@@ -509,7 +511,7 @@ async def perform_action(
             **extensions,
         ) from None
     except LeaversCapReached as refused:
-        raise ProblemError(409, str(refused), kind="leavers-cap-reached") from None
+        raise ProblemError(409, str(refused), kind=LEAVERS_CAP_REACHED) from None
     except CaseNotFound:
         raise case_not_found() from None
     except (TimeoutError, RPCError):

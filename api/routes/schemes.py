@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -19,6 +18,7 @@ from api.problems import ProblemError, problem_responses
 from domain.officer import Rank
 from domain.scheme import NAME_PATTERN, InvitationProgress, Scheme, SchemeVersion
 from service import schemes as service
+from service.schemes import InvitationRunView
 from store import schemes as store
 
 router = APIRouter(prefix="/v1/schemes", tags=["schemes"])
@@ -140,11 +140,8 @@ async def invite(
     body: InvitationRequest,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    # A key names the run too, so a retry that overtakes the first request finds its run.
     run_id = (
-        hashlib.sha256(f"{user.user_id}\x00{idempotency_key}".encode()).hexdigest()[:16]
-        if idempotency_key is not None
-        else None
+        service.run_id_for(user.user_id, idempotency_key) if idempotency_key is not None else None
     )
 
     async def write() -> tuple[int, Any]:
@@ -172,21 +169,48 @@ async def invite(
     )
 
 
+RunId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.get(
+    "/{name}/invitations",
+    response_model=list[InvitationRunView],
+    summary="A scheme's invitation runs",
+    description="The runs started for the scheme, newest first (the last 50), each as "
+    "`GET /v1/schemes/{name}/invitations/{run_id}` answers. A run whose history Temporal no "
+    "longer keeps (past the namespace's retention) is left out.",
+    responses=problem_responses(401, 403, 404, 422, s404="there is no scheme with this name"),
+)
+async def runs(
+    user: Annotated[Principal, ALLOW[Operation.SCHEMES_READ]],
+    pool: Pool,
+    client: Temporal,
+    name: SchemeName,
+) -> list[InvitationRunView]:
+    if await store.get_scheme(pool, name) is None:
+        raise no_scheme()
+    return await service.invitation_runs(pool, client, name)
+
+
 @router.get(
     "/{name}/invitations/{run_id}",
-    response_model=InvitationProgress,
+    response_model=InvitationRunView,
     summary="How far an invitation run is",
-    description="`total` officers to invite, `processed` so far, `invited` by this run (the "
-    "rest had been invited before); `status` is listing, inviting, waiting_to_remind or done.",
+    description="`total` officers to invite, `processed` so far, of whom `invited` by this run "
+    "and `skipped` (invited before); `not_eligible` officers of the ranks asked for were left "
+    "out by the scheme's policy. `state` is running, completed or failed (`failed` officers "
+    "are those a failed run never reached); `status` is the workflow's step: listing, "
+    "inviting, waiting_to_remind or done.",
     responses=problem_responses(401, 403, 404, 422, s404="there is no such invitation run"),
 )
 async def progress(
     user: Annotated[Principal, ALLOW[Operation.SCHEMES_READ]],
+    pool: Pool,
     client: Temporal,
     name: SchemeName,
-    run_id: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
-) -> InvitationProgress:
+    run_id: RunId,
+) -> InvitationRunView:
     try:
-        return await service.invitation_progress(client, name, run_id)
+        return await service.invitation_run(pool, client, name, run_id)
     except service.UnknownRun:
         raise ProblemError(404, "there is no such invitation run", kind="no-run") from None

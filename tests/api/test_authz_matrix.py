@@ -102,6 +102,7 @@ ENDPOINTS: dict[str, dict[str, int]] = {
     "GET /v1/schemes/{name}": _cells(200, STAFF_READ),
     "POST /v1/schemes": _cells(201, {"admin"}),
     "POST /v1/schemes/{name}/invitations": _cells(202, {"hr_manager"}),
+    "GET /v1/schemes/{name}/invitations": _cells(200, STAFF_READ),
     "GET /v1/schemes/{name}/invitations/{run_id}": _cells(200, STAFF_READ),
     "GET /v1/reports/scheme": _cells(200, {"hr_manager", "auditor"}),
     "GET /v1/reports/equality": _cells(200, {"hr_manager", "auditor"}),
@@ -502,8 +503,9 @@ async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
                     "effective_from": "2099-01-01",
                 },
             )
-        case "GET /v1/schemes/{name}":
-            status, _ = await world.call(user, "GET", "/v1/schemes/matrix")
+        case "GET /v1/schemes/{name}" | "GET /v1/schemes/{name}/invitations":
+            path = endpoint.split(" ")[1].replace("{name}", "matrix")
+            status, _ = await world.call(user, "GET", path)
         case "POST /v1/schemes":
             scheme = MATRIX_SCHEME.model_copy(update={"description": uuid.uuid4().hex})
             status, _ = await world.call(

@@ -242,6 +242,12 @@ async def test_inviting_the_cohort_invites_each_officer_once_however_many_runs(
     assert (first["total"], first["invited"]) == (len(superintendents), len(superintendents))
     # Inspectors are not eligible under the policy; the superintendents were invited already.
     assert (second["total"], second["invited"]) == (len(expected), len(expected - superintendents))
+    inspectors = [o for o in roster if o.rank is Rank.INSPECTOR]
+    assert (second["skipped"], second["not_eligible"]) == (len(superintendents), len(inspectors))
+    assert first["state"] == second["state"] == "completed"
+    listed = (await api.as_("auditor").get("/v1/schemes/ves-2026/invitations")).json()
+    assert [r["run_id"] for r in listed] == [second["run_id"], first["run_id"]]
+    assert [r["ranks"] for r in listed] == [[r.value for r in Rank], ["superintendent"]]
 
     # Sent again with its key, the second request names the same run and starts none.
     again = await api.as_("hr_manager").post(

@@ -3,7 +3,11 @@ them, the CSRF check on their forms, and the refusals that come back as pages.""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from domain.people import Role
+from tests.api.test_scheme import add_scheme, to_offer
+from tests.api.test_scheme import new_officer as scheme_officer
 from tests.helpers.api import Api, NewOfficer, add_user
 from tests.web.browser import title
 from tests.web.test_inbox import signed_in
@@ -63,3 +67,34 @@ async def test_proposing_needs_a_regulation_in_force(api: Api) -> None:
         )
         assert sent.status_code == 409
         assert "No regulation in force today" in sent.text
+
+
+async def test_an_acceptance_into_a_full_month_names_the_months_with_room(
+    scheme_api: Api,
+) -> None:
+    api = scheme_api
+    await add_scheme(api, monthly_caps={"superintendent": 1})
+    first, second = await scheme_officer(api), await scheme_officer(api)
+    cases = [await to_offer(api, o) for o in (first, second)]
+    # The notice window: one to three months after acceptance today.
+    month = date.today().replace(day=1) + timedelta(days=62)
+    in_month, next_month = month.replace(day=10), (month + timedelta(days=31)).replace(day=5)
+    await api.act(cases[0], "accept-offer", first, leaving_date=in_month.isoformat())
+    version = (await api.get(cases[1]))["version"]
+    async with signed_in(api, second) as browser:
+        page = await browser.get(f"/your-case/{cases[1]}")
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "version": str(version),
+            "leaving_date": in_month.isoformat(),
+            "confirmed": "yes",
+        }
+        refused = await browser.post(
+            f"/your-case/{cases[1]}/actions/accept-offer", data=form, headers=OWN_PAGE
+        )
+    assert refused.status_code == 409
+    # The service's refusal, not "your case has moved on": the officer can pick another month.
+    assert f"{in_month:%Y-%m} already has 1 superintendent leaver(s)" in refused.text
+    assert f"months with room: {next_month:%Y-%m}" in refused.text
+    assert "moved on" not in refused.text
+    assert (await api.get(cases[1]))["state"] == "offer_made"

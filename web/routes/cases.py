@@ -291,6 +291,7 @@ class Refused:
     status: int
     refusal: str | None
     sent: Submitted
+    kind: str
 
 
 async def attempt(
@@ -321,7 +322,7 @@ async def attempt(
                 if bad.status in {404, 503}:
                     raise
                 sent.errors["evidence"] = sentence(bad.detail)
-                return Refused(bad.status, None, sent)
+                return Refused(bad.status, None, sent, bad.kind)
             sent.body["evidence"] = [stored.sha256]
         await perform_action(
             action, sent.body, _version(form), user, view, state.pool, state.temporal
@@ -342,7 +343,7 @@ async def attempt(
                     sent.errors.setdefault(name, error.message)
         elif refused.status != 400:
             refusal = sentence(refused.detail)
-        return Refused(refused.status, refusal, sent)
+        return Refused(refused.status, refusal, sent, refused.kind)
     return None
 
 

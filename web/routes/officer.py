@@ -21,6 +21,7 @@ from api.access import read_case
 from api.auth import Principal
 from api.authz import Operation
 from api.problems import ProblemError
+from api.routes.cases import LEAVERS_CAP_REACHED
 from domain.actions import actions_open_to
 from domain.case import Application, CaseView
 from domain.documents import LetterKind
@@ -151,8 +152,9 @@ async def your_case_action(
             return _confirm_page(request, user, view, action, sent, form)
     refused = await attempt(request, user, view, action, form)
     if refused is not None:
-        if refused.status == 409:
-            # The service's words name states and actions as staff know them.
+        if refused.status == 409 and refused.kind != LEAVERS_CAP_REACHED:
+            # The service's words name states and actions as staff know them; a full month's
+            # refusal is kept, as it names the months the officer could choose instead.
             refused = replace(refused, refusal=_MOVED_ON.format(ACTION_NAMES[action]))
         current = await read_case(pool, user, case_id, None)
         return await officer_case_page(
