@@ -332,7 +332,9 @@ async def api_processes(settings: Settings, port: int, workers: int) -> AsyncIte
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base) as probe, asyncio.timeout(60):
+        # Minutes, not seconds: on a machine other work keeps busy, starting the processes
+        # (imports, pools) took longer than a minute.
+        async with httpx.AsyncClient(base_url=base) as probe, asyncio.timeout(300):
             # Several answers in a row, not the first: the other processes start meanwhile.
             ready = 0
             while ready < 4 * workers:

@@ -2,7 +2,7 @@
 100,000 cases in the read model, served by the API processes (`exitcases api`).
 
     .venv/bin/python -m bench.web_pages [--cases 100000] [--clients 8] [--seconds 10]
-        [--api-workers 2] [--database-url URL]
+        [--api-workers 2] [--database-url URL] [--port PORT]
 
 Seeds the read model as bench/api_latency.py does (its ``seed``: COPY of realistic case
 views varied in state, rank and time), and a caseworker's task for every seeded case in HR
@@ -16,6 +16,11 @@ httpx clients in a child process (api_latency's loader), each on its own keep-al
 - ``GET /cases/{id}`` on random seeded cases: summary, working, tasks, timeline, action forms.
 
 Target: p95 of each < 100 ms. No worker runs: no page measured here waits on a workflow.
+
+Besides the latencies, the CPU time each request cost, from the processes' own counters
+(psutil) over each page's run divided by its requests: the API processes' (``exitcases api``
+and its workers), and PostgreSQL's backends serving this benchmark's database. Unlike a
+latency, that figure means the same on a machine that other work keeps busy.
 """
 
 from __future__ import annotations
@@ -24,12 +29,15 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import random
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
+import psutil
 
 from bench.api_latency import Spec, _load_in_child, api_processes, free_port, seed
 from bench.common import percentile, print_machine, quiet_logs, server_url, stack, table
@@ -65,6 +73,44 @@ async def seed_tasks(database_url: str) -> int:
     return int(status.split()[-1])
 
 
+def api_processes_of(parent: psutil.Process) -> list[psutil.Process]:
+    """``exitcases api`` started by ``parent`` (this benchmark), with its worker processes."""
+    for child in parent.children(recursive=True):
+        if child.cmdline()[-3:] == ["-m", "exitcases", "api"]:
+            return [child, *child.children(recursive=True)]
+    raise RuntimeError("no `exitcases api` process under this benchmark")
+
+
+def database_backends(database_url: str) -> list[psutil.Process]:
+    """PostgreSQL's server processes for connections to this benchmark's database (their
+    title names it: ``postgres: user database host(port) state``)."""
+    database = f" {urlsplit(database_url).path.lstrip('/')} "
+    backends = []
+    for process in psutil.process_iter(["cmdline"]):
+        title = " ".join(process.info["cmdline"] or ())
+        if title.startswith("postgres:") and database in title:
+            backends.append(process)
+    return backends
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    """User and system CPU time of each process still running, by process id."""
+    spent = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        spent[process.pid] = times.user + times.system
+    return spent
+
+
+def cpu_since(before: dict[int, float], processes: list[psutil.Process]) -> float:
+    """CPU seconds the processes spent since ``before`` (one started since: all of its)."""
+    now = cpu_seconds(processes)
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
+
+
 async def session_cookie(base: str, token: str) -> str:
     """Signed in on the sign-in page: the ``Cookie`` header a browser would send."""
     async with httpx.AsyncClient(base_url=base) as browser:
@@ -81,6 +127,7 @@ async def measure(
     clients: int,
     seconds: float,
 ) -> tuple[list[float], int]:
+    """Latencies (ms) of ``clients`` clients reading ``paths`` for ``seconds``, and errors."""
     # The loader sends the token as a bearer too; pages read the session cookie only.
     token, cookie = auth
     rng = random.Random(11)
@@ -97,6 +144,7 @@ async def measure(
 async def main(args: argparse.Namespace) -> None:
     quiet_logs()
     print_machine()
+    load_before = os.getloadavg()
     async with stack(server_url(args.database_url), prefix="bench-web") as s:
         seeded = await seed(s.database_url, args.cases)
         tasks = await seed_tasks(s.database_url)
@@ -111,15 +159,23 @@ async def main(args: argparse.Namespace) -> None:
         pages = PAGES | {CASE_PAGE: [f"/cases/{case_id}" for case_id in seeded]}
         rows = []
         context = multiprocessing.get_context("spawn")
-        async with api_processes(settings, free_port(), args.api_workers) as base:
+        port = args.port or free_port()
+        async with api_processes(settings, port, args.api_workers) as base:
             auth = (token, await session_cookie(base, token))
+            api = api_processes_of(psutil.Process())
             with ProcessPoolExecutor(1, mp_context=context) as executor:
                 for paths in pages.values():  # warm-up: every process, every statement
                     await measure(executor, base, auth, paths, args.clients, 3)
                 for name, paths in pages.items():
+                    api_before = cpu_seconds(api)
+                    db_before = cpu_seconds(database_backends(s.database_url))
                     latencies, errors = await measure(
                         executor, base, auth, paths, args.clients, args.seconds
                     )
+                    requests = max(1, len(latencies))
+                    api_cpu = 1000 * cpu_since(api_before, api) / requests
+                    backends = database_backends(s.database_url)
+                    db_cpu = 1000 * cpu_since(db_before, backends) / requests
                     p95 = percentile(latencies, 95)
                     rows.append(
                         [
@@ -127,6 +183,7 @@ async def main(args: argparse.Namespace) -> None:
                             f"{len(latencies) / args.seconds:.0f}",
                             f"{percentile(latencies, 50):.1f}", f"{p95:.1f}",
                             f"{percentile(latencies, 99):.1f}",
+                            f"{api_cpu:.1f}", f"{db_cpu:.1f}",
                             "met" if p95 < TARGET_MS and not errors else "MISSED",
                         ]
                     )  # fmt: skip
@@ -136,9 +193,21 @@ async def main(args: argparse.Namespace) -> None:
         f"{args.api_workers} API process(es), reads from httpx clients in a child process"
     )
     print()
-    headers = ["page", "n", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "p95 < 100 ms"]
+    headers = [
+        "page", "n", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
+        "API CPU ms/req", "DB CPU ms/req", "p95 < 100 ms",
+    ]  # fmt: skip
     print(table(headers, rows))
-    print(json.dumps({row[0]: float(row[5]) for row in rows}))
+    print(f"load average before the run: {load_before}, after: {os.getloadavg()}")
+    print(
+        json.dumps(
+            {
+                row[0]: {"p95_ms": float(row[5]), "api_cpu_ms": float(row[7]),
+                         "db_cpu_ms": float(row[8])}
+                for row in rows
+            }
+        )
+    )  # fmt: skip
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -150,6 +219,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--api-workers", type=int, default=2, help="API processes (EXITCASES_API_WORKERS)"
     )
     parser.add_argument("--database-url", help="PostgreSQL server URL (a database is created)")
+    parser.add_argument("--port", type=int, help="the API's port (default: any free one)")
     return parser.parse_args(argv)
 
 

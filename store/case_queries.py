@@ -190,22 +190,29 @@ async def list_tasks(
     Theirs means assigned to them by name, or to their role (and tier) and to nobody by name;
     HR managers also see every escalated task, since escalations come to them.
     """
+    # The page is chosen from the tasks alone, then joined to its 50 cases: joining first had
+    # PostgreSQL hash every case in the read model (a scan of all of them) to sort a few
+    # thousand tasks. An officer's scope is a lookup of their cases' ids, before the limit.
     rows = await pool.fetch(
         """SELECT t.case_id, t.kind, c.kind AS case_kind, c.state AS case_state,
                   t.assignee_role, t.assignee_tier, t.assignee_user_id, t.opened_at,
                   t.remind_at, t.due_at, coalesce(t.due_at < now(), false) AS overdue,
-                  t.reminded, t.escalated, coalesce(t.due_at, $7) AS due_key
-           FROM tasks t JOIN cases c USING (case_id)
-           WHERE (t.assignee_user_id = $1
-                  OR (t.assignee_user_id IS NULL AND t.assignee_role = $2
-                      AND (t.assignee_tier IS NULL OR t.assignee_tier = $3))
-                  OR ($2 = 'hr_manager' AND t.escalated))
-             AND ($4::text IS NULL OR c.officer_id = $4)
-             AND ($5::timestamptz IS NULL
-                  OR (coalesce(t.due_at, $7), t.case_id, t.kind) > ($5, $6::text, $8::text))
-             AND (NOT $10 OR t.escalated)
-           ORDER BY due_key, t.case_id, t.kind
-           LIMIT $9""",
+                  t.reminded, t.escalated, t.due_key
+           FROM (SELECT t.*, coalesce(t.due_at, $7) AS due_key
+                 FROM tasks t
+                 WHERE (t.assignee_user_id = $1
+                        OR (t.assignee_user_id IS NULL AND t.assignee_role = $2
+                            AND (t.assignee_tier IS NULL OR t.assignee_tier = $3))
+                        OR ($2 = 'hr_manager' AND t.escalated))
+                   AND ($4::text IS NULL
+                        OR t.case_id IN (SELECT o.case_id FROM cases o WHERE o.officer_id = $4))
+                   AND ($5::timestamptz IS NULL
+                        OR (coalesce(t.due_at, $7), t.case_id, t.kind) > ($5, $6::text, $8::text))
+                   AND (NOT $10 OR t.escalated)
+                 ORDER BY due_key, t.case_id, t.kind
+                 LIMIT $9) t
+           JOIN cases c USING (case_id)
+           ORDER BY t.due_key, t.case_id, t.kind""",
         user_id,
         role.value,
         tier.value if tier else None,

@@ -151,6 +151,14 @@ async def get_case_view(executor: Executor, case_id: str) -> CaseView | None:
     return CaseView.model_validate(row["view"]) if row else None
 
 
+async def get_case_views(executor: Executor, case_ids: list[str]) -> dict[str, CaseView]:
+    """The views of those of ``case_ids`` that exist, by id: one query for a page of cases."""
+    rows = await executor.fetch(
+        "SELECT case_id, view FROM cases WHERE case_id = ANY($1::text[])", case_ids
+    )
+    return {row["case_id"]: CaseView.model_validate(row["view"]) for row in rows}
+
+
 async def lock_officer(connection: Connection, officer_id: str) -> None:
     """Hold the officer's lock until the transaction ends: opening cases for one officer queues
     here, so two requests cannot both find no open case and both start one."""

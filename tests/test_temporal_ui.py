@@ -127,7 +127,7 @@ async def test_signed_in_staff_see_decoded_payloads_and_others_do_not(
     await page.goto(f"{service.api}/")
     await page.get_by_label("Access token").fill(auditor.token)
     await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("button", name="Sign out").wait_for()
+    await page.get_by_role("link", name="Sign out").wait_for()
     assert await open_history(page, service, case_id) == 200
     await page.get_by_text(record.officer_id).first.wait_for(timeout=30_000)
     await page.screenshot(path=SCREENSHOTS / "ui-signed-in.png", full_page=True)

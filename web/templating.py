@@ -27,6 +27,7 @@ from web.actions import ACTION_NAMES
 from web.format import FILTERS
 from web.navigation import navigation_for
 from web.session import csrf_token
+from web.table import table
 
 TEMPLATES = Path(__file__).with_name("templates")
 SERVICE_NAME = "Exit cases"
@@ -40,6 +41,9 @@ environment = Environment(
         ]
     ),
     autoescape=select_autoescape(("html",)),
+    # Templates change only with a new release: checking each file's time on every use (a
+    # page and the macros it imports, 80-odd stat calls a request) bought nothing.
+    auto_reload=False,
 )
 ROLE_NAMES = {
     Role.OFFICER: "Officer",
@@ -67,6 +71,7 @@ environment.globals.update(
     action_names=ACTION_NAMES,
     role_names=ROLE_NAMES,
     page_href=page_href,
+    table=table,
 )
 
 

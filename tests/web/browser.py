@@ -9,6 +9,7 @@ opens a new browser context signed in as a user, through the sign-in page as a p
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,17 @@ async def signed_in(browser: Browser, live: str, user: User) -> Page:
     await page.goto("/")
     await page.get_by_label("Access token").fill(user.token)
     await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("button", name="Sign out").wait_for()
+    await page.get_by_role("link", name="Sign out").wait_for()
     return page
+
+
+async def session_csrf_token(page: Page) -> str:
+    """The CSRF token of the page's session, as the sign-out page's form carries it: for a
+    test that posts a form no page offers it."""
+    answer = await page.request.get("/sign-out")
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', await answer.text())
+    assert match, "the sign-out page has no CSRF token"
+    return match.group(1)
 
 
 async def check_page(page: Page, name: str) -> None:

@@ -20,7 +20,7 @@ from tests.audit.test_chain import _tamper, record_case
 from tests.helpers.api import API_POLICY, Stack, User, add_user
 from tests.helpers.live import live_server
 from tests.helpers.officers import officer
-from tests.web.browser import check_page, screenshot, signed_in
+from tests.web.browser import check_page, screenshot, session_csrf_token, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -161,7 +161,7 @@ async def _add_and_revoke(
     # Nobody revokes themselves from the page (no button), nor by posting the form.
     me = admin.get_by_role("row").filter(has_text=admin_user.user_id)
     await expect(me.get_by_role("button")).to_have_count(0)
-    csrf = await admin.locator("input[name=csrf_token]").first.input_value()
+    csrf = await session_csrf_token(admin)
     own = await admin.request.post(
         f"/admin/users/{admin_user.user_id}/revoke",
         form={"csrf_token": csrf},

@@ -34,10 +34,17 @@ async def test_sign_in_with_the_keyboard_then_sign_out(
 
     await page.get_by_label("Access token").fill(caseworker.token)
     await page.keyboard.press("Enter")
-    await page.get_by_role("button", name="Sign out").wait_for()
+    await page.get_by_role("link", name="Sign out").wait_for()
     await check_page(page, "Your tasks")
     assert "Caseworker" in await page.locator(".moj-identity-bar").inner_text()
 
+    # The header's link asks first; its button signs out.
+    await page.get_by_role("link", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out").wait_for()
+    await check_page(page, "Sign out")
+    await page.get_by_role("link", name="No, go back").click()
+    await page.get_by_role("heading", name="Your tasks").wait_for()
+    await page.get_by_role("link", name="Sign out").click()
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_label("Access token").wait_for()
     await page.goto("/tasks")

@@ -14,7 +14,7 @@ from domain.people import Role
 from store.officers import upsert_officers
 from tests.helpers.api import Api, NewOfficer, Stack, User, add_user
 from tests.helpers.officers import officer
-from tests.web.browser import check_page, screenshot, signed_in, tab_to
+from tests.web.browser import check_page, screenshot, session_csrf_token, signed_in, tab_to
 from web.routes import cases as web_cases
 
 pytestmark = pytest.mark.slow
@@ -81,7 +81,7 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
 
     # A caseworker is offered no approval, and one sent anyway is refused with the reason.
     await expect(caseworker.get_by_role("button", name="Approve")).to_have_count(0)
-    token = await caseworker.locator("input[name=csrf_token]").first.input_value()
+    token = await session_csrf_token(caseworker)
     forged = await caseworker.request.post(
         f"{case_url}/actions/approve", form={"csrf_token": token}, headers={"Origin": live}
     )

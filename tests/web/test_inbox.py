@@ -55,9 +55,17 @@ async def test_the_queue_is_for_approvers_and_the_inbox_for_staff(
     async with signed_in(api, staff["caseworker"]) as caseworker:
         refused = await caseworker.get("/approvals")
     assert refused.status_code == 403 and "for approvers" in refused.text
+    waiting = await api.to_approval(await new_officer())
+    # Due long ago, so it leads the queue whatever other tests left waiting in it.
+    await api.stack.pool.execute(
+        "UPDATE tasks SET due_at = now() - interval '300 days' WHERE case_id = $1", waiting
+    )
     async with signed_in(api, staff["approver_hr"]) as approver:
         queue = await approver.get("/approvals")
         assert queue.status_code == 200 and "Cases waiting for the HR tier" in queue.text
+        # Each row from the page's one read of its cases: the amount, the tiers needed.
+        row = re.search(rf'href="/cases/{waiting}">.*?</tr>', queue.text, re.S)
+        assert row and "£" in row.group(0) and "HR" in row.group(0), queue.text
         assert (await approver.get("/")).headers["location"] == "/approvals"
     officer = await new_officer()
     async with signed_in(api, officer) as browser:

@@ -25,7 +25,7 @@ async def sign_in(browser: Browser, live: str, user: User) -> Page:
     await tab_to(page, "Access token")
     await page.keyboard.type(user.token)
     await press(page, "Enter")
-    await page.get_by_role("button", name="Sign out").wait_for()
+    await page.get_by_role("link", name="Sign out").wait_for()
     return page
 
 

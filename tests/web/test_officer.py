@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.helpers.api import Api, NewOfficer, Stack, User
-from tests.web.browser import check_page, screenshot, signed_in
+from tests.web.browser import check_page, screenshot, session_csrf_token, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -124,7 +124,7 @@ async def test_an_officer_sees_only_their_own_case_and_no_staff_page(
         response = await page.goto(address)
         assert response is not None and response.status == 404
         await check_page(page, "Page not found")
-    token = await page.locator("input[name=csrf_token]").first.input_value()
+    token = await session_csrf_token(page)
     sent = await page.request.post(
         f"{live}/your-case/{case_id}/actions/withdraw",
         form={"csrf_token": token, "reason": "not mine", "confirmed": "yes"},

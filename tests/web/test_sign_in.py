@@ -63,8 +63,13 @@ async def test_signing_in_sets_a_new_session_and_signing_out_needs_the_csrf_toke
         home = await browser.get("/")
         assert home.status_code == 303 and home.headers["location"] == "/tasks"
         page = (await browser.get("/tasks")).text
-        token = csrf_of(page)
-        assert 'action="/sign-out"' in page
+        assert re.search(r'<a class="govuk-link[^"]*" href="/sign-out">Sign out</a>', page)
+        # The header's link goes to a page that only asks: its form posts the CSRF token.
+        asking = await browser.get("/sign-out")
+        assert asking.status_code == 200 and f"<title>{title('Sign out')}</title>" in asking.text
+        assert 'action="/sign-out"' in asking.text
+        token = csrf_of(asking.text)
+        assert (await browser.get("/tasks")).status_code == 200  # still signed in
 
         forged = await browser.post("/sign-out", data={"csrf_token": "0" * 64}, headers=OWN_PAGE)
         assert forged.status_code == 403 and "nothing was changed" in forged.text
@@ -78,11 +83,17 @@ async def test_signing_in_sets_a_new_session_and_signing_out_needs_the_csrf_toke
         assert (await browser.get("/tasks")).headers["location"] == "/"
 
 
+async def test_the_sign_out_page_is_for_someone_signed_in(stack: Stack) -> None:
+    async with stack.http() as browser:
+        nobody = await browser.get("/sign-out")
+    assert nobody.status_code == 303 and nobody.headers["location"] == "/"
+
+
 async def test_an_old_sessions_csrf_token_does_not_work_in_a_new_one(stack: Stack) -> None:
     caseworker = await add_user(stack.pool, "Web caseworker 2", Role.CASEWORKER)
     async with stack.http() as browser:
         await browser.post("/sign-in", data={"token": caseworker.token})
-        old = csrf_of((await browser.get("/tasks")).text)
+        old = csrf_of((await browser.get("/sign-out")).text)
         await browser.post("/sign-in", data={"token": caseworker.token})
         refused = await browser.post("/sign-out", data={"csrf_token": old}, headers=OWN_PAGE)
     assert refused.status_code == 403

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.problems import ProblemError
 from api.sessions import session_principal, set_session_cookie, sign_in, sign_out
 from web.navigation import home_of
-from web.session import CheckedForm
+from web.session import CheckedForm, PageUser
 from web.templating import render
 
 router = APIRouter()
@@ -47,6 +47,13 @@ async def sign_in_form(request: Request) -> Response:
             return response
     # The token is a secret: the form comes back empty, unlike every other form.
     return render(request, "sign-in.html", {"error": error}, status_code=401 if token else 400)
+
+
+@router.get("/sign-out")
+async def sign_out_page(request: Request, user: PageUser) -> HTMLResponse:
+    """The header's `Sign out` link: a page whose button signs out. A GET must change nothing
+    (another site could make a browser follow a link), so signing out is the form's POST."""
+    return render(request, "sign-out.html", user=user)
 
 
 @router.post("/sign-out")

@@ -18,7 +18,7 @@ from api.problems import ProblemError
 from api.routes.tasks import tasks_page
 from domain.people import Role
 from store.case_queries import TaskCursor
-from store.cases import get_case_view
+from store.cases import get_case_views
 from web.format import words
 from web.routes.cases import approval_block
 from web.session import ALLOW_PAGE
@@ -52,12 +52,13 @@ async def approvals(
         raise ProblemError(
             403, f"the approvals queue is for approvers, not the {words(user.role)} role"
         )
-    page = await tasks_page(request.app.state.pool, user, PAGE_SIZE, cursor)
     pool = request.app.state.pool
-    queue = []
-    for task in page.items:
-        view = await get_case_view(pool, task.case_id)
-        if view is not None:
-            queue.append((task, view, approval_block(user, view)))
+    page = await tasks_page(pool, user, PAGE_SIZE, cursor)
+    views = await get_case_views(pool, [task.case_id for task in page.items])
+    queue = [
+        (task, view, approval_block(user, view))
+        for task in page.items
+        if (view := views.get(task.case_id)) is not None
+    ]
     context = {"page": page, "queue": queue}
     return render(request, "approvals.html", context, user=user)
