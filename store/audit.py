@@ -232,7 +232,7 @@ async def verify(
     ):
         bounds: list[str] = []
         if case_id is None and processes > 1:
-            bounds = await _split(connection, processes, events_per_process)
+            bounds = await range_bounds(connection, processes, events_per_process)
         if not bounds:
             return _report([await _verify_range(connection, None, None, case_id, prefetch)])
         assert database_url is not None  # checked above: bounds need processes > 1
@@ -250,7 +250,9 @@ async def verify(
                 other.cancel()
 
 
-async def _split(connection: Connection, processes: int, events_per_process: int) -> list[str]:
+async def range_bounds(
+    connection: Connection, processes: int, events_per_process: int
+) -> list[str]:
     """Case ids that cut the log into ranges of about equal numbers of events (each bound the
     first case of a range: no case is cut); none when one process should do it all."""
     estimate: float = await connection.fetchval(
