@@ -108,8 +108,8 @@ def stored_canonical(row: asyncpg.Record | Sequence[Any]) -> bytes:
                 "prev_hash": row[11],
             }
             return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONDecodeError:
-            pass  # not JSON orjson takes: leave it to json, as canonical does
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass  # beyond orjson (nested over 254 deep, say): json does it, as canonical does
     event = dict(zip(HASHED_FIELDS, row, strict=False))
     event["details"] = json.loads(details)
     return canonical(event)
@@ -246,8 +246,9 @@ async def verify(
             first = await _verify_range(connection, None, bounds[0], None, prefetch)
             return _report([first, *await asyncio.gather(*others)])
         finally:
-            for other in others:
+            for other in others:  # when one range failed: stop the rest, and their processes
                 other.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
 
 async def range_bounds(

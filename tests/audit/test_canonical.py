@@ -108,6 +108,7 @@ def test_floats_huge_integers_and_early_years_take_the_canonical_path() -> None:
         ('{"a": [1, 0.0000001]}', datetime(2026, 1, 1, tzinfo=UTC)),
         ('{"a": 18446744073709551616}', datetime(2026, 1, 1, tzinfo=UTC)),
         ("1.5", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("[" * 300 + "]" * 300, datetime(2026, 1, 1, tzinfo=UTC)),  # deeper than orjson goes
         ('{"a": 1}', datetime(999, 1, 1, tzinfo=UTC)),
         ('{"a": 1}', datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=1)))),
     ]
