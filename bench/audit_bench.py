@@ -1,16 +1,25 @@
-"""Audit log at scale: verify and export a million events; time and peak memory.
+"""Audit log at scale: verify and export a million events; time, CPU and peak memory.
 
-    .venv/bin/python -m bench.audit_bench [--events 1000000] [--database-url URL] [--keep]
+    .venv/bin/python -m bench.audit_bench [--events 1000000] [--processes N]
+        [--database-url URL] [--keep]
 
 Creates a database of its own on the server (default: EXITCASES_TEST_DATABASE_URL, else the
 local PostgreSQL), fills it with chained events (10 per case) hashed by the very function the
-service uses and loaded with COPY, then times `verify` and the JSON-lines and CSV exports to
+service uses and loaded with COPY, then times `verify` (in one process, then in ``--processes``,
+default one per core, as `exitcases audit verify` runs) and the JSON-lines and CSV exports to
 /dev/null through the same code the service and the CLI use, and prints a Markdown table.
 
-Each measured step runs in a child process of its own, so that its peak RSS
-(``getrusage().ru_maxrss``) is its own and not the loader's. Target: verify of a million events
-under 20 s on a 2-core machine; exports in constant memory (the same peak for 100,000 events as
-for a million).
+Each measured step runs in a child process of its own (verify's other processes are its
+children), so what is measured is the step's alone:
+
+- CPU seconds of the Python processes from their own counters (``getrusage``, self and the
+  children it waited for), and of the PostgreSQL backends serving them (their
+  ``/proc/<pid>/stat``, read every 0.1 s while they live: each may miss its last 0.1 s);
+- peak memory: the largest sum of the resident sizes of the step's Python processes, read
+  every 0.1 s (their pages shared with each other counted in each).
+
+Targets: verify of a million events under 10 s on a 2-core machine; exports in constant memory
+(the same peak for 100,000 events as for a million).
 """
 
 from __future__ import annotations
@@ -25,10 +34,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import psutil
 
 from store import audit
 from store.pool import create_pool
@@ -102,18 +113,22 @@ async def load(url: str, events: int) -> None:
         await loader.close()
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _cpu_seconds() -> float:
+    """This process's CPU time and that of the children it waited for (verify's processes)."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-async def measure(url: str, step: str) -> dict[str, Any]:
-    """One step, in this (child) process: seconds and this process's peak RSS."""
+async def measure(url: str, step: str, processes: int) -> dict[str, Any]:
+    """One step, in this (child) process: seconds and the CPU seconds of it and its children."""
     pool = await create_pool(url, min_size=1, max_size=1)
     try:
         started = time.perf_counter()
         result: dict[str, Any] = {}
         if step == "verify":
-            report = await audit.verify(pool)
+            report = await audit.verify(pool, database_url=url, processes=processes)
             result = {"events": report.events, "clean": report.clean}
         elif step in ("jsonl", "csv"):
             lines = 0
@@ -122,46 +137,113 @@ async def measure(url: str, step: str) -> dict[str, Any]:
                     sink.write(chunk)
                     lines += 1
             result = {"chunks": lines}
-        return result | {"seconds": time.perf_counter() - started, "rss_mb": _peak_rss_mb()}
+        return result | {"seconds": time.perf_counter() - started, "cpu": _cpu_seconds()}
     finally:
         await pool.close()
 
 
-def _child(url: str, step: str) -> dict[str, Any]:
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.audit_bench", "--measure", step, "--database-url", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+@dataclass
+class Sampler:
+    """Reads the resident size of a process tree and the CPU time of PostgreSQL's backends for
+    one database, every 0.1 s."""
+
+    postmaster: psutil.Process | None
+    database: str
+    peak_rss: int = 0
+    backend_cpu: dict[int, float] = field(default_factory=dict)
+
+    def sample(self, root: psutil.Process) -> None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            self.peak_rss = max(self.peak_rss, sum(p.memory_info().rss for p in tree))
+        except psutil.NoSuchProcess:
+            pass  # one ended between the two reads
+        if self.postmaster is None:
+            return
+        for backend in self.postmaster.children():
+            try:
+                # A backend's title: "postgres: <user> <database> <client> <command>".
+                if f" {self.database} " in " ".join(backend.cmdline()) + " ":
+                    times = backend.cpu_times()
+                    self.backend_cpu[backend.pid] = times.user + times.system
+            except psutil.Error:
+                pass  # ended, or not ours to read
+
+
+def _child(
+    url: str, step: str, processes: int, postmaster: psutil.Process | None
+) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.audit_bench", "--measure", step]
+    command += ["--processes", str(processes), "--database-url", url]
+    sampler = Sampler(postmaster, url.rsplit("/", 1)[-1])
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+        root = psutil.Process(child.pid)
+        while child.poll() is None:
+            sampler.sample(root)
+            time.sleep(0.1)
+        output = child.stdout.read() if child.stdout else ""
+    if child.returncode != 0:
+        raise SystemExit(f"{step} failed with status {child.returncode}")
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
-    return result
+    postgres = None if postmaster is None else sum(sampler.backend_cpu.values())
+    return result | {"rss_mb": sampler.peak_rss / 2**20, "postgres_cpu": postgres}
 
 
-def run(events: int, server_url: str, keep: bool) -> list[tuple[str, str, str]]:
+async def _postmaster(url: str) -> psutil.Process | None:
+    """PostgreSQL's main process, when it runs on this machine (its backends are its children)."""
+    connection = await asyncpg.connect(url)
+    try:
+        # Asked while the backend lives: it ends with the connection.
+        return psutil.Process(await connection.fetchval("SELECT pg_backend_pid()")).parent()
+    except psutil.Error:
+        return None
+    finally:
+        await connection.close()
+
+
+Row = tuple[str, str, str, str, str]
+
+
+def _row(name: str, measured: dict[str, Any]) -> Row:
+    postgres = measured["postgres_cpu"]
+    return (
+        name,
+        f"{measured['seconds']:.1f}",
+        f"{measured['cpu']:.1f}",
+        "n/a" if postgres is None else f"{postgres:.1f}",
+        f"{measured['rss_mb']:.0f}",
+    )
+
+
+def run(events: int, processes: int, server_url: str, keep: bool) -> list[Row]:
     url = asyncio.run(create_database(server_url, "bench_audit"))
-    rows: list[tuple[str, str, str]] = []
+    rows: list[Row] = []
     try:
         started = time.perf_counter()
         asyncio.run(load(url, events))
         rows.append(
-            (f"load {events:,} events (hash + COPY)", f"{time.perf_counter() - started:.1f}", "")
+            (
+                f"load {events:,} events (hash + COPY)",
+                f"{time.perf_counter() - started:.1f}",
+                "",
+                "",
+                "",
+            )
         )
-        idle = _child(url, "idle")
-        rows.append(("baseline: interpreter + pool, no work", "", f"{idle['rss_mb']:.0f}"))
-        verified = _child(url, "verify")
-        if not verified["clean"] or verified["events"] != events:
-            raise SystemExit(f"verify did not come out clean: {verified}")
+        postmaster = asyncio.run(_postmaster(url))
         rows.append(
-            (f"verify {events:,} events", f"{verified['seconds']:.1f}", f"{verified['rss_mb']:.0f}")
+            _row("baseline: interpreter + pool, no work", _child(url, "idle", 1, postmaster))
         )
+        for count in sorted({1, processes}):
+            verified = _child(url, "verify", count, postmaster)
+            if not verified["clean"] or verified["events"] != events:
+                raise SystemExit(f"verify did not come out clean: {verified}")
+            rows.append(_row(f"verify {events:,} events, {count} process(es)", verified))
         for fmt in ("jsonl", "csv"):
-            exported = _child(url, fmt)
             rows.append(
-                (
+                _row(
                     f"export {events:,} events ({fmt}) to /dev/null",
-                    f"{exported['seconds']:.1f}",
-                    f"{exported['rss_mb']:.0f}",
+                    _child(url, fmt, 1, postmaster),
                 )
             )
     finally:
@@ -180,20 +262,29 @@ def main() -> None:
         ),
         help="a server URL: the bench creates and drops a database of its own on it",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="verify's processes besides the one-process run (default: one per core)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(asyncio.run(measure(args.database_url, args.measure))))
+        print(json.dumps(asyncio.run(measure(args.database_url, args.measure, args.processes))))
         return
-    rows = run(args.events, args.database_url, args.keep)
+    load_before = os.getloadavg()
+    rows = run(args.events, args.processes, args.database_url, args.keep)
     print(
         f"machine: {os.cpu_count()} cores, {platform.machine()}, Python "
-        f"{platform.python_version()}, PostgreSQL on the same machine"
+        f"{platform.python_version()}, PostgreSQL on the same machine; load average "
+        f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
-    print("| step | seconds | peak RSS (MB) |\n|---|---:|---:|")
-    for step, seconds, memory in rows:
-        print(f"| {step} | {seconds} | {memory} |")
+    print("| step | seconds | CPU s, Python | CPU s, PostgreSQL | peak RSS, all processes (MB) |")
+    print("|---|---:|---:|---:|---:|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

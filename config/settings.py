@@ -128,6 +128,13 @@ class Settings(BaseSettings):
         description="Days after a case closes before `exitcases audit redact` removes the "
         "officer's personal data from the roster and read model (audit events stay).",
     )
+    verify_processes: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Processes `exitcases audit verify` checks the whole log with, each a range "
+        "of cases in one snapshot; unset: one per CPU core.",
+    )
     evidence_max_bytes: int = Field(
         default=10_000_000,
         gt=0,

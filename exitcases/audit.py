@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -33,8 +34,12 @@ def _run(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> 
 
 
 def verify_command(args: argparse.Namespace, settings: Settings) -> int:
+    processes = args.processes or settings.verify_processes or os.cpu_count() or 1
+
     async def work(pool: asyncpg.Pool) -> int:
-        report = await audit.verify(pool, args.case)
+        report = await audit.verify(
+            pool, args.case, database_url=database_url(settings), processes=processes
+        )
         if args.case is not None and not report.cases:
             # Nothing to check is not "clean": a mistyped id must not pass for a verified case.
             print(f"error: there is no case {args.case} to verify", file=sys.stderr)

@@ -22,6 +22,13 @@ def _moment(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _positive(text: str) -> int:
+    """argparse's ``type=`` for a count of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 up, not {text!r}")
+    return int(text)
+
+
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from exitcases.dev import run_dev
 
@@ -183,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify = add("verify", _audit("verify"), "check every hash chain; non-zero if broken", audit)
     verify.add_argument("--case", help="only this case")
+    verify.add_argument(
+        "--processes",
+        type=_positive,
+        help="processes checking the log, each a range of cases (default: "
+        "EXITCASES_VERIFY_PROCESSES, else one per CPU core)",
+    )
     export = add("export", _audit("export"), "write the audit log to stdout", audit)
     access = add("access", _audit("access"), "write the access log (who read which case)", audit)
     for sub in (export, access):

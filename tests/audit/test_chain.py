@@ -691,3 +691,96 @@ async def test_csv_cells_that_look_like_formulas_are_neutralised_and_jsonl_still
         previous = event["hash"]
     verified = _cli(own_database, "verify", "--case", case_id)
     assert verified.returncode == 0 and "clean" in verified.stdout
+
+
+async def _every_way_broken(url: str, pool: asyncpg.Pool) -> dict[str, str]:
+    """Cases spread over the id space, each broken a different way, and clean ones between."""
+    cases = sorted([await record_case(pool) for _ in range(12)])
+    ways = ("changed", "deleted", "tail", "emptied", "reordered")
+    broken = dict(zip(ways, cases[:10:2], strict=True))
+    await _tamper(
+        url,
+        (
+            "UPDATE audit_events SET reason = 'x' WHERE case_id = $1 AND seq = 3",
+            (broken["changed"],),
+        ),
+        ("DELETE FROM audit_events WHERE case_id = $1 AND seq = 2", (broken["deleted"],)),
+        ("DELETE FROM audit_events WHERE case_id = $1 AND seq = 4", (broken["tail"],)),
+        ("DELETE FROM audit_events WHERE case_id = $1", (broken["emptied"],)),
+        ("UPDATE audit_events SET seq = -2 WHERE case_id = $1 AND seq = 2", (broken["reordered"],)),
+        ("UPDATE audit_events SET seq = 2 WHERE case_id = $1 AND seq = 3", (broken["reordered"],)),
+        ("UPDATE audit_events SET seq = 3 WHERE case_id = $1 AND seq = -2", (broken["reordered"],)),
+        # A chain the read model has no case for is checked all the same.
+        ("DELETE FROM tasks WHERE case_id = $1", (cases[-1],)),
+        ("DELETE FROM cases WHERE case_id = $1", (cases[-1],)),
+        ("UPDATE audit_events SET action = 'x' WHERE case_id = $1 AND seq = 1", (cases[-1],)),
+    )
+    # The split into ranges samples the table, by the row count ANALYZE leaves.
+    owner = await asyncpg.connect(url)
+    try:
+        await owner.execute("ANALYZE audit_events")
+    finally:
+        await owner.close()
+    return broken | {"unread": cases[-1]}
+
+
+@pytest.mark.slow
+async def test_verifying_in_several_processes_reports_what_one_process_does(
+    own_database: str, app_pool: asyncpg.Pool
+) -> None:
+    broken = await _every_way_broken(own_database, app_pool)
+    async with app_pool.acquire() as connection, connection.transaction():
+        bounds = await audit.range_bounds(connection, 3, events_per_process=1)
+    assert len(bounds) == 2  # three ranges: this process and two more
+
+    alone = await audit.verify(app_pool)
+    together = await audit.verify(
+        app_pool, database_url=own_database, processes=3, events_per_process=1
+    )
+
+    assert together == alone  # the same cases, events and breaks, in the same order
+    assert (alone.cases, alone.events) == (12, 12 * 4 - 1 - 1 - 4)
+    assert [(b.case_id, b.seq) for b in alone.breaks] == [
+        (broken["changed"], 3),
+        (broken["deleted"], 2),
+        (broken["tail"], 4),
+        (broken["reordered"], 2),
+        (broken["unread"], 1),
+        (broken["emptied"], 1),  # a case with no event left comes last, as it always has
+    ]
+
+
+async def test_a_range_is_verified_in_the_snapshot_it_is_handed(
+    own_database: str, app_pool: asyncpg.Pool
+) -> None:
+    await record_case(app_pool)
+    async with (
+        app_pool.acquire() as connection,
+        connection.transaction(readonly=True, isolation="repeatable_read"),
+    ):
+        snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
+        later = await record_case(app_pool)  # committed after the snapshot was taken
+        request = audit.RangeRequest(
+            database_url=own_database, snapshot=snapshot, lower="", upper=None, prefetch=2
+        )
+        part = await audit.verify_in_snapshot(request)
+        assert (part.cases, part.events, part.breaks) == (1, 4, [])
+        with pytest.raises(ValueError, match="not a snapshot id"):
+            await audit.verify_in_snapshot(request.model_copy(update={"snapshot": "1'; --"}))
+    assert (await audit.verify(app_pool, later)).events == 4
+    with pytest.raises(ValueError, match="database URL"):
+        await audit.verify(app_pool, processes=2)
+
+
+@pytest.mark.slow
+async def test_the_command_line_verifies_in_as_many_processes_as_asked(
+    own_database: str, app_pool: asyncpg.Pool
+) -> None:
+    await _every_way_broken(own_database, app_pool)
+    alone = _cli(own_database, "verify", "--processes", "1")
+    several = _cli(own_database, "verify", "--processes", "4")
+    assert alone.returncode == several.returncode == 1
+    assert several.stdout == alone.stdout
+    assert alone.stdout.endswith("verified 42 events in 12 cases: 6 broken chain(s)\n")
+    refused = _cli(own_database, "verify", "--processes", "0")
+    assert refused.returncode == 2 and "--processes" in refused.stderr
