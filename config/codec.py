@@ -7,6 +7,12 @@ every key that ever encrypted a running case loaded until those cases have close
 The id of the workflow (the case) a payload belongs to travels in its metadata too, in clear
 (Temporal shows workflow ids anyway) but sealed with the data: whoever decodes a payload for the
 Web UI is recorded against that case (api/routes/codec.py). Older payloads have no case id.
+
+A payload of ``COMPRESS_FROM_BYTES`` or more is compressed (zlib) before it is encrypted, when
+that makes it smaller, and its metadata says so (``COMPRESSION``), sealed with the data like the
+case id. Payloads written before compression have no such key and decode as they always did.
+Why compression is on, and what the lengths of compressed ciphertexts reveal:
+docs/temporal-ui.md#compression.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import base64
 import copy
 import dataclasses
 import os
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -32,6 +39,10 @@ from temporalio.converter import (
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 CASE_ID = "exitcases-case-id"
+COMPRESSION = "exitcases-compression"
+ZLIB = b"zlib"
+# Below this, zlib saves a few dozen bytes at best: about what the metadata key saying so costs.
+COMPRESS_FROM_BYTES = 256
 _NONCE_BYTES = 12
 
 
@@ -76,11 +87,28 @@ def new_key_entry(key_id: str) -> str:
     return f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}"
 
 
+def _associated_data(case_id: bytes | None, compression: bytes | None) -> bytes | None:
+    """What AES-GCM authenticates along with the data: the case id, and how the data was
+    compressed. Removing, adding or changing either breaks decryption.
+
+    Uncompressed payloads keep the form they had before compression existed (the case id
+    alone), so old payloads still decrypt. A compressed one's starts with a NUL byte, which no
+    case id may contain (``_decrypt`` refuses one that does): no payload can pass for the other
+    kind by having its metadata rewritten.
+    """
+    if compression is None:
+        return case_id
+    return b"\0" + compression + b"\0" + (case_id or b"")
+
+
 class EncryptionCodec(PayloadCodec, WithSerializationContext):
-    def __init__(self, active_key_id: str, keys: Mapping[str, bytes]) -> None:
+    def __init__(
+        self, active_key_id: str, keys: Mapping[str, bytes], *, compress: bool = True
+    ) -> None:
         if active_key_id not in keys:
             raise KeyringError(f"the active key '{active_key_id}' is not among the keys")
         self._active = active_key_id
+        self._compress = compress
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._case_id: bytes | None = None
 
@@ -94,8 +122,8 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         return stamped
 
     @classmethod
-    def from_keyring(cls, text: str) -> EncryptionCodec:
-        return cls(*parse_keyring(text))
+    def from_keyring(cls, text: str, *, compress: bool = True) -> EncryptionCodec:
+        return cls(*parse_keyring(text), compress=compress)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self._encrypt(p) for p in payloads]
@@ -104,15 +132,23 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         return [self._decrypt(index, p) for index, p in enumerate(payloads)]
 
     def _encrypt(self, payload: Payload) -> Payload:
+        plain = payload.SerializeToString()
+        compression: bytes | None = None
+        if self._compress and len(plain) >= COMPRESS_FROM_BYTES:
+            packed = zlib.compress(plain)
+            if len(packed) < len(plain):
+                plain, compression = packed, ZLIB
         nonce = os.urandom(_NONCE_BYTES)
         # The case id is authenticated with the data: changing or removing it breaks decryption,
         # so nobody can decode one case's payload while the access log names another.
         sealed = self._ciphers[self._active].encrypt(
-            nonce, payload.SerializeToString(), self._case_id
+            nonce, plain, _associated_data(self._case_id, compression)
         )
         metadata = {"encoding": ENCODING, KEY_ID: self._active.encode()}
         if self._case_id is not None:
             metadata[CASE_ID] = self._case_id
+        if compression is not None:
+            metadata[COMPRESSION] = compression
         return Payload(metadata=metadata, data=nonce + sealed)
 
     def _decrypt(self, index: int, payload: Payload) -> Payload:
@@ -126,13 +162,20 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         data = payload.data
         if len(data) <= _NONCE_BYTES:
             raise UndecryptablePayload(index, "too short to be an encrypted payload")
-        # The case id is authenticated with the data (see _encrypt).
+        # The case id and the compression are authenticated with the data (see _encrypt).
         case_id = payload.metadata.get(CASE_ID)
+        compression = payload.metadata.get(COMPRESSION)
+        if compression is not None and compression != ZLIB:
+            raise UndecryptablePayload(index, "compressed in a way this service does not know")
+        if case_id is not None and b"\0" in case_id:
+            raise UndecryptablePayload(index, "its case id holds a NUL byte, which no case id has")
         try:
-            return Payload.FromString(
-                cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], case_id)
+            plain = cipher.decrypt(
+                data[:_NONCE_BYTES], data[_NONCE_BYTES:], _associated_data(case_id, compression)
             )
-        except (InvalidTag, DecodeError):
+            # Only data this service sealed is decompressed: nobody else can make it inflate.
+            return Payload.FromString(zlib.decompress(plain) if compression else plain)
+        except (InvalidTag, DecodeError, zlib.error):
             raise UndecryptablePayload(
                 index,
                 "does not decrypt with its key (damaged, its case id altered, or not sealed by "
@@ -143,8 +186,9 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         return self._ciphers.keys()
 
 
-def encrypted_converter(keyring: str) -> DataConverter:
-    """The service's data converter: pydantic models on the wire, encrypted."""
+def encrypted_converter(keyring: str, *, compress: bool = True) -> DataConverter:
+    """The service's data converter: pydantic models on the wire, compressed and encrypted."""
     return dataclasses.replace(
-        pydantic_data_converter, payload_codec=EncryptionCodec.from_keyring(keyring)
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec.from_keyring(keyring, compress=compress),
     )

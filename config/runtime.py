@@ -106,7 +106,9 @@ async def connect_temporal(settings: Settings) -> Client:
     return await Client.connect(
         temporal_address(settings),
         namespace=settings.temporal_namespace,
-        data_converter=encrypted_converter(payload_keyring(settings)),
+        data_converter=encrypted_converter(
+            payload_keyring(settings), compress=settings.payload_compression
+        ),
     )
 
 

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         description="Temporal payload keys, 'id:base64-32-bytes' comma-separated, first active; "
         "unset: `exitcases dev` keeps a generated keyring in the data directory.",
     )
+    payload_compression: bool = Field(
+        default=True,
+        description="Compress Temporal payloads of 256 bytes or more before encrypting them "
+        "(about half the bytes of a case's history); false: encrypt them as they are. Either "
+        "way, payloads written both ways decode.",
+    )
     ui_origins: str | None = Field(
         default=None,
         description="Comma-separated origins of the Temporal Web UI, allowed to call the "

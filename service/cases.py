@@ -157,7 +157,7 @@ _SETS_LEAVING_DATE = frozenset({Action.ACCEPT_OFFER, Action.CHANGE_LEAVING_DATE}
 async def act(
     client: Client, pool: asyncpg.Pool, case_id: str, action: Action, command: Command
 ) -> CaseView:
-    """Run one action as a workflow Update; the read model is current when this returns.
+    """Run one action as a workflow Update and return the case as the read model then has it.
 
     An action that sets a leaving date is checked against the scheme's monthly caps first,
     under the scheme's leavers lock, held until the workflow has recorded the date.
@@ -192,8 +192,10 @@ async def _update(
 ) -> CaseView:
     handle = client.get_workflow_handle(case_id)
     try:
-        updated: CaseView = await handle.execute_update(action.value, command, result_type=CaseView)
-        return updated
+        # The Update answers with the case's new version (a worker from before this change: the
+        # whole case), once every transition the action caused is in the read model; so the
+        # case is read from there, whichever kind of worker answered.
+        await handle.execute_update(action.value, command)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if (
@@ -217,3 +219,7 @@ async def _update(
             f"'{action.value}' is not allowed while the case is {view.state.value}; "
             "allowed now: none",
         ) from None
+    view = await cases.get_case_view(pool, case_id)
+    # The row is written before the workflow starts (open_case), and never deleted.
+    assert view is not None
+    return view

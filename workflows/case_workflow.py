@@ -3,7 +3,9 @@
 A case workflow is a single writer. Update handlers only validate an action and queue it; the
 workflow's run method takes actions from the queue in the order the lifecycle expects them and
 records each transition. The Update returns once the run method has moved the case as far as it
-can, so the caller sees the case as it stands after its action (and the read model agrees).
+can, with the case's version then: every transition it made is in the read model by that time
+(``record_event`` writes the view before the workflow moves on), and callers read the case
+there rather than have the whole case carried back through Temporal in every Update's result.
 """
 
 from __future__ import annotations
@@ -212,7 +214,10 @@ class CaseWorkflow:
     # -- actions arrive as Updates named after the action ------------------------------------
 
     @workflow.update(dynamic=True)
-    async def act(self, name: str, args: Sequence[RawValue]) -> CaseView:
+    async def act(self, name: str, args: Sequence[RawValue]) -> int:
+        """The version the action left the case at. Updates recorded before this returned the
+        whole case; replaying them is unaffected, as a replay does not compare Update results
+        with the history's (tests/workflows/test_replay.py replays such histories)."""
         action, command = self._decode(name, args)
         return await self._accept(action, command)
 
@@ -274,14 +279,15 @@ class CaseWorkflow:
 
     # -- the inbox ----------------------------------------------------------------------------
 
-    async def _accept(self, action: Action, command: Command) -> CaseView:
-        """Queue a validated action and return the case once the run method has dealt with it."""
+    async def _accept(self, action: Action, command: Command) -> int:
+        """Queue a validated action and return the case's version once the run method has dealt
+        with it."""
         item = Inbound(action, command)
         self._inbox.append(item)
         await workflow.wait_condition(lambda: item.done)
         if item.refusal is not None:
             raise item.refusal
-        return self._case
+        return self._case.version
 
     def _finish_current(self) -> None:
         if self._current is not None:

@@ -46,7 +46,10 @@ class CodecBody(BaseModel):
 def _codec(request: Request) -> EncryptionCodec:
     state = request.app.state
     if getattr(state, "codec", None) is None:
-        state.codec = EncryptionCodec.from_keyring(payload_keyring(state.settings))
+        settings = state.settings
+        state.codec = EncryptionCodec.from_keyring(
+            payload_keyring(settings), compress=settings.payload_compression
+        )
     codec: EncryptionCodec = state.codec
     return codec
 
