@@ -9,6 +9,7 @@ is pure; turning it into a PDF is the activity's (activities/letters.py).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -76,8 +77,20 @@ class Addressee(BaseModel):
 
 
 def _environment(templates: dict[str, str]) -> ImmutableSandboxedEnvironment:
+    """The environment of one set of templates, from a cache keyed by their text.
+
+    Compiling a set costs far more than rendering a letter from it (about 35 ms against 5),
+    and every letter loads its set again and checks it compiles; an environment keeps what it
+    compiled, so a set's templates compile once per process. Keyed by the text, not the
+    version, so a set is never served from another's compilation.
+    """
+    return _compiled(tuple(sorted(templates.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(templates: tuple[tuple[str, str], ...]) -> ImmutableSandboxedEnvironment:
     environment = ImmutableSandboxedEnvironment(
-        loader=DictLoader(templates), autoescape=True, undefined=StrictUndefined
+        loader=DictLoader(dict(templates)), autoescape=True, undefined=StrictUndefined
     )
     environment.filters.update(money=money, day=day, period=period_words, words=words)
     return environment
