@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 from dateutil.relativedelta import relativedelta
+from pydantic import ValidationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.letters import LetterActivities
@@ -21,7 +22,14 @@ from config.settings import Settings
 from domain.case import case_id_from
 from domain.commands import Refusal, StartCase
 from domain.documents import LetterKind
-from domain.letters import LetterRequest, day, default_templates
+from domain.letters import (
+    Addressee,
+    LetterRequest,
+    TemplateSet,
+    day,
+    default_templates,
+    render_html,
+)
 from domain.lifecycle import Action, CaseState
 from store.letters import add_templates, list_documents
 from store.officers import upsert_officers
@@ -287,3 +295,26 @@ async def test_a_template_that_breaks_on_a_case_falls_back_to_the_shipped_wordin
     assert ref.template_version == shipped.version
     text = pdf_text(await stored(pool, request.case.case_id, ref.document_id))
     assert "We received your application" in text
+
+
+async def test_sets_of_one_version_name_each_render_their_own_wording(pool: asyncpg.Pool) -> None:
+    # Compiled sets are kept per process; the key is their text, so two databases' sets that
+    # share a version name (or a set checked before) never lend each other their wording.
+    request = await _application_received(pool, "shared-name")
+    shipped = default_templates()
+    addressee = Addressee(name="Robin Private", rank="superintendent")
+    for wording in ("First wording.", "Second wording."):
+        body = "{% extends 'layout' %}{% block body %}<p>" + wording + "</p>{% endblock %}"
+        templates = TemplateSet(
+            version="shared-name", templates={**shipped.templates, "application_received": body}
+        )
+        assert wording in render_html(templates, request, addressee)
+
+
+def test_a_template_that_does_not_compile_is_refused_every_time() -> None:
+    # A failed compilation is not kept: the second check fails as the first did.
+    shipped = default_templates()
+    templates = {**shipped.templates, "offer": "{% if %}"}
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="template 'offer' does not compile"):
+            TemplateSet(version="bad", templates=templates)
