@@ -14,14 +14,16 @@ import threading
 import asyncpg
 import structlog
 import weasyprint
-from weasyprint.text.fonts import FontConfiguration
 from jinja2 import TemplateError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+from weasyprint.text.fonts import FontConfiguration
 
+from activities.cases import record
 from domain.documents import LetterRef
 from domain.letters import (
     Addressee,
+    LetteredEvent,
     LetterRequest,
     TemplateSet,
     default_templates,
@@ -66,6 +68,18 @@ class LetterActivities:
         Keyed by case, kind and the audit seq of the event it belongs to: a worker killed after
         storing it and before reporting back stores nothing more when the activity runs again.
         """
+        return await self._issue(request)
+
+    @activity.defn
+    async def record_event_with_letter(self, lettered: LetteredEvent) -> LetterRef:
+        """The letter of an event, then the event carrying it: one activity, where it was two
+        (and two workflow tasks). Each write is idempotent on its own (the letter by case,
+        kind and seq; the event by seq), so a retry after either finishes the other."""
+        ref = await self._issue(lettered.request())
+        await record(self._pool, lettered.event.with_letter(ref))
+        return ref
+
+    async def _issue(self, request: LetterRequest) -> LetterRef:
         case_id = request.case.case_id
         stored = await letters.find_document(self._pool, case_id, request.kind, request.seq)
         if stored is None:

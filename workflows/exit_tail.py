@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case_workflow import (
     ACTIVITY_RETRY,
     ACTIVITY_TIMEOUT,
+    ONE_ACTIVITY_PER_STEP,
     CaseWorkflow,
     _Alarm,
     refuse,
@@ -191,26 +192,36 @@ class ExitTail(CaseWorkflow):
         payment = self._exit_payment()
         if item is ChecklistItem.PAYROLL_INSTRUCTION and payment is not None:
             payload["compensation"] = f"{payment:.2f}"
+        instruction = ExitInstruction(
+            case_id=self._case.case_id,
+            kind="payroll" if item is ChecklistItem.PAYROLL_INSTRUCTION else "pension",
+            payload=payload,
+        )
+        if workflow.patched(ONE_ACTIVITY_PER_STEP):
+            # The tick's transaction records the instruction: one activity, not two.
+            await self._tick(item, SYSTEM_ACTOR, hand_off=instruction)
+            return
         await workflow.execute_activity_method(
             CaseActivities.hand_off_exit,
-            ExitInstruction(
-                case_id=self._case.case_id,
-                kind="payroll" if item is ChecklistItem.PAYROLL_INSTRUCTION else "pension",
-                payload=payload,
-            ),
+            instruction,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
         await self._tick(item, SYSTEM_ACTOR)
 
-    async def _tick(self, item: ChecklistItem, actor: Actor) -> None:
+    async def _tick(
+        self, item: ChecklistItem, actor: Actor, hand_off: ExitInstruction | None = None
+    ) -> None:
         self._case.checklist.append(
             ChecklistEntry(item=item, done_by=actor.user_id, done_at=self._now())
         )
         if self._checklist_done():
             self._close_tasks()
         await self._record(
-            Action.COMPLETE_CHECKLIST_ITEM.value, actor, details={"item": item.value}
+            Action.COMPLETE_CHECKLIST_ITEM.value,
+            actor,
+            details={"item": item.value},
+            hand_off=hand_off,
         )
 
     def _validate(self, action: Action, command: Command, *, queued: bool) -> None:

@@ -24,6 +24,7 @@ from domain.case import CaseView
 from domain.clock import local_date
 from domain.documents import LetterKind
 from domain.notice import LeavingWindow
+from domain.records import CaseEvent
 
 DEFAULT_VERSION = "default"
 LAYOUT = "layout"
@@ -64,6 +65,26 @@ class LetterRequest(BaseModel):
     seq: int = Field(ge=1)
     template_version: str
     facts: LetterFacts = LetterFacts()
+
+
+class LetteredEvent(BaseModel):
+    """An event and the letter of its occasion, written by one activity: the letter first,
+    from the case as the event leaves it, then the event carrying it (``CaseEvent.with_letter``).
+    """
+
+    event: CaseEvent
+    kind: LetterKind
+    template_version: str
+    facts: LetterFacts = LetterFacts()
+
+    def request(self) -> LetterRequest:
+        return LetterRequest(
+            case=self.event.view,
+            kind=self.kind,
+            seq=self.event.audit.seq,
+            template_version=self.template_version,
+            facts=self.facts,
+        )
 
 
 class Addressee(BaseModel):
