@@ -7,6 +7,7 @@ import email
 import email.policy
 import hashlib
 import secrets
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -14,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from dateutil.relativedelta import relativedelta
 from pydantic import ValidationError
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.letters import LetterActivities
@@ -125,7 +127,24 @@ async def test_a_voluntary_case_writes_its_letters_with_its_figures(
         case.case_id,
     )
     assert notice["document_id"] == letter.document_id and "Pat" not in notice["body"]
-    await save_history(case, "letters_completed")
+    # One activity per step: each letter goes with its event, each hand-off with its tick.
+    activities = Counter(await _scheduled_activities(case))
+    assert activities["record_event_with_letter"] == 4 and activities["entry_facts"] == 1
+    two_of_a_step = ("issue_letter", "hand_off_exit", "has_other_open_case")
+    assert not [name for name in two_of_a_step if name in activities]
+    handed_off = await pool.fetchval(
+        "SELECT count(*) FROM exit_instructions WHERE case_id = $1", case.case_id
+    )
+    assert handed_off == 2
+    await save_history(case.handle, "one_activity_per_step")
+
+
+async def _scheduled_activities(case: Case) -> list[str]:
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        async for event in case.handle.fetch_history_events()
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
 
 
 async def test_information_requested_and_rejection_letters(start_case, pool) -> None:

@@ -32,7 +32,9 @@ def test_histories_are_kept() -> None:
     }
     # Issue 17: a case routed to the executive over its scheme's budget; an invitation run.
     scheme = {"over_budget_executive", "scheme_invitations_reminded"}
-    assert voluntary | efficiency | patched | scheme <= names
+    # Issue 18: a letter with its event, a hand-off with its tick, in one activity each.
+    one_activity = {"one_activity_per_step"}
+    assert voluntary | efficiency | patched | scheme | one_activity <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
