@@ -64,10 +64,28 @@ E = TypeVar("E", bound=Command)
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Cases write letters from this patch on; one that ran before it writes none, on replay or after.
 LETTERS = "letters"
-# From this patch on, a step that took two activities takes one (the letter with its event, the
-# hand-off with its checklist tick, the officer with whether they have another open case):
-# fewer workflow tasks and history events per case. Cases that ran before replay as they ran.
-ONE_ACTIVITY_PER_STEP = "one-activity-per-step"
+# Cases that start from this patch on take every branch of the patches before it (EARLIER_PATCHES)
+# on one marker, not a marker per patch; the SDK adds a search-attribute upsert to each marker, so
+# a voluntary case records 12 fewer events. It also brings its own change: a step that took two
+# activities takes one (the letter with its event, the hand-off with its checklist tick, the
+# officer with whether they have another open case). Cases that started before it replay each
+# patch as they ran: on them this one answers False from their first step on, for the whole run.
+CURRENT_PATCHES = "patches-2026-11"
+EARLIER_PATCHES = frozenset(
+    {
+        "calculation-errors-need-attention",
+        "upsert-changed-search-attributes",
+        "pensionable-service-rules",
+        "queued-calculation-errors-refused",
+        LETTERS,
+        "exit-checklist-opened-first",
+        "final-day-amount",
+        "offer-date-in-notice-window",
+        "scheme-budget-executive-tier",
+        "efficiency-policy-service-year",
+        "efficiency-checklist-rules",
+    }
+)
 # Databases blip: keep retrying, but never faster than this, and back off to a minute.
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -123,7 +141,7 @@ class CaseWorkflow:
             except CalculationError as error:
                 # Before this branch such a case failed its workflow task for ever; a stuck
                 # case takes the branch once a worker with it is deployed.
-                if not workflow.patched("calculation-errors-need-attention"):
+                if not self._patched("calculation-errors-need-attention"):
                     raise
                 await self._hold_for_attention(error)
         self._release_all()
@@ -145,6 +163,21 @@ class CaseWorkflow:
     def _now(self) -> datetime:
         return workflow.now()
 
+    # -- patches --------------------------------------------------------------------------------
+
+    def _on_current_patches(self) -> bool:
+        """Whether the case started under ``CURRENT_PATCHES`` (answered once, for the run)."""
+        return workflow.patched(CURRENT_PATCHES)
+
+    def _patched(self, patch_id: str) -> bool:
+        """``workflow.patched(patch_id)``, answered True without a marker of its own on cases
+        that started under ``CURRENT_PATCHES``. Only for the patches that one covers: a later
+        patch is checked with ``workflow.patched`` itself, as cases started before it ran
+        without it."""
+        if patch_id not in EARLIER_PATCHES:
+            raise ValueError(f"patch {patch_id!r} is not one of those {CURRENT_PATCHES} covers")
+        return self._on_current_patches() or workflow.patched(patch_id)
+
     def _index(self) -> None:
         """Keep the search attributes (state, soonest deadline) in step with the case.
 
@@ -159,7 +192,7 @@ class CaseWorkflow:
             if due
             else search_attributes.CASE_DUE_AT.value_unset(),
         ]
-        if workflow.patched("upsert-changed-search-attributes"):
+        if self._patched("upsert-changed-search-attributes"):
             current = workflow.info().typed_search_attributes
             updates = [u for u in updates if current.get(u.key) != u.value]
             if not updates:
@@ -176,7 +209,7 @@ class CaseWorkflow:
         with the calendar count (days since service_start / 365), and keep it for every later
         figure: the SDK answers a patch id the same way for the whole run.
         """
-        return workflow.patched("pensionable-service-rules")
+        return self._patched("pensionable-service-rules")
 
     async def _load_officer(self) -> Officer | None:
         """The officer as the roster has them now (personal data: kept in the workflow only)."""
@@ -191,7 +224,7 @@ class CaseWorkflow:
     async def _entry_facts(self) -> EntryFacts:
         """The officer as the roster has them now, and whether they have another open case."""
         lookup = OfficerLookup(case_id=self._case.case_id, officer_id=self._case.officer_id)
-        if workflow.patched(ONE_ACTIVITY_PER_STEP):
+        if self._on_current_patches():
             facts = await workflow.execute_activity_method(
                 CaseActivities.entry_facts,
                 lookup,
@@ -268,7 +301,7 @@ class CaseWorkflow:
             self._validate(action, command, queued=queued)
         except CalculationError:
             # Cases that ran before this (and stopped instead) replay as they ran.
-            if queued and not workflow.patched("queued-calculation-errors-refused"):
+            if queued and not self._patched("queued-calculation-errors-refused"):
                 raise
             raise refuse(
                 Refusal.INVALID_STATE,
@@ -479,9 +512,9 @@ class CaseWorkflow:
             self._case.state = to_state
         self._case.version += 1
         self._case.updated_at = now
-        lettered = letter is not None and workflow.patched(LETTERS)
+        lettered = letter is not None and self._patched(LETTERS)
         # Cases before this wrote the letter and the event in two activities, and replay so.
-        in_one = lettered and workflow.patched(ONE_ACTIVITY_PER_STEP)
+        in_one = lettered and self._on_current_patches()
         if lettered and not in_one:
             assert letter is not None
             ref = await self._issue_letter(letter, facts or LetterFacts())

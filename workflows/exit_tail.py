@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
 from workflows.case_workflow import (
     ACTIVITY_RETRY,
     ACTIVITY_TIMEOUT,
-    ONE_ACTIVITY_PER_STEP,
     CaseWorkflow,
     _Alarm,
     refuse,
@@ -157,7 +156,7 @@ class ExitTail(CaseWorkflow):
     async def _process_exit(self) -> None:
         # The checklist opens, then the system records its own items on it, so the audit log
         # reads in that order. Cases that handed off first (before this patch) replay as they ran.
-        opened_first = workflow.patched("exit-checklist-opened-first")
+        opened_first = self._patched("exit-checklist-opened-first")
         if opened_first:
             await self._open_checklist()
         for item in AUTOMATIC_CHECKLIST_ITEMS:
@@ -197,7 +196,7 @@ class ExitTail(CaseWorkflow):
             kind="payroll" if item is ChecklistItem.PAYROLL_INSTRUCTION else "pension",
             payload=payload,
         )
-        if workflow.patched(ONE_ACTIVITY_PER_STEP):
+        if self._on_current_patches():
             # The tick's transaction records the instruction: one activity, not two.
             await self._tick(item, SYSTEM_ACTOR, hand_off=instruction)
             return

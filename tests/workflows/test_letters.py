@@ -127,8 +127,10 @@ async def test_a_voluntary_case_writes_its_letters_with_its_figures(
         case.case_id,
     )
     assert notice["document_id"] == letter.document_id and "Pat" not in notice["body"]
-    # One activity per step: each letter goes with its event, each hand-off with its tick.
-    activities = Counter(await _scheduled_activities(case))
+    # One activity per step: each letter goes with its event, each hand-off with its tick; and
+    # one patch marker (with the upsert the SDK adds to each), not one per patch.
+    activities = Counter(await _event_names(case, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED))
+    assert await _event_names(case, EventType.EVENT_TYPE_MARKER_RECORDED) == ["core_patch"]
     assert activities["record_event_with_letter"] == 4 and activities["entry_facts"] == 1
     two_of_a_step = ("issue_letter", "hand_off_exit", "has_other_open_case")
     assert not [name for name in two_of_a_step if name in activities]
@@ -136,14 +138,16 @@ async def test_a_voluntary_case_writes_its_letters_with_its_figures(
         "SELECT count(*) FROM exit_instructions WHERE case_id = $1", case.case_id
     )
     assert handed_off == 2
-    await save_history(case.handle, "one_activity_per_step")
+    await save_history(case.handle, "current_patches")
 
 
-async def _scheduled_activities(case: Case) -> list[str]:
+async def _event_names(case: Case, kind: EventType.ValueType) -> list[str]:
+    """The activity type, or the marker name, of each event of ``kind`` in the history."""
     return [
         event.activity_task_scheduled_event_attributes.activity_type.name
+        or event.marker_recorded_event_attributes.marker_name
         async for event in case.handle.fetch_history_events()
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        if event.event_type == kind
     ]
 
 

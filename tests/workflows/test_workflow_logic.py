@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pytest
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
@@ -39,6 +40,7 @@ from domain.regulation import RegulationParameters
 from tests.helpers.cases import CASEWORKER, HR_MANAGER, POLICY
 from tests.helpers.officers import officer
 from worker import WORKFLOWS
+from workflows.case_workflow import CaseWorkflow
 
 A19 = RegulationRef(
     legal_reference="former reg. A19 (test)", version="logic", parameters=RegulationParameters()
@@ -303,3 +305,9 @@ async def test_an_efficiency_proposal_that_meets_the_precondition_goes_to_the_ex
     ]
     [notice] = records.events[-1].notices
     assert (notice.recipient.role, notice.recipient.tier) == (Role.APPROVER, Tier.EXECUTIVE)
+
+
+def test_a_later_patch_is_not_answered_by_the_collapsed_one() -> None:
+    # Cases started under CURRENT_PATCHES ran without any patch added after it.
+    with pytest.raises(ValueError, match="not one of those"):
+        CaseWorkflow()._patched("a-patch-added-later")
