@@ -9,6 +9,7 @@ gives both properties a letter kept for a tribunal needs in one file.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import asyncpg
 import structlog
@@ -16,10 +17,13 @@ import weasyprint
 from jinja2 import TemplateError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+from weasyprint.text.fonts import FontConfiguration
 
+from activities.cases import record
 from domain.documents import LetterRef
 from domain.letters import (
     Addressee,
+    LetteredEvent,
     LetterRequest,
     TemplateSet,
     default_templates,
@@ -32,11 +36,24 @@ log = structlog.get_logger(__name__)
 PDF_VARIANT = "pdf/a-2a"
 
 
+# One font configuration per rendering thread: building one (the fontconfig set-up and Pango
+# font map) is about a quarter of a letter's CPU when done per letter, and WeasyPrint does not
+# say it may be shared between threads rendering at once.
+_fonts = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    config: FontConfiguration | None = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def render_pdf(templates: TemplateSet, request: LetterRequest, addressee: Addressee) -> bytes:
     """The letter as a tagged PDF/A-2a document."""
     html = render_html(templates, request, addressee)
     document = weasyprint.HTML(string=html)
-    pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
+    pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, font_config=_font_config())
     return pdf
 
 
@@ -51,6 +68,18 @@ class LetterActivities:
         Keyed by case, kind and the audit seq of the event it belongs to: a worker killed after
         storing it and before reporting back stores nothing more when the activity runs again.
         """
+        return await self._issue(request)
+
+    @activity.defn
+    async def record_event_with_letter(self, lettered: LetteredEvent) -> LetterRef:
+        """The letter of an event, then the event carrying it: one activity, where it was two
+        (and two workflow tasks). Each write is idempotent on its own (the letter by case,
+        kind and seq; the event by seq), so a retry after either finishes the other."""
+        ref = await self._issue(lettered.request())
+        await record(self._pool, lettered.event.with_letter(ref))
+        return ref
+
+    async def _issue(self, request: LetterRequest) -> LetterRef:
         case_id = request.case.case_id
         stored = await letters.find_document(self._pool, case_id, request.kind, request.seq)
         if stored is None:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.case import CaseView
+from domain.documents import LetterRef
 from domain.lifecycle import CaseState
 from domain.people import Actor, Role, Tier
 
@@ -53,12 +54,35 @@ class Notice(BaseModel):
     )
 
 
-class CaseEvent(BaseModel):
-    """Everything one transition writes, in one database transaction."""
+def notice(case_id: str, recipient: Recipient, template: str, what: str) -> Notice:
+    """A notice about a case: it names the case and says what happened, nothing personal."""
+    return Notice(
+        recipient=recipient,
+        template=template,
+        subject=f"Exit case {case_id}: {what}",
+        body=f"{what}.\n\nCase {case_id}. Sign in to the exit case service for details.",
+    )
 
-    view: CaseView
-    audit: AuditEntry
-    notices: list[Notice] = []
+
+LETTER_READY_LINE = "A letter about it is ready in the exit case service."
+
+
+def announce_letter(
+    case_id: str, officer_id: str, notices: list[Notice], ref: LetterRef
+) -> list[Notice]:
+    """The officer's notice of an event says its letter is ready (the notifier links to it or
+    attaches it); with no such notice, one is added. No personal data in either."""
+    officer = Recipient(officer_id=officer_id)
+    for index, each in enumerate(notices):
+        if each.recipient == officer:
+            body = f"{each.body}\n\n{LETTER_READY_LINE}"
+            return [
+                *notices[:index],
+                each.model_copy(update={"body": body, "document_id": ref.document_id}),
+                *notices[index + 1 :],
+            ]
+    ready = notice(case_id, officer, "letter_ready", "a letter is ready")
+    return [*notices, ready.model_copy(update={"document_id": ref.document_id})]
 
 
 class ExitInstruction(BaseModel):
@@ -67,3 +91,26 @@ class ExitInstruction(BaseModel):
     case_id: str
     kind: str = Field(pattern="^(payroll|pension)$")
     payload: dict[str, Any]
+
+
+class CaseEvent(BaseModel):
+    """Everything one transition writes, in one database transaction."""
+
+    view: CaseView
+    audit: AuditEntry
+    notices: list[Notice] = []
+    hand_off: ExitInstruction | None = Field(
+        default=None, description="A hand-off to payroll or pensions this transition records."
+    )
+
+    def with_letter(self, ref: LetterRef) -> CaseEvent:
+        """The event as it is recorded once its letter is written: the case lists the letter,
+        the audit entry carries its hash, the officer's notice announces it."""
+        view = self.view.model_copy(update={"letters": [*self.view.letters, ref]})
+        details = {**self.audit.details, "letter": ref.model_dump(mode="json")}
+        return CaseEvent(
+            view=view,
+            audit=self.audit.model_copy(update={"details": details}),
+            notices=announce_letter(view.case_id, view.officer_id, list(self.notices), ref),
+            hand_off=self.hand_off,
+        )

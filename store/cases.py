@@ -16,6 +16,7 @@ from domain.lifecycle import TERMINAL_STATES, CaseKind
 from domain.people import Actor
 from domain.records import AuditEntry, CaseEvent
 from store.audit import append_event
+from store.outbox import record_exit_instruction
 from store.pool import Connection
 
 Executor = asyncpg.Pool | Connection
@@ -111,7 +112,8 @@ async def _insert_audit(connection: Connection, case_id: str, audit: AuditEntry)
 
 
 async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:
-    """Record one transition: audit event, notices and (if newer) the view and its tasks.
+    """Record one transition: audit event, notices, its hand-off if any, and (if newer) the
+    view and its tasks.
 
     Returns False when the audit event was already recorded (a retried activity).
     """
@@ -121,6 +123,8 @@ async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:
         inserted = await _insert_audit(connection, case_id, audit)
         if await _upsert_view(connection, event.view):
             await _replace_tasks(connection, event.view)
+        if event.hand_off is not None:
+            await record_exit_instruction(connection, event.hand_off)
         await connection.executemany(
             """INSERT INTO notifications (key, case_id, recipient_role, recipient_tier,
                                           recipient_user_id, recipient_officer_id, template,

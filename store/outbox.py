@@ -11,9 +11,11 @@ from domain.records import ExitInstruction
 from store.pool import Connection
 
 
-async def record_exit_instruction(pool: asyncpg.Pool, instruction: ExitInstruction) -> bool:
+async def record_exit_instruction(
+    executor: asyncpg.Pool | Connection, instruction: ExitInstruction
+) -> bool:
     """Record the hand-off once; a second call for the same case and kind changes nothing."""
-    inserted = await pool.fetchval(
+    inserted = await executor.fetchval(
         """INSERT INTO exit_instructions (case_id, kind, payload) VALUES ($1, $2, $3)
            ON CONFLICT (case_id, kind) DO NOTHING RETURNING true""",
         instruction.case_id,

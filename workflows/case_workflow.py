@@ -23,7 +23,7 @@ from temporalio.common import RawValue, RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.cases import CaseActivities, OfficerLookup
+    from activities.cases import CaseActivities, EntryFacts, OfficerLookup
     from activities.letters import LetterActivities
     from config import search_attributes
     from domain.actions import refusal
@@ -43,13 +43,21 @@ with workflow.unsafe.imports_passed_through():
     from domain.documents import LetterKind, LetterRef
     from domain.eligibility import IneligibilityReason
     from domain.errors import CalculationError
-    from domain.letters import DEFAULT_VERSION, LetterFacts, LetterRequest
+    from domain.letters import DEFAULT_VERSION, LetteredEvent, LetterFacts, LetterRequest
     from domain.lifecycle import CALCULATION_FAILED, Action, CaseState
     from domain.officer import Officer
     from domain.people import SYSTEM_ACTOR, Actor, Role
     from domain.periods import add_period
     from domain.policy import Deadline, ServiceLevel
-    from domain.records import AuditEntry, CaseEvent, Notice, Recipient
+    from domain.records import (
+        AuditEntry,
+        CaseEvent,
+        ExitInstruction,
+        Notice,
+        Recipient,
+        announce_letter,
+        notice,
+    )
 
 C = TypeVar("C", bound=Command)
 D = TypeVar("D", bound=Command)
@@ -58,6 +66,28 @@ E = TypeVar("E", bound=Command)
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Cases write letters from this patch on; one that ran before it writes none, on replay or after.
 LETTERS = "letters"
+# Cases that start from this patch on take every branch of the patches before it (EARLIER_PATCHES)
+# on one marker, not a marker per patch; the SDK adds a search-attribute upsert to each marker, so
+# a voluntary case records 12 fewer events. It also brings its own change: a step that took two
+# activities takes one (the letter with its event, the hand-off with its checklist tick, the
+# officer with whether they have another open case). Cases that started before it replay each
+# patch as they ran: on them this one answers False from their first step on, for the whole run.
+CURRENT_PATCHES = "patches-2026-11"
+EARLIER_PATCHES = frozenset(
+    {
+        "calculation-errors-need-attention",
+        "upsert-changed-search-attributes",
+        "pensionable-service-rules",
+        "queued-calculation-errors-refused",
+        LETTERS,
+        "exit-checklist-opened-first",
+        "final-day-amount",
+        "offer-date-in-notice-window",
+        "scheme-budget-executive-tier",
+        "efficiency-policy-service-year",
+        "efficiency-checklist-rules",
+    }
+)
 # Databases blip: keep retrying, but never faster than this, and back off to a minute.
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -113,7 +143,7 @@ class CaseWorkflow:
             except CalculationError as error:
                 # Before this branch such a case failed its workflow task for ever; a stuck
                 # case takes the branch once a worker with it is deployed.
-                if not workflow.patched("calculation-errors-need-attention"):
+                if not self._patched("calculation-errors-need-attention"):
                     raise
                 await self._hold_for_attention(error)
         self._release_all()
@@ -135,6 +165,21 @@ class CaseWorkflow:
     def _now(self) -> datetime:
         return workflow.now()
 
+    # -- patches --------------------------------------------------------------------------------
+
+    def _on_current_patches(self) -> bool:
+        """Whether the case started under ``CURRENT_PATCHES`` (answered once, for the run)."""
+        return workflow.patched(CURRENT_PATCHES)
+
+    def _patched(self, patch_id: str) -> bool:
+        """``workflow.patched(patch_id)``, answered True without a marker of its own on cases
+        that started under ``CURRENT_PATCHES``. Only for the patches that one covers: a later
+        patch is checked with ``workflow.patched`` itself, as cases started before it ran
+        without it."""
+        if patch_id not in EARLIER_PATCHES:
+            raise ValueError(f"patch {patch_id!r} is not one of those {CURRENT_PATCHES} covers")
+        return self._on_current_patches() or workflow.patched(patch_id)
+
     def _index(self) -> None:
         """Keep the search attributes (state, soonest deadline) in step with the case.
 
@@ -149,7 +194,7 @@ class CaseWorkflow:
             if due
             else search_attributes.CASE_DUE_AT.value_unset(),
         ]
-        if workflow.patched("upsert-changed-search-attributes"):
+        if self._patched("upsert-changed-search-attributes"):
             current = workflow.info().typed_search_attributes
             updates = [u for u in updates if current.get(u.key) != u.value]
             if not updates:
@@ -166,7 +211,7 @@ class CaseWorkflow:
         with the calendar count (days since service_start / 365), and keep it for every later
         figure: the SDK answers a patch id the same way for the whole run.
         """
-        return workflow.patched("pensionable-service-rules")
+        return self._patched("pensionable-service-rules")
 
     async def _load_officer(self) -> Officer | None:
         """The officer as the roster has them now (personal data: kept in the workflow only)."""
@@ -178,13 +223,26 @@ class CaseWorkflow:
         )
         return self._officer
 
-    async def _has_other_open_case(self) -> bool:
-        return await workflow.execute_activity_method(
+    async def _entry_facts(self) -> EntryFacts:
+        """The officer as the roster has them now, and whether they have another open case."""
+        lookup = OfficerLookup(case_id=self._case.case_id, officer_id=self._case.officer_id)
+        if self._on_current_patches():
+            facts = await workflow.execute_activity_method(
+                CaseActivities.entry_facts,
+                lookup,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self._officer = facts.officer
+            return facts
+        officer = await self._load_officer()
+        other_open_case = await workflow.execute_activity_method(
             CaseActivities.has_other_open_case,
-            OfficerLookup(case_id=self._case.case_id, officer_id=self._case.officer_id),
+            lookup,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+        return EntryFacts(officer=officer, other_open_case=other_open_case)
 
     async def _check_entry(
         self, action: str, assess: Callable[[Officer, bool], list[IneligibilityReason]]
@@ -192,8 +250,8 @@ class CaseWorkflow:
         """Close the case as ineligible, with every reason, unless the officer as the roster
         has them now may have it: ``assess`` is the kind's rule (given the officer, and whether
         they have another open case). The caller records the case moving on."""
-        officer = await self._load_officer()
-        other_open_case = await self._has_other_open_case()
+        entry = await self._entry_facts()
+        officer, other_open_case = entry.officer, entry.other_open_case
         if officer is None:
             reasons = [
                 IneligibilityReason(code="not_on_roster", detail="officer not on the roster")
@@ -248,7 +306,7 @@ class CaseWorkflow:
             self._validate(action, command, queued=queued)
         except CalculationError:
             # Cases that ran before this (and stopped instead) replay as they ran.
-            if queued and not workflow.patched("queued-calculation-errors-refused"):
+            if queued and not self._patched("queued-calculation-errors-refused"):
                 raise
             raise refuse(
                 Refusal.INVALID_STATE,
@@ -445,11 +503,13 @@ class CaseWorkflow:
         notices: Iterable[Notice] = (),
         letter: LetterKind | None = None,
         facts: LetterFacts | None = None,
+        hand_off: ExitInstruction | None = None,
     ) -> None:
         """Move the case (or record an event in place) and write it through the activity.
 
         With ``letter``, the letter of this occasion is written first, from the case as the
         event leaves it; the event carries the letter's hash and the officer's notice names it.
+        With ``hand_off``, the same transaction records the payroll or pension instruction.
         """
         # The first event (the submission) comes from nowhere.
         from_state = self._case.state if self._case.version else None
@@ -458,10 +518,14 @@ class CaseWorkflow:
             self._case.state = to_state
         self._case.version += 1
         self._case.updated_at = now
-        if letter is not None and workflow.patched(LETTERS):
+        lettered = letter is not None and self._patched(LETTERS)
+        # Cases before this wrote the letter and the event in two activities, and replay so.
+        in_one = lettered and self._on_current_patches()
+        if lettered and not in_one:
+            assert letter is not None
             ref = await self._issue_letter(letter, facts or LetterFacts())
             details = {**(details or {}), "letter": ref.model_dump(mode="json")}
-            notices = self._announce(list(notices), ref)
+            notices = announce_letter(self._case.case_id, self._case.officer_id, list(notices), ref)
         event = CaseEvent(
             view=self._case.model_copy(deep=True),
             audit=AuditEntry(
@@ -475,14 +539,30 @@ class CaseWorkflow:
                 occurred_at=now,
             ),
             notices=list(notices),
+            hand_off=hand_off,
         )
         self._index()
-        await workflow.execute_activity_method(
-            CaseActivities.record_event,
-            event,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
+        if in_one:
+            assert letter is not None
+            ref = await workflow.execute_activity_method(
+                LetterActivities.record_event_with_letter,
+                LetteredEvent(
+                    event=event,
+                    kind=letter,
+                    template_version=self._case.letters_version or DEFAULT_VERSION,
+                    facts=facts or LetterFacts(),
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            self._case.letters.append(ref)
+        else:
+            await workflow.execute_activity_method(
+                CaseActivities.record_event,
+                event,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
         workflow.logger.info(
             "case moved",
             extra={"case_id": self._case.case_id, "action": action, "state": self._case.state},
@@ -504,21 +584,6 @@ class CaseWorkflow:
         )
         self._case.letters.append(ref)
         return ref
-
-    def _announce(self, notices: list[Notice], ref: LetterRef) -> list[Notice]:
-        """The officer's notice of this event says a letter is ready (the notifier links to it
-        or attaches it); with no such notice, one is added. No personal data in either."""
-        officer = Recipient(officer_id=self._case.officer_id)
-        line = "A letter about it is ready in the exit case service."
-        for index, notice in enumerate(notices):
-            if notice.recipient == officer:
-                body = f"{notice.body}\n\n{line}"
-                notices[index] = notice.model_copy(
-                    update={"body": body, "document_id": ref.document_id}
-                )
-                return notices
-        ready = self._notice(officer, "letter_ready", "a letter is ready")
-        return [*notices, ready.model_copy(update={"document_id": ref.document_id})]
 
     async def _close(
         self,
@@ -558,13 +623,7 @@ class CaseWorkflow:
     # -- tasks, reminders and escalations -----------------------------------------------------
 
     def _notice(self, recipient: Recipient, template: str, what: str) -> Notice:
-        case_id = self._case.case_id
-        return Notice(
-            recipient=recipient,
-            template=template,
-            subject=f"Exit case {case_id}: {what}",
-            body=f"{what}.\n\nCase {case_id}. Sign in to the exit case service for details.",
-        )
+        return notice(self._case.case_id, recipient, template, what)
 
     def _moment(self, opened: datetime, deadline: Deadline) -> datetime:
         if deadline.after is not None:

@@ -126,7 +126,7 @@ class EfficiencyRetirementWorkflow(ExitTail):
         Cases that checked the precondition when it counted its own 365-day year replay so
         (the same for every policy shipped, but a force may have set another).
         """
-        if workflow.patched(POLICY_SERVICE_YEAR):
+        if self._patched(POLICY_SERVICE_YEAR):
             return self._policy.days_per_service_year
         return 365
 
@@ -383,4 +383,4 @@ class EfficiencyRetirementWorkflow(ExitTail):
     def _checklist_rules_when_queued(self) -> bool:
         # Efficiency cases took any item before they shared the checklist rules; one that
         # recorded a system item or a second tick replays as it ran.
-        return workflow.patched("efficiency-checklist-rules")
+        return self._patched("efficiency-checklist-rules")

@@ -156,7 +156,7 @@ class ExitTail(CaseWorkflow):
     async def _process_exit(self) -> None:
         # The checklist opens, then the system records its own items on it, so the audit log
         # reads in that order. Cases that handed off first (before this patch) replay as they ran.
-        opened_first = workflow.patched("exit-checklist-opened-first")
+        opened_first = self._patched("exit-checklist-opened-first")
         if opened_first:
             await self._open_checklist()
         for item in AUTOMATIC_CHECKLIST_ITEMS:
@@ -191,26 +191,36 @@ class ExitTail(CaseWorkflow):
         payment = self._exit_payment()
         if item is ChecklistItem.PAYROLL_INSTRUCTION and payment is not None:
             payload["compensation"] = f"{payment:.2f}"
+        instruction = ExitInstruction(
+            case_id=self._case.case_id,
+            kind="payroll" if item is ChecklistItem.PAYROLL_INSTRUCTION else "pension",
+            payload=payload,
+        )
+        if self._on_current_patches():
+            # The tick's transaction records the instruction: one activity, not two.
+            await self._tick(item, SYSTEM_ACTOR, hand_off=instruction)
+            return
         await workflow.execute_activity_method(
             CaseActivities.hand_off_exit,
-            ExitInstruction(
-                case_id=self._case.case_id,
-                kind="payroll" if item is ChecklistItem.PAYROLL_INSTRUCTION else "pension",
-                payload=payload,
-            ),
+            instruction,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
         await self._tick(item, SYSTEM_ACTOR)
 
-    async def _tick(self, item: ChecklistItem, actor: Actor) -> None:
+    async def _tick(
+        self, item: ChecklistItem, actor: Actor, hand_off: ExitInstruction | None = None
+    ) -> None:
         self._case.checklist.append(
             ChecklistEntry(item=item, done_by=actor.user_id, done_at=self._now())
         )
         if self._checklist_done():
             self._close_tasks()
         await self._record(
-            Action.COMPLETE_CHECKLIST_ITEM.value, actor, details={"item": item.value}
+            Action.COMPLETE_CHECKLIST_ITEM.value,
+            actor,
+            details={"item": item.value},
+            hand_off=hand_off,
         )
 
     def _validate(self, action: Action, command: Command, *, queued: bool) -> None:

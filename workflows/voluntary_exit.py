@@ -242,7 +242,7 @@ class VoluntaryExitWorkflow(ExitTail):
         a case that calculated such an amount before it kept the amount, and replays so.
         """
         problem = amount_problem(calculation)
-        if problem is not None and workflow.patched("calculation-errors-need-attention"):
+        if problem is not None and self._patched("calculation-errors-need-attention"):
             raise CalculationError(problem)
 
     # -- 5. approval ---------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class VoluntaryExitWorkflow(ExitTail):
         over its budget (its other cases' offered, committed and paid amounts plus this one);
         the executive tier must then approve. Cases routed before schemes had budgets replay
         without the check, and cases under no scheme have no budget to check."""
-        if self._case.scheme is None or not workflow.patched(SCHEME_BUDGET):
+        if self._case.scheme is None or not self._patched(SCHEME_BUDGET):
             return
         amount = self._case.amount
         assert amount is not None
@@ -372,7 +372,7 @@ class VoluntaryExitWorkflow(ExitTail):
         made_at = self._now()
         lapses_at = add_period(made_at, self._policy.offer_consideration)
         leaving_date = calculation.calculation_date
-        if workflow.patched(OFFER_IN_NOTICE_WINDOW):
+        if self._patched(OFFER_IN_NOTICE_WINDOW):
             leaving_date, amount = self._offered_on(local_date(lapses_at), amount)
         self._case.offer = Offer(
             amount=amount,
@@ -380,7 +380,7 @@ class VoluntaryExitWorkflow(ExitTail):
             made_at=made_at,
             lapses_at=lapses_at,
             # Offers made before this patch keep the amount they were made with, on replay too.
-            recalculated_on_final_day=workflow.patched(FINAL_DAY_AMOUNT),
+            recalculated_on_final_day=self._patched(FINAL_DAY_AMOUNT),
         )
         self._close_tasks()
         self._open_task(

@@ -9,6 +9,7 @@ is pure; turning it into a PDF is the activity's (activities/letters.py).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from domain.case import CaseView
 from domain.clock import local_date
 from domain.documents import LetterKind
 from domain.notice import LeavingWindow
+from domain.records import CaseEvent
 
 DEFAULT_VERSION = "default"
 LAYOUT = "layout"
@@ -65,6 +67,26 @@ class LetterRequest(BaseModel):
     facts: LetterFacts = LetterFacts()
 
 
+class LetteredEvent(BaseModel):
+    """An event and the letter of its occasion, written by one activity: the letter first,
+    from the case as the event leaves it, then the event carrying it (``CaseEvent.with_letter``).
+    """
+
+    event: CaseEvent
+    kind: LetterKind
+    template_version: str
+    facts: LetterFacts = LetterFacts()
+
+    def request(self) -> LetterRequest:
+        return LetterRequest(
+            case=self.event.view,
+            kind=self.kind,
+            seq=self.event.audit.seq,
+            template_version=self.template_version,
+            facts=self.facts,
+        )
+
+
 class Addressee(BaseModel):
     """Who the letter is to: from the roster when it is written, never kept in the workflow."""
 
@@ -76,8 +98,20 @@ class Addressee(BaseModel):
 
 
 def _environment(templates: dict[str, str]) -> ImmutableSandboxedEnvironment:
+    """The environment of one set of templates, from a cache keyed by their text.
+
+    Compiling a set costs far more than rendering a letter from it (about 35 ms against 5),
+    and every letter loads its set again and checks it compiles; an environment keeps what it
+    compiled, so a set's templates compile once per process. Keyed by the text, not the
+    version, so a set is never served from another's compilation.
+    """
+    return _compiled(tuple(sorted(templates.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(templates: tuple[tuple[str, str], ...]) -> ImmutableSandboxedEnvironment:
     environment = ImmutableSandboxedEnvironment(
-        loader=DictLoader(templates), autoescape=True, undefined=StrictUndefined
+        loader=DictLoader(dict(templates)), autoescape=True, undefined=StrictUndefined
     )
     environment.filters.update(money=money, day=day, period=period_words, words=words)
     return environment

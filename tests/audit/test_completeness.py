@@ -2,8 +2,8 @@
 shows, no more and no fewer, even when the activity that writes them is retried after it wrote.
 
 The history is the independent witness: every transition the workflow made is a scheduled
-``record_event`` activity whose input (the event) the history keeps, whatever became of the
-attempts to run it.
+``record_event`` (or ``record_event_with_letter``) activity whose input (the event) the history
+keeps, whatever became of the attempts to run it (``tests.helpers.history``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 import asyncpg
 import pytest_asyncio
 from temporalio import activity
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -26,11 +25,14 @@ from activities.cases import CaseActivities
 from activities.letters import LetterActivities
 from activities.linking import CaseOpener
 from config.settings import Settings
+from domain.documents import LetterRef
+from domain.letters import LetteredEvent
 from domain.lifecycle import Action, CaseState
 from domain.records import CaseEvent
 from store import audit
 from store.audit import timestamp
 from tests.helpers.cases import APPROVERS, CASEWORKER, Case, case_starter
+from tests.helpers.history import recorded_events
 from worker import WORKFLOWS
 
 Transition = tuple[Any, ...]
@@ -50,17 +52,9 @@ def _transition(
 
 
 async def recorded_in_history(client: Client, case_id: str) -> list[Transition]:
-    """Every event the workflow handed to record_event, decoded from its history."""
+    """Every event the workflow handed its activities to record, decoded from its history."""
     transitions = []
-    async for event in client.get_workflow_handle(case_id).fetch_history_events():
-        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            continue
-        scheduled = event.activity_task_scheduled_event_attributes
-        if scheduled.activity_type.name != "record_event":
-            continue
-        (recorded,) = await client.data_converter.decode(
-            list(scheduled.input.payloads), [CaseEvent]
-        )
+    for recorded in await recorded_events(client, case_id):
         entry = recorded.audit
         transitions.append(
             _transition(
@@ -101,14 +95,24 @@ class FlakyRecorder:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.real = CaseActivities(pool)
+        self.letters = LetterActivities(pool)
         self.failed_after_writing = 0
+
+    def _fail_the_first_attempt(self) -> None:
+        if activity.info().attempt == 1:
+            self.failed_after_writing += 1
+            raise RuntimeError("lost the acknowledgement after writing")
 
     @activity.defn(name="record_event")
     async def record_event(self, event: CaseEvent) -> None:
         await self.real.record_event(event)
-        if activity.info().attempt == 1:
-            self.failed_after_writing += 1
-            raise RuntimeError("lost the acknowledgement after writing")
+        self._fail_the_first_attempt()
+
+    @activity.defn(name="record_event_with_letter")
+    async def record_event_with_letter(self, lettered: LetteredEvent) -> LetterRef:
+        ref = await self.letters.record_event_with_letter(lettered)
+        self._fail_the_first_attempt()
+        return ref
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -125,10 +129,12 @@ async def flaky(
         workflows=WORKFLOWS,
         activities=[
             recorder.record_event,
+            recorder.record_event_with_letter,
             real.load_officer,
             real.has_other_open_case,
+            real.entry_facts,
             real.hand_off_exit,
-            LetterActivities(pool).issue_letter,
+            recorder.letters.issue_letter,
             CaseOpener(time_skipping_env.client, pool, settings).open_voluntary_case,
         ],
     )

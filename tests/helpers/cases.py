@@ -183,8 +183,10 @@ async def stand_in_worker(
             activities.record_event,
             activities.load_officer,
             activities.has_other_open_case,
+            activities.entry_facts,
             activities.hand_off_exit,
             letters.issue_letter,
+            letters.record_event_with_letter,
         ],
         # Stand-ins live in test modules, which the sandbox would import again.
         workflow_runner=UnsandboxedWorkflowRunner(),

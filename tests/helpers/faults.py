@@ -14,14 +14,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import asyncpg
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from config.search_attributes import dev_server_flags
 from config.settings import Settings
 from domain.policy import SchemePolicy, load_bundled_policy
-from domain.records import CaseEvent
 from store import audit
+from tests.helpers.history import recorded_events
 from tests.helpers.processes import BIN, free_port
 
 # Seconds, not days: the lifecycle runs in well under a minute.
@@ -190,15 +189,7 @@ async def assert_recorded_exactly_once(rig: Rig, case_id: str) -> None:
     """After a fault: the chain verifies, every transition in the workflow's history has exactly
     one audit event, and every notice and hand-off it asked for exists exactly once."""
     transitions, notices = [], 0
-    async for event in rig.client.get_workflow_handle(case_id).fetch_history_events():
-        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            continue
-        scheduled = event.activity_task_scheduled_event_attributes
-        if scheduled.activity_type.name != "record_event":
-            continue
-        (recorded,) = await rig.client.data_converter.decode(
-            list(scheduled.input.payloads), [CaseEvent]
-        )
+    for recorded in await recorded_events(rig.client, case_id):
         transitions.append((recorded.audit.seq, recorded.audit.action))
         notices += len(recorded.notices)
     logged = await rig.pool.fetch(

@@ -7,12 +7,15 @@ import email
 import email.policy
 import hashlib
 import secrets
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
 from aiosmtpd.controller import Controller
 from dateutil.relativedelta import relativedelta
+from pydantic import ValidationError
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.letters import LetterActivities
@@ -21,7 +24,14 @@ from config.settings import Settings
 from domain.case import case_id_from
 from domain.commands import Refusal, StartCase
 from domain.documents import LetterKind
-from domain.letters import LetterRequest, day, default_templates
+from domain.letters import (
+    Addressee,
+    LetterRequest,
+    TemplateSet,
+    day,
+    default_templates,
+    render_html,
+)
 from domain.lifecycle import Action, CaseState
 from store.letters import add_templates, list_documents
 from store.officers import upsert_officers
@@ -117,7 +127,28 @@ async def test_a_voluntary_case_writes_its_letters_with_its_figures(
         case.case_id,
     )
     assert notice["document_id"] == letter.document_id and "Pat" not in notice["body"]
-    await save_history(case, "letters_completed")
+    # One activity per step: each letter goes with its event, each hand-off with its tick; and
+    # one patch marker (with the upsert the SDK adds to each), not one per patch.
+    activities = Counter(await _event_names(case, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED))
+    assert await _event_names(case, EventType.EVENT_TYPE_MARKER_RECORDED) == ["core_patch"]
+    assert activities["record_event_with_letter"] == 4 and activities["entry_facts"] == 1
+    two_of_a_step = ("issue_letter", "hand_off_exit", "has_other_open_case")
+    assert not [name for name in two_of_a_step if name in activities]
+    handed_off = await pool.fetchval(
+        "SELECT count(*) FROM exit_instructions WHERE case_id = $1", case.case_id
+    )
+    assert handed_off == 2
+    await save_history(case.handle, "current_patches")
+
+
+async def _event_names(case: Case, kind: EventType.ValueType) -> list[str]:
+    """The activity type, or the marker name, of each event of ``kind`` in the history."""
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        or event.marker_recorded_event_attributes.marker_name
+        async for event in case.handle.fetch_history_events()
+        if event.event_type == kind
+    ]
 
 
 async def test_information_requested_and_rejection_letters(start_case, pool) -> None:
@@ -287,3 +318,26 @@ async def test_a_template_that_breaks_on_a_case_falls_back_to_the_shipped_wordin
     assert ref.template_version == shipped.version
     text = pdf_text(await stored(pool, request.case.case_id, ref.document_id))
     assert "We received your application" in text
+
+
+async def test_sets_of_one_version_name_each_render_their_own_wording(pool: asyncpg.Pool) -> None:
+    # Compiled sets are kept per process; the key is their text, so two databases' sets that
+    # share a version name (or a set checked before) never lend each other their wording.
+    request = await _application_received(pool, "shared-name")
+    shipped = default_templates()
+    addressee = Addressee(name="Robin Private", rank="superintendent")
+    for wording in ("First wording.", "Second wording."):
+        body = "{% extends 'layout' %}{% block body %}<p>" + wording + "</p>{% endblock %}"
+        templates = TemplateSet(
+            version="shared-name", templates={**shipped.templates, "application_received": body}
+        )
+        assert wording in render_html(templates, request, addressee)
+
+
+def test_a_template_that_does_not_compile_is_refused_every_time() -> None:
+    # A failed compilation is not kept: the second check fails as the first did.
+    shipped = default_templates()
+    templates = {**shipped.templates, "offer": "{% if %}"}
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="template 'offer' does not compile"):
+            TemplateSet(version="bad", templates=templates)

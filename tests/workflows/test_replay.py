@@ -32,9 +32,11 @@ def test_histories_are_kept() -> None:
     }
     # Issue 17: a case routed to the executive over its scheme's budget; an invitation run.
     scheme = {"over_budget_executive", "scheme_invitations_reminded"}
-    # Issue 18: compressed payloads, and Updates that answer with the version, not the case.
-    compressed = {"completed_compressed"}
-    assert voluntary | efficiency | patched | scheme | compressed <= names
+    # Issue 18: compressed payloads, and Updates that answer with the version, not the case;
+    # every earlier patch on one marker, a letter with its event and a hand-off with its tick in
+    # one activity each.
+    issue_18 = {"completed_compressed", "current_patches"}
+    assert voluntary | efficiency | patched | scheme | issue_18 <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

@@ -57,8 +57,16 @@ from workflows.voluntary_exit import VoluntaryExitWorkflow
 _YEAR = 2093
 
 
+class _BeforeCurrentPatches(CaseWorkflow):
+    """What every stand-in was: a workflow from before ``CURRENT_PATCHES``, which checked each
+    patch on its own (today's class would take every patched branch on that one marker)."""
+
+    def _on_current_patches(self) -> bool:
+        return False
+
+
 @workflow.defn(name="EfficiencyRetirementWorkflow")
-class _EfficiencyBeforeChecklistRules(EfficiencyRetirementWorkflow):
+class _EfficiencyBeforeChecklistRules(_BeforeCurrentPatches, EfficiencyRetirementWorkflow):
     """Efficiency cases before they shared the checklist rules: any item, any number of times."""
 
     @workflow.run
@@ -73,7 +81,7 @@ class _EfficiencyBeforeChecklistRules(EfficiencyRetirementWorkflow):
 
 
 @workflow.defn(name="VoluntaryExitWorkflow")
-class _VoluntaryBeforeAmountLimit(VoluntaryExitWorkflow):
+class _VoluntaryBeforeAmountLimit(_BeforeCurrentPatches, VoluntaryExitWorkflow):
     """Voluntary exit before amounts over MAX_AMOUNT stopped the case."""
 
     @workflow.run
@@ -147,7 +155,7 @@ async def test_a_voluntary_case_that_calculated_over_the_limit_replays(
 
 
 @workflow.defn(name="EfficiencyRetirementWorkflow")
-class _EfficiencyBeforeSchemeMinimum(EfficiencyRetirementWorkflow):
+class _EfficiencyBeforeSchemeMinimum(_BeforeCurrentPatches, EfficiencyRetirementWorkflow):
     """Efficiency cases before the minimum service was per scheme: 30 years for every scheme."""
 
     @workflow.run
@@ -159,7 +167,7 @@ class _EfficiencyBeforeSchemeMinimum(EfficiencyRetirementWorkflow):
 
 
 @workflow.defn(name="VoluntaryExitWorkflow")
-class _VoluntaryBeforePensionableService(VoluntaryExitWorkflow):
+class _VoluntaryBeforePensionableService(_BeforeCurrentPatches, VoluntaryExitWorkflow):
     """Voluntary exit before pensionable service and the 1987 pension age at 50."""
 
     @workflow.run
@@ -216,7 +224,7 @@ async def test_a_voluntary_case_calculated_by_calendar_days_replays(
 
 
 @workflow.defn(name="EfficiencyRetirementWorkflow")
-class _EfficiencyBeforePolicyServiceYear(EfficiencyRetirementWorkflow):
+class _EfficiencyBeforePolicyServiceYear(_BeforeCurrentPatches, EfficiencyRetirementWorkflow):
     """Efficiency cases when the precondition counted its own 365-day service year."""
 
     @workflow.run

@@ -20,17 +20,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pytest
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from activities.cases import OfficerLookup
+from activities.cases import EntryFacts, OfficerLookup
 from domain.case import Application, CaseOutcome, CaseView
 from domain.commands import ProvideInfo, Review, ReviewDecision, StartCase
 from domain.documents import LetterRef, document_id
 from domain.efficiency import Proposal, RegulationRef
-from domain.letters import LetterRequest
+from domain.letters import LetteredEvent, LetterRequest
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Officer
 from domain.people import Actor, Role, Tier
@@ -39,6 +40,7 @@ from domain.regulation import RegulationParameters
 from tests.helpers.cases import CASEWORKER, HR_MANAGER, POLICY
 from tests.helpers.officers import officer
 from worker import WORKFLOWS
+from workflows.case_workflow import CaseWorkflow
 
 A19 = RegulationRef(
     legal_reference="former reg. A19 (test)", version="logic", parameters=RegulationParameters()
@@ -70,24 +72,15 @@ class Records:
     letters: list[LetterRequest] = field(default_factory=list)
 
     def activities(self) -> list[Callable[..., Any]]:
-        @activity.defn(name="record_event")
-        async def record_event(event: CaseEvent) -> None:
+        def recorded(event: CaseEvent) -> None:
             self.events.append(event)
+            if event.hand_off is not None:
+                self.hand_offs.append(event.hand_off)
 
-        @activity.defn(name="load_officer")
-        async def load_officer(lookup: OfficerLookup) -> Officer | None:
+        def officer() -> Officer | None:
             return self.roster.pop(0) if len(self.roster) > 1 else self.roster[0]
 
-        @activity.defn(name="has_other_open_case")
-        async def has_other_open_case(lookup: OfficerLookup) -> bool:
-            return self.other_open_case
-
-        @activity.defn(name="hand_off_exit")
-        async def hand_off_exit(instruction: ExitInstruction) -> None:
-            self.hand_offs.append(instruction)
-
-        @activity.defn(name="issue_letter")
-        async def issue_letter(request: LetterRequest) -> LetterRef:
+        def written(request: LetterRequest) -> LetterRef:
             self.letters.append(request)
             return LetterRef(
                 kind=request.kind,
@@ -97,7 +90,45 @@ class Records:
                 template_version=request.template_version,
             )
 
-        return [record_event, load_officer, has_other_open_case, hand_off_exit, issue_letter]
+        @activity.defn(name="record_event")
+        async def record_event(event: CaseEvent) -> None:
+            recorded(event)
+
+        @activity.defn(name="load_officer")
+        async def load_officer(lookup: OfficerLookup) -> Officer | None:
+            return officer()
+
+        @activity.defn(name="has_other_open_case")
+        async def has_other_open_case(lookup: OfficerLookup) -> bool:
+            return self.other_open_case
+
+        @activity.defn(name="entry_facts")
+        async def entry_facts(lookup: OfficerLookup) -> EntryFacts:
+            return EntryFacts(officer=officer(), other_open_case=self.other_open_case)
+
+        @activity.defn(name="hand_off_exit")
+        async def hand_off_exit(instruction: ExitInstruction) -> None:
+            self.hand_offs.append(instruction)
+
+        @activity.defn(name="issue_letter")
+        async def issue_letter(request: LetterRequest) -> LetterRef:
+            return written(request)
+
+        @activity.defn(name="record_event_with_letter")
+        async def record_event_with_letter(lettered: LetteredEvent) -> LetterRef:
+            ref = written(lettered.request())
+            recorded(lettered.event.with_letter(ref))
+            return ref
+
+        return [
+            record_event,
+            load_officer,
+            has_other_open_case,
+            entry_facts,
+            hand_off_exit,
+            issue_letter,
+            record_event_with_letter,
+        ]
 
     def transitions(self) -> list[tuple[str, CaseState | None]]:
         return [(e.audit.action, e.audit.to_state) for e in self.events]
@@ -286,3 +317,9 @@ async def test_an_efficiency_proposal_that_meets_the_precondition_goes_to_the_ex
     ]
     [notice] = records.events[-1].notices
     assert (notice.recipient.role, notice.recipient.tier) == (Role.APPROVER, Tier.EXECUTIVE)
+
+
+def test_a_later_patch_is_not_answered_by_the_collapsed_one() -> None:
+    # Cases started under CURRENT_PATCHES ran without any patch added after it.
+    with pytest.raises(ValueError, match="not one of those"):
+        CaseWorkflow()._patched("a-patch-added-later")
