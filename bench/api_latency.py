@@ -73,6 +73,7 @@ from domain.lifecycle import CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
 from domain.policy import load_bundled_policy
+from domain.scheme import COUNTED_STATES
 from service.cases import open_case
 from store import equality, schemes
 from store.case_queries import list_cases_statement
@@ -336,7 +337,7 @@ async def api_server(settings: Settings, port: int, workers: int) -> AsyncIterat
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base) as probe, asyncio.timeout(60):
+        async with httpx.AsyncClient(base_url=base) as probe, asyncio.timeout(180):
             # Several answers in a row, not the first: the other processes start meanwhile.
             ready = 0
             while ready < 4 * workers:
@@ -361,15 +362,17 @@ def report_statements(scheme: str) -> list[tuple[str, str, list[object]]]:
     (the whole of it) passes."""
     now = datetime.now(UTC)
     voluntary = CaseKind.VOLUNTARY_EXIT.value
+    counted = sorted(COUNTED_STATES)
     return [
         ("store.schemes.cases_by_state_and_kind", schemes.CASES_BY_STATE_AND_KIND, []),
         ("store.schemes.overdue_tasks_by_stage", schemes.OVERDUE_TASKS, [now]),
         ("store.schemes.invitation_totals", schemes.INVITATION_TOTALS, [scheme]),
-        ("store.schemes.case_views", schemes.CASE_VIEWS, [scheme]),
-        ("store.schemes.leavers", schemes.LEAVERS, [scheme, None]),
+        ("store.schemes.case_views", schemes.CASE_VIEWS, [scheme, counted]),
+        ("store.schemes.leavers", schemes.LEAVERS, [scheme, None, counted]),
         ("store.equality invited", equality.INVITED, [scheme, None, None]),
         ("store.equality case facts", equality.CASE_FACTS, [voluntary, None, None, scheme]),
-        ("store.equality roster", equality.ROSTER, []),
+        # The officers who reached a stage are the pool's here (every applicant is eligible).
+        ("store.equality roster", equality.ROSTER, [sorted(API_POLICY.eligible_ranks), []]),
     ]
 
 
@@ -552,6 +555,8 @@ async def main(args: argparse.Namespace) -> None:
     async with stack(server, prefix="bench-api", keep=args.keep_database) as s:
         await add_policy(s.pool, API_POLICY, "bench")
         seeded, current = await seeded_read_model(s, args)
+        if args.seed_only:
+            return
         _, auditor_token = await create_user(s.pool, name="Bench Auditor", role=Role.AUDITOR)
         _, caseworker_token = await create_user(
             s.pool, name="Bench Caseworker", role=Role.CASEWORKER
@@ -632,6 +637,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME",
         help="seed the database NAME on the server once and keep it; later runs with the same "
         "--cases reuse the seed (drop it yourself when done)",
+    )
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="stop once the database is seeded (with --keep-database: seed before measuring)",
     )
     parser.add_argument("--database-url", help="PostgreSQL server URL (a database is created)")
     return parser.parse_args(argv)

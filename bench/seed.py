@@ -21,6 +21,7 @@ Nothing random is left to chance: the same ``count`` gives the same rows, so a k
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import AsyncIterator, Iterator
@@ -51,13 +52,26 @@ from domain.regulation import RegulationParameters
 from domain.scheme import Scheme
 from store.policies import add_policy
 from store.schemes import add_scheme
-from tests.helpers.equality import synthetic_roster
+from tests.helpers.equality import Truth, synthetic_roster
 
 # Changes whenever what the seed writes does: a kept database with another mark is not reused.
-SEED_VERSION = "seed 2"
-CASES_PER_SCHEME = 50_000
-HALF_YEAR = timedelta(days=182)
+SEED_VERSION = "seed 3"
+# A scheme's cases: most of its eligible pool applying (the first scheme had about 700).
+CASES_PER_SCHEME = 4_000
+HISTORY = timedelta(days=3652)  # ten years of cases
 ROSTER_SHARE = 10  # cases per officer on the roster
+# Enough officers of the eligible ranks (about 6 %) for a scheme's cases to be of distinct ones.
+SMALLEST_ROSTER = 80_000
+# A force's ranks, constables to commanders (the chief officers left out).
+FORCE_RANKS = [
+    (Rank.CONSTABLE, 0.74),
+    (Rank.SERGEANT, 0.14),
+    (Rank.INSPECTOR, 0.06),
+    (Rank.CHIEF_INSPECTOR, 0.03),
+    (Rank.SUPERINTENDENT, 0.02),
+    (Rank.CHIEF_SUPERINTENDENT, 0.008),
+    (Rank.COMMANDER, 0.002),
+]
 CHUNK = 5_000  # rows per COPY message: large enough to be cheap, small enough to stay flat
 
 VOLUNTARY_STATES = [
@@ -215,8 +229,26 @@ def case_id(number: int) -> str:
 
 
 @dataclass(frozen=True)
+class Officer:
+    officer_id: str
+    rank: Rank
+    truth: Truth  # the equality data and redaction tests/helpers/equality.py drew
+
+
+@functools.cache
+def roster(size: int) -> list[Officer]:
+    """The force's roster: equality data as the tests draw it, ranks as a force has them."""
+    rng = random.Random(3)
+    ranks, weights = zip(*FORCE_RANKS, strict=True)
+    return [
+        Officer(t.officer.officer_id, rng.choices(ranks, weights)[0], t)
+        for t in synthetic_roster(size)
+    ]
+
+
+@dataclass(frozen=True)
 class Shape:
-    """Where seeded case ``number`` falls: its kind, scheme and officer."""
+    """Where seeded case ``number`` falls: its kind, scheme, officer and time."""
 
     count: int
 
@@ -226,8 +258,13 @@ class Shape:
 
     @property
     def officers(self) -> int:
-        # Enough that no officer has two cases in one scheme.
-        return max(self.count // ROSTER_SHARE, min(self.count, CASES_PER_SCHEME))
+        return max(self.count // ROSTER_SHARE, SMALLEST_ROSTER)
+
+    @functools.cached_property
+    def eligible(self) -> list[int]:
+        """Roster positions of the officers a scheme is open to."""
+        ranks = BENCH_POLICY.eligible_ranks
+        return [n for n, o in enumerate(roster(self.officers)) if o.rank in ranks]
 
     def kind(self, number: int) -> CaseKind:
         return CaseKind.EFFICIENCY_RETIREMENT if number % 100 == 99 else CaseKind.VOLUNTARY_EXIT
@@ -235,19 +272,25 @@ class Shape:
     def scheme(self, number: int) -> int:
         return number // CASES_PER_SCHEME
 
-    def officer_id(self, number: int) -> str:
-        return officer_id(number % self.officers)
+    def officer(self, number: int) -> Officer:
+        """A scheme's cases are of distinct eligible officers (fewer cases than eligible
+        officers); an efficiency retirement may be anyone's."""
+        if self.kind(number) is CaseKind.EFFICIENCY_RETIREMENT:
+            return roster(self.officers)[number * 7919 % self.officers]
+        position = (number % CASES_PER_SCHEME + self.scheme(number) * 7919) % len(self.eligible)
+        return roster(self.officers)[self.eligible[position]]
 
-
-def officer_id(number: int) -> str:
-    return f"EQ{number:04d}"  # as tests/helpers/equality.py numbers its roster
+    def window(self, scheme: int, now: datetime) -> tuple[datetime, timedelta]:
+        """When a scheme's cases were opened: the history split evenly, the newest last."""
+        length = HISTORY / self.schemes
+        return now - (self.schemes - scheme) * length, length
 
 
 def _copy_text(*values: object) -> str:
     return "\t".join("\\N" if v is None else str(v) for v in values) + "\n"
 
 
-def _case_lines(shape: Shape, ranks: list[str], now: datetime) -> Iterator[str]:
+def _case_lines(shape: Shape, now: datetime) -> Iterator[str]:
     rng = random.Random(7)
     templates = _templates(now)
     weights = [w for _, w in ENDED]
@@ -263,16 +306,17 @@ def _case_lines(shape: Shape, ranks: list[str], now: datetime) -> Iterator[str]:
             state = rng.choices(ended, weights)[0]
         reason = rng.randrange(len(REASONS)) if state is CaseState.INELIGIBLE else 0
         template = templates[kind, state, reason]
-        created = now - (shape.schemes - scheme) * HALF_YEAR
-        created += timedelta(seconds=rng.randrange(int(HALF_YEAR.total_seconds())))
+        officer = shape.officer(number)
+        opens, length = shape.window(scheme, now)
+        created = opens + timedelta(seconds=rng.randrange(int(length.total_seconds())))
         updated = min(now, created + timedelta(seconds=rng.randrange(30 * 24 * 3600)))
         version = rng.randrange(1, 15)
         is_open = state not in TERMINAL_STATES
         due = updated + timedelta(days=10) if is_open else None
         ids = {
             "case_id": case_id(number),
-            "officer_id": shape.officer_id(number),
-            "rank": ranks[number % shape.officers],
+            "officer_id": officer.officer_id,
+            "rank": officer.rank.value,
             "scheme": scheme_name(scheme),
             "created_at": created.isoformat(),
             "updated_at": updated.isoformat(),
@@ -298,11 +342,6 @@ async def _chunks(lines: Iterator[str]) -> AsyncIterator[bytes]:
         yield "".join(batch).encode()
 
 
-def _ranks(shape: Shape) -> list[str]:
-    """Each roster officer's rank, as :func:`roster` gives it (the cases carry it too)."""
-    return [t.officer.rank.value for t in synthetic_roster(shape.officers)]
-
-
 def sample_ids(count: int, size: int = 10_000) -> list[str]:
     """Ids of ``size`` seeded cases spread over all of them (for reads of single cases)."""
     step = max(1, count // size)
@@ -316,7 +355,7 @@ async def seed(database_url: str, count: int) -> list[str]:
     try:
         await connection.copy_to_table(
             "cases",
-            source=_chunks(_case_lines(shape, _ranks(shape), datetime.now(UTC))),
+            source=_chunks(_case_lines(shape, datetime.now(UTC))),
             columns=CASE_COLUMNS,
         )
         # Vacuumed as a long-lived read model would be, so autovacuum does not start mid-run.
@@ -327,13 +366,13 @@ async def seed(database_url: str, count: int) -> list[str]:
 
 
 def _officer_rows(shape: Shape, now: datetime) -> Iterator[tuple[Any, ...]]:
-    for truth in synthetic_roster(shape.officers):
-        o = truth.officer
-        if truth.redacted:
-            yield (o.officer_id, o.name, o.rank.value, None, o.service_start, None,
+    for member in roster(shape.officers):
+        o, rank = member.truth.officer, member.rank.value
+        if member.truth.redacted:
+            yield (o.officer_id, o.name, rank, None, o.service_start, None,
                    o.pension_scheme.value, None, None, None, None, now)  # fmt: skip
         else:
-            yield (o.officer_id, o.name, o.rank.value, o.date_of_birth, o.service_start,
+            yield (o.officer_id, o.name, rank, o.date_of_birth, o.service_start,
                    o.annual_pay, o.pension_scheme.value, o.misconduct_pending, o.sex,
                    o.ethnicity, o.disability, None)  # fmt: skip
 
@@ -345,14 +384,14 @@ def _scheme_case_lines(shape: Shape) -> Iterator[str]:
 
 
 def bench_scheme(number: int, newest: bool) -> Scheme:
-    opens = date(2000, 1, 1) + timedelta(days=182 * number)
+    opens = date(2000, 1, 1) + timedelta(days=15 * number)
     return Scheme(
         name=scheme_name(number),
         policy_version=BENCH_POLICY.version,
         application_opens=opens if not newest else date(2000, 1, 1),
         application_closes=opens + timedelta(days=90) if not newest else date(2099, 12, 31),
         budget=Decimal(CASES_PER_SCHEME * 40_000),
-        monthly_caps={Rank.CHIEF_SUPERINTENDENT: 2_000},
+        monthly_caps={Rank.CHIEF_SUPERINTENDENT: 200},
     )
 
 

@@ -57,16 +57,21 @@ def _facts(row: asyncpg.Record) -> CaseFacts:
     )
 
 
+# The pool (officers of ranks $1; NULL: everyone) and whoever reached a stage ($2): officers of
+# other ranks who reached nothing would be dropped anyway, and at a force's size most are.
 ROSTER = """SELECT officer_id, rank, sex, ethnicity, disability, date_of_birth,
                    redacted_at IS NOT NULL AS redacted
-            FROM officers ORDER BY officer_id"""
+            FROM officers
+            WHERE $1::text[] IS NULL OR rank = ANY($1::text[]) OR officer_id = ANY($2::text[])"""
 
 
 async def _people(
     executor: Executor, reached: dict[str, set[str]], pool_ranks: frozenset[Rank] | None
 ) -> list[Person]:
     """Everyone on the roster in the pool (of ``pool_ranks``; None: every rank) or with a stage."""
-    rows = await executor.fetch(ROSTER)
+    rows = await executor.fetch(
+        ROSTER, None if pool_ranks is None else [r.value for r in pool_ranks], list(reached)
+    )
     people = []
     for row in rows:
         stages = set(reached.get(row["officer_id"], ()))
