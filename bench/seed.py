@@ -1,22 +1,23 @@
-"""A read model at a realistic shape, streamed into PostgreSQL: years of cases under a run of
-schemes, the roster they came from, the current scheme's invitations and the open work.
+"""A read model of a force's shape, streamed into PostgreSQL: ten years of cases under a run
+of schemes, the roster they came from, the current scheme's invitations and the open work.
 
     cases      ``count`` rows by COPY, generated as they are sent (memory stays flat): 1 in 100
-               an efficiency retirement (no scheme), the rest voluntary exit, 50,000 to a
-               scheme, one scheme a half-year, the newest scheme the one in force. The newest
-               half-year's cases are in every state; older ones have ended (completed,
-               withdrawn, declined, lapsed, rejected, ineligible). Each view is what its state
-               implies: calculation, approvals, offer, acceptance, leaving date, ineligibility
-               reasons, the efficiency record.
-    officers   ``count // 10`` (the roster keeps leavers: 100,000 at a million cases), equality
-               data as ``tests/helpers/equality.py`` draws it, 1.5 % redacted; an officer has a
-               case in most schemes, never two in one.
+               an efficiency retirement of anyone on the roster (no scheme), the rest voluntary
+               exit, 4,000 to a scheme (the first scheme was offered to about 700 officers),
+               each of a distinct officer of an eligible rank; the schemes split ten years
+               evenly, the newest is the one in force. The newest scheme's cases are in every
+               state, older ones have ended (completed, withdrawn, declined, lapsed, rejected,
+               ineligible). Each view holds what its state implies: calculation, approvals,
+               offer, acceptance, leaving date, ineligibility reasons, the efficiency record.
+    officers   ``count // 10`` (at least 80,000: a large force's roster with its leavers),
+               equality data as ``tests/helpers/equality.py`` draws it (1.5 % redacted),
+               ranks as a force has them (``FORCE_RANKS``: about 6 % eligible).
     schemes    one row per scheme and its ``scheme_cases``; invitations to the scheme in force
                for every unredacted officer of an eligible rank.
     tasks      one per open case, due when the read model says.
 
-Nothing random is left to chance: the same ``count`` gives the same rows, so a kept database
-(``--keep-database``) can be checked and reused instead of seeded again.
+Nothing is left to chance: the same ``count`` gives the same rows, so a kept database
+(``--keep-database``) is recognised and reused instead of seeded again.
 """
 
 from __future__ import annotations
