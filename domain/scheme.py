@@ -92,6 +92,11 @@ LEAVING_STATES = frozenset(
 )
 
 
+# Every state in which a case can count against the budget or hold a place in a leaving month
+# (_stage and is_leaving are None and false in any other): the store reads only these.
+COUNTED_STATES = LEAVING_STATES | {CaseState.OFFER_MADE, CaseState.APPROVAL, CaseState.SUSPENDED}
+
+
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 

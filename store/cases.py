@@ -150,8 +150,11 @@ async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:
     return bool(inserted)
 
 
+CASE_VIEW_STATEMENT = "SELECT view FROM cases WHERE case_id = $1"
+
+
 async def get_case_view(executor: Executor, case_id: str) -> CaseView | None:
-    row = await executor.fetchrow("SELECT view FROM cases WHERE case_id = $1", case_id)
+    row = await executor.fetchrow(CASE_VIEW_STATEMENT, case_id)
     return CaseView.model_validate(row["view"]) if row else None
 
 

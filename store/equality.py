@@ -22,7 +22,7 @@ Executor = asyncpg.Pool | Connection
 
 # What the report needs of a case, read out of its view without loading the whole of it: the
 # cases of one kind opened from day $2 to day $3 and, for voluntary exit, under the scheme $4.
-_CASE_FACTS = """
+CASE_FACTS = """
     SELECT c.officer_id, c.kind, c.state,
            ARRAY(SELECT r->>'code' FROM jsonb_array_elements(c.view->'ineligibility') r)
                AS ineligibility,
@@ -57,14 +57,20 @@ def _facts(row: asyncpg.Record) -> CaseFacts:
     )
 
 
+# The pool (officers of ranks $1; NULL: everyone) and whoever reached a stage ($2): officers of
+# other ranks who reached nothing would be dropped anyway, and at a force's size most are.
+ROSTER = """SELECT officer_id, rank, sex, ethnicity, disability, date_of_birth,
+                   redacted_at IS NOT NULL AS redacted
+            FROM officers
+            WHERE $1::text[] IS NULL OR rank = ANY($1::text[]) OR officer_id = ANY($2::text[])"""
+
+
 async def _people(
     executor: Executor, reached: dict[str, set[str]], pool_ranks: frozenset[Rank] | None
 ) -> list[Person]:
     """Everyone on the roster in the pool (of ``pool_ranks``; None: every rank) or with a stage."""
     rows = await executor.fetch(
-        """SELECT officer_id, rank, sex, ethnicity, disability, date_of_birth,
-                  redacted_at IS NOT NULL AS redacted
-           FROM officers ORDER BY officer_id"""
+        ROSTER, None if pool_ranks is None else [r.value for r in pool_ranks], list(reached)
     )
     people = []
     for row in rows:
@@ -85,6 +91,12 @@ async def _people(
     return people
 
 
+INVITED = """
+    SELECT officer_id FROM scheme_invitations WHERE scheme = $1
+      AND ($2::date IS NULL OR (invited_at AT TIME ZONE 'Europe/London')::date >= $2)
+      AND ($3::date IS NULL OR (invited_at AT TIME ZONE 'Europe/London')::date <= $3)"""
+
+
 async def scheme_people(
     executor: Executor,
     scheme: str,
@@ -95,18 +107,11 @@ async def scheme_people(
     """Voluntary exit under ``scheme``: the pool is the roster's officers of the ranks the
     scheme's policy makes eligible; invitations and cases count when made in the period."""
     reached: dict[str, set[str]] = defaultdict(set)
-    invited = await executor.fetch(
-        """SELECT officer_id FROM scheme_invitations WHERE scheme = $1
-             AND ($2::date IS NULL OR (invited_at AT TIME ZONE 'Europe/London')::date >= $2)
-             AND ($3::date IS NULL OR (invited_at AT TIME ZONE 'Europe/London')::date <= $3)""",
-        scheme,
-        period_from,
-        period_to,
-    )
+    invited = await executor.fetch(INVITED, scheme, period_from, period_to)
     for row in invited:
         reached[row["officer_id"]].add("invited")
     cases = await executor.fetch(
-        _CASE_FACTS, CaseKind.VOLUNTARY_EXIT.value, period_from, period_to, scheme
+        CASE_FACTS, CaseKind.VOLUNTARY_EXIT.value, period_from, period_to, scheme
     )
     for row in cases:
         reached[row["officer_id"]] |= case_stages(_facts(row))
@@ -120,7 +125,7 @@ async def efficiency_people(
     period."""
     reached: dict[str, set[str]] = defaultdict(set)
     cases = await executor.fetch(
-        _CASE_FACTS, CaseKind.EFFICIENCY_RETIREMENT.value, period_from, period_to, None
+        CASE_FACTS, CaseKind.EFFICIENCY_RETIREMENT.value, period_from, period_to, None
     )
     for row in cases:
         reached[row["officer_id"]] |= case_stages(_facts(row))

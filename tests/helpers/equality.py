@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain.case import Acceptance, Application, ApprovalDecision, CaseView, Offer
 from domain.efficiency import (
@@ -178,7 +178,7 @@ _REGULATION = RegulationRef(
 def case_views(truth: Truth) -> list[CaseView]:
     """The case views that match the truth (none, one voluntary exit or one efficiency case)."""
     officer = truth.officer
-    base = {
+    base: dict[str, Any] = {
         "officer_id": officer.officer_id,
         "rank": officer.rank,
         "policy_version": "api-test",
