@@ -38,10 +38,12 @@ def jpeg() -> bytes:
 
 
 def zipped(entries: dict[str, bytes]) -> bytes:
+    """The same bytes every time: each entry is dated 1980-01-01, not now, so tests that take
+    these files as parameters have the same ids in every pytest-xdist worker."""
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         for name, content in entries.items():
-            z.writestr(name, content)
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), content)
     return archive.getvalue()
 
 
