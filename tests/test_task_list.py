@@ -1,8 +1,8 @@
 """The task list's query (``store.case_queries.list_tasks``): whose tasks, in what order, and
 keyset pages that show each task once, against real PostgreSQL.
 
-Each test works in a transaction it rolls back, so the shared database's inboxes never see
-its tasks.
+Each test works in a database of its own (other tests' tasks would be in the shared one's
+inboxes) and in a transaction it rolls back.
 """
 
 from __future__ import annotations
@@ -16,19 +16,22 @@ import pytest_asyncio
 
 from domain.people import Role, Tier
 from store.case_queries import TaskCursor, TaskItem, list_tasks, task_cursor
+from tests.helpers.databases import scratch_database
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    async with pool.acquire() as lent:
+async def connection(postgres_server_url: str) -> AsyncIterator[asyncpg.Connection]:
+    async with scratch_database(postgres_server_url, "exitcases_tasks") as url:
+        lent = await asyncpg.connect(url)
         transaction = lent.transaction()
         await transaction.start()
         try:
             yield lent
         finally:
             await transaction.rollback()
+            await lent.close()
 
 
 async def add_case(connection: asyncpg.Connection, case_id: str, officer_id: str) -> None:

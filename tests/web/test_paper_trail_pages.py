@@ -18,14 +18,16 @@ from tests.helpers.api import Api, NewOfficer, User, add_user
 from tests.helpers.files import pdf
 from tests.web.browser import title
 from tests.web.test_inbox import signed_in
-from tests.web.test_sign_in import OWN_PAGE, csrf_of
+from tests.web.test_sign_in import OWN_PAGE, csrf_of, session_token
 
 
 async def _post(
     browser: httpx.AsyncClient, page: str, address: str, data: dict[str, str], **kw: Any
 ) -> httpx.Response:
-    """A form on ``page`` (whose CSRF token it carries) sent to ``address``."""
-    form = {"csrf_token": csrf_of(page), **data}
+    """A form on ``page`` sent to ``address``, with the CSRF token the page carries, or the
+    session's where the page offers no form (a post the page does not invite)."""
+    token = csrf_of(page) if 'name="csrf_token"' in page else await session_token(browser)
+    form = {"csrf_token": token, **data}
     return await browser.post(address, data=form, headers=OWN_PAGE, **kw)
 
 

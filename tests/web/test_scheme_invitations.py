@@ -25,7 +25,7 @@ from tests.helpers.api import Api, User
 from tests.helpers.live import live_server
 from tests.helpers.officers import officer
 from tests.web.browser import check_page, screenshot, signed_in
-from tests.web.test_sign_in import OWN_PAGE, csrf_of
+from tests.web.test_sign_in import OWN_PAGE, csrf_of, session_token
 from web.templating import render
 
 SCHEME = "/scheme/ves-2026"
@@ -190,11 +190,11 @@ async def test_only_hr_managers_start_runs_and_a_form_without_its_token_changes_
         assert "nothing was changed" in forged.text
         # A run token made up rather than given by the confirmation is refused too.
         short = await manager.post(
-            RUNS, data=start | {"run": "x", "csrf_token": csrf_of((await manager.get(RUNS)).text)}
+            RUNS, data=start | {"run": "x", "csrf_token": await session_token(manager)}
         )
         assert short.status_code == 400
     async with signed_in_http(api, api.staff["caseworker"]) as caseworker:
-        token = csrf_of((await caseworker.get("/tasks")).text)
+        token = await session_token(caseworker)
         for response in (
             await caseworker.get(RUNS),
             await caseworker.get(f"{RUNS}/new"),
@@ -203,7 +203,7 @@ async def test_only_hr_managers_start_runs_and_a_form_without_its_token_changes_
         ):
             assert response.status_code == 403
     async with signed_in_http(api, api.staff["auditor"]) as auditor:
-        token = csrf_of((await auditor.get(RUNS)).text)
+        token = await session_token(auditor)
         watched = await auditor.get(RUNS)
         assert watched.status_code == 200 and "Invite officers to apply" not in watched.text
         refused = await auditor.post(RUNS, data=start | {"csrf_token": token})

@@ -27,6 +27,12 @@ def csrf_of(page: str) -> str:
     return match.group(1)
 
 
+async def session_token(client: httpx.AsyncClient) -> str:
+    """The CSRF token of the client's session, from the sign-out page's form: for a test that
+    posts a form the page it is on does not offer (a forged post)."""
+    return csrf_of((await client.get("/sign-out")).text)
+
+
 async def test_the_start_page_asks_for_an_access_token(stack: Stack) -> None:
     async with stack.http() as browser:
         page = await browser.get("/")
