@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from api.frames import NoFramingMiddleware
 from api.limits import BodyLimitMiddleware
@@ -16,6 +17,7 @@ from api.routes import (
     codec,
     documents,
     evidence,
+    invitation_letters,
     letter_templates,
     notes,
     officers,
@@ -32,10 +34,11 @@ from api.routes import (
 )
 
 
-def install_api(app: FastAPI) -> None:
+def install_api(app: FastAPI, *, too_large_page: ASGIApp | None = None) -> None:
+    """``too_large_page``: the answer to a page whose form is over the body limit (HTML)."""
     install_problem_handlers(app)
     app.add_middleware(CaseLoggingMiddleware)
-    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(BodyLimitMiddleware, too_large_page=too_large_page)
     app.add_middleware(NoFramingMiddleware)
     install_metrics(app)
     routers = (
@@ -47,6 +50,7 @@ def install_api(app: FastAPI) -> None:
         audit,
         timeline,
         documents,
+        invitation_letters,
         letter_templates,
         officers,
         subject_access,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -293,7 +293,10 @@ class InvitationRun(BaseModel):
 class InvitationProgress(BaseModel):
     scheme: str
     run_id: str
-    status: str = Field(description="listing, inviting, waiting_to_remind or done.")
+    status: str = Field(
+        description="listing, inviting, waiting_to_remind or done; unknown for a run whose "
+        "figures are no longer kept (see the run's `state`)."
+    )
     total: int | None
     processed: int
     invited: int = Field(description="Invited by this run; the rest were invited before.")
@@ -304,3 +307,11 @@ class InvitationProgress(BaseModel):
     )
     reminder_day: date | None = None
     reminded: int = 0
+
+
+class RunFigures(BaseModel):
+    """An invitation run's figures as its workflow records them in PostgreSQL once every officer
+    is processed (and again after the reminders), so they outlast Temporal's retention."""
+
+    progress: InvitationProgress
+    finished_at: datetime = Field(description="When the last officer was processed.")

@@ -90,14 +90,14 @@ async def start_invitations(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     # Once started, so every run listed has a workflow; a retry of the same run records it if
-    # this step was lost.
-    await schemes.record_run(pool, scheme, run.run_id, ranks, actor.user_id)
+    # this step was lost. The audit event goes with the row: once per run, however many starts.
+    await schemes.record_run(pool, scheme, run.run_id, ranks, actor)
     return InvitationProgress(
         scheme=scheme, run_id=run.run_id, status="listing", total=None, processed=0, invited=0
     )
 
 
-RunState = Literal["running", "completed", "failed"]
+RunState = Literal["running", "completed", "failed", "unknown"]
 
 
 class InvitationRunView(InvitationProgress):
@@ -107,7 +107,10 @@ class InvitationRunView(InvitationProgress):
     state: RunState = Field(
         description="running while officers are listed and invited; completed once every one "
         "is processed (reminders may still be due: see `status`); failed if the run stopped "
-        "before that."
+        "before that; unknown once Temporal no longer keeps a run that recorded no figures (one "
+        "started before runs kept them, or that stopped before its end): then only `invited`, "
+        "counted from the invitations naming the run, is known (`processed` repeats it), and "
+        "`total` is null."
     )
     skipped: int = Field(description="Processed but not invited by this run: invited before.")
     failed: int = Field(
@@ -143,21 +146,58 @@ async def _progress(
 async def invitation_run(
     pool: asyncpg.Pool, client: Client, scheme: str, run_id: str
 ) -> InvitationRunView:
-    """How far the run is, from the workflow itself (the newest run of a continued chain)."""
-    found = await _progress(client, scheme, run_id)
-    if found is None:
-        raise UnknownRun(run_id)
+    """How far the run is: from the workflow itself (the newest run of a continued chain) while
+    it has more to do, from the figures it recorded once it has finished or Temporal has
+    dropped it."""
     records = await schemes.invitation_runs(pool, scheme, 1, run_id)
-    return _view(*found, records[0] if records else None)
+    record = records[0] if records else None
+    view = await _run_view(pool, client, scheme, run_id, record)
+    if view is None:
+        raise UnknownRun(run_id)
+    return view
 
 
 async def invitation_runs(
     pool: asyncpg.Pool, client: Client, scheme: str, limit: int = 50
 ) -> list[InvitationRunView]:
-    """The scheme's runs Temporal still keeps, newest first, each with its progress."""
+    """The scheme's runs, newest first, each with its progress; a run Temporal no longer keeps
+    is listed with the figures it recorded, and left out if it recorded none."""
     records = await schemes.invitation_runs(pool, scheme, limit)
-    found = await asyncio.gather(*(_progress(client, scheme, r.run_id) for r in records))
-    return [_view(*f, r) for f, r in zip(found, records, strict=True) if f is not None]
+    views = await asyncio.gather(*(_run_view(pool, client, scheme, r.run_id, r) for r in records))
+    return [v for v in views if v is not None]
+
+
+async def _run_view(
+    pool: asyncpg.Pool,
+    client: Client,
+    scheme: str,
+    run_id: str,
+    record: schemes.RunRecord | None,
+) -> InvitationRunView | None:
+    stored = record.progress if record else None
+    if stored is not None and stored.status == "done":
+        # Nothing more can change: no need to ask Temporal.
+        return _view(stored, WorkflowExecutionStatus.COMPLETED, record)
+    found = await _progress(client, scheme, run_id)
+    if found is not None:
+        return _view(*found, record)
+    if stored is not None:
+        # Dropped by Temporal after inviting, before the reminders were recorded as sent.
+        return _view(stored, WorkflowExecutionStatus.COMPLETED, record)
+    if record is not None:
+        # Started (and audited) but its figures are gone with its workflow: still listed, with
+        # what PostgreSQL alone can say.
+        invited = await schemes.invited_by_run(pool, scheme, run_id)
+        progress = InvitationProgress(
+            scheme=scheme,
+            run_id=run_id,
+            status="unknown",
+            total=None,
+            processed=invited,
+            invited=invited,
+        )
+        return _view(progress, None, record)
+    return None
 
 
 def _view(
@@ -166,7 +206,9 @@ def _view(
     record: schemes.RunRecord | None,
 ) -> InvitationRunView:
     state: RunState
-    if status is WorkflowExecutionStatus.RUNNING:
+    if status is None:
+        state = "unknown"
+    elif status is WorkflowExecutionStatus.RUNNING:
         state = "running" if progress.status in _INVITING else "completed"
     elif status is WorkflowExecutionStatus.COMPLETED:
         state = "completed"

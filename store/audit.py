@@ -170,6 +170,41 @@ async def append_event(connection: Connection, event: dict[str, Any]) -> bool:
     return status == "INSERT 0 1"
 
 
+# A scheme's own events (an invitation run started) belong to no case: they form a chain of
+# their own under this id, which no case id can take (case ids start EX-).
+SCHEME_CHAIN_PREFIX = "scheme:"
+
+
+def scheme_chain(scheme: str) -> str:
+    return SCHEME_CHAIN_PREFIX + scheme
+
+
+async def append_scheme_event(connection: Connection, scheme: str, event: dict[str, Any]) -> None:
+    """Append an event to the scheme's chain, inside the caller's transaction, as the next seq.
+
+    A scheme keeps no version to number its events by (as a case does), so the number is the
+    chain's length so far, read under the chain's lock; the caller writes it once (its own row
+    written in the same transaction says whether this is the first time).
+    """
+    case_id = scheme_chain(scheme)
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('audit:' || $1))", case_id)
+    seq = await connection.fetchval(
+        "SELECT coalesce(max(seq), 0) + 1 FROM audit_events WHERE case_id = $1", case_id
+    )
+    await append_event(connection, event | {"case_id": case_id, "seq": seq})
+
+
+async def scheme_events(pool: asyncpg.Pool, schemes: list[str], limit: int) -> list[AuditEvent]:
+    """The newest events of the schemes' own chains, newest first."""
+    rows = await pool.fetch(
+        f"SELECT {case_queries.AUDIT_COLUMNS} FROM audit_events "  # noqa: S608 - constant columns
+        "WHERE case_id = ANY($1::text[]) ORDER BY occurred_at DESC, event_id DESC LIMIT $2",
+        [scheme_chain(s) for s in schemes],
+        limit,
+    )
+    return [AuditEvent.model_validate(dict(r)) for r in rows]
+
+
 class Break(BaseModel):
     """The first broken event of one case's chain. Ids and numbers only: no personal data."""
 
@@ -374,17 +409,18 @@ async def _verify_range(
         *values,
     )
     while rows := await cursor.fetch(prefetch):
-        # The read model's count of each case's transitions, for the cases in these rows only:
-        # memory stays flat however many cases there are.
+        # The read model's count of each case's transitions (of a scheme's audited runs), for
+        # the chains in these rows only: memory stays flat however many cases there are.
         counted = await connection.fetch(
-            "SELECT case_id, version FROM cases WHERE case_id = ANY($1::text[])",
+            "SELECT case_id, version FROM audit_chain_lengths WHERE case_id = ANY($1::text[])",
             list({row[0] for row in rows}),
         )
         chains.check(rows, {r["case_id"]: r["version"] for r in counted})
     chains.finish()
-    # Cases the read model knows of whose every event is gone.
+    # Cases (schemes with audited runs) whose every event is gone.
     emptied = await connection.fetch(
-        f"SELECT case_id, version FROM cases c WHERE {where} AND version > 0 "  # noqa: S608
+        f"SELECT case_id, version FROM audit_chain_lengths c "  # noqa: S608
+        f"WHERE {where} AND version > 0 "
         "AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.case_id = c.case_id)",
         *values,
     )

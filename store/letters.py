@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TypeVar
 
 import asyncpg
 from pydantic import BaseModel
@@ -16,6 +17,8 @@ from domain.documents import LetterKind, LetterRef, document_id
 from domain.letters import DEFAULT_VERSION, TemplateSet, default_templates
 from store.pool import Connection
 from store.versions import add_version
+
+Info = TypeVar("Info", bound=BaseModel)
 
 Executor = asyncpg.Pool | Connection
 PDF = "application/pdf"
@@ -163,8 +166,70 @@ async def document_content(
         case_id,
         document,
     )
-    if row is None:
-        return None
+    return None if row is None else _with_content(DocumentInfo, row)
+
+
+# -- invitation letters ------------------------------------------------------------------------
+
+
+class InvitationLetterInfo(BaseModel):
+    """A stored invitation letter without its content: one per officer and scheme."""
+
+    scheme: str
+    officer_id: str
+    template_version: str
+    media_type: str
+    sha256: str
+    size: int
+    created_at: datetime
+
+
+_INVITATION_INFO = (
+    "scheme, officer_id, template_version, media_type, sha256, "
+    "octet_length(content) AS size, created_at"
+)
+
+
+async def store_invitation_letters(
+    connection: Connection, scheme: str, template_version: str, contents: dict[str, bytes]
+) -> None:
+    """Inside the transaction that records the invitations: the first letter kept wins."""
+    await connection.executemany(
+        """INSERT INTO invitation_letters (scheme, officer_id, template_version, media_type,
+                                           sha256, content)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+        [
+            (scheme, officer_id, template_version, PDF, hashlib.sha256(pdf).hexdigest(), pdf)
+            for officer_id, pdf in contents.items()
+        ],
+    )
+
+
+async def list_invitation_letters(
+    executor: Executor, officer_id: str
+) -> list[InvitationLetterInfo]:
+    rows = await executor.fetch(
+        f"SELECT {_INVITATION_INFO} FROM invitation_letters "  # noqa: S608
+        "WHERE officer_id = $1 ORDER BY created_at, scheme",
+        officer_id,
+    )
+    return [InvitationLetterInfo(**dict(r)) for r in rows]
+
+
+async def invitation_letter_content(
+    executor: Executor, scheme: str, officer_id: str
+) -> tuple[InvitationLetterInfo, bytes] | None:
+    row = await executor.fetchrow(
+        f"SELECT {_INVITATION_INFO}, content FROM invitation_letters "  # noqa: S608
+        "WHERE scheme = $1 AND officer_id = $2",
+        scheme,
+        officer_id,
+    )
+    return None if row is None else _with_content(InvitationLetterInfo, row)
+
+
+def _with_content(model: type[Info], row: asyncpg.Record) -> tuple[Info, bytes]:
+    """A stored letter's row as its description and, apart, its bytes."""
     fields = dict(row)
-    content = fields.pop("content")
-    return DocumentInfo(**fields), content
+    content: bytes = fields.pop("content")
+    return model(**fields), content

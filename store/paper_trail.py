@@ -3,6 +3,7 @@ representative. Each table is append-only (migration 0018): rows are added, neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -205,11 +206,28 @@ async def officer_case_ids(pool: asyncpg.Pool, officer_id: str) -> list[str]:
     return [r["case_id"] for r in rows]
 
 
-async def access_entries(pool: asyncpg.Pool, case_ids: list[str]) -> list[dict[str, Any]]:
+async def officer_invitations(pool: asyncpg.Pool, officer_id: str) -> list[dict[str, Any]]:
+    """The schemes that invited the officer: when, by which run, and when reminded."""
+    rows = await pool.fetch(
+        """SELECT scheme, run_id, invited_by, invited_at, reminded_at FROM scheme_invitations
+           WHERE officer_id = $1 ORDER BY invited_at, scheme""",
+        officer_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def access_entries(
+    pool: asyncpg.Pool, case_ids: list[str], endpoints: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Reads of the cases, and reads logged under an ``endpoint`` named here (what belongs to
+    no case, such as an invitation letter, is logged under its scheme with an endpoint that
+    names the officer)."""
     rows = await pool.fetch(
         """SELECT access_id, user_id, role, case_id, endpoint, at FROM access_log
-           WHERE case_id = ANY($1::text[]) ORDER BY at, access_id""",
+           WHERE case_id = ANY($1::text[]) OR endpoint = ANY($2::text[])
+           ORDER BY at, access_id""",
         case_ids,
+        list(endpoints),
     )
     return [dict(r) for r in rows]
 

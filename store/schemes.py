@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -22,12 +22,16 @@ from domain.people import Actor
 from domain.scheme import (
     COUNTED_STATES,
     BudgetPosition,
+    InvitationProgress,
+    RunFigures,
     Scheme,
     SchemeVersion,
     budget_figures,
     is_leaving,
     leavers_by_month,
 )
+from store import audit
+from store.letters import store_invitation_letters
 from store.pool import Connection
 
 Executor = asyncpg.Pool | Connection
@@ -35,8 +39,11 @@ Executor = asyncpg.Pool | Connection
 
 # The outbox's case_id for a scheme's own notices (invitations, reminders): they belong to no
 # case, and the notifier logs this instead of anything personal.
+SCHEME_SUBJECT = "scheme:"
+
+
 def notice_subject(scheme: str) -> str:
-    return f"scheme:{scheme}"
+    return f"{SCHEME_SUBJECT}{scheme}"
 
 
 async def add_scheme(pool: asyncpg.Pool, scheme: Scheme, created_by: str) -> SchemeVersion:
@@ -221,27 +228,82 @@ async def already_invited(executor: Executor, scheme: str, ranks: list[Rank]) ->
 
 
 class RunRecord(BaseModel):
-    """Who started an invitation run, when, and for which ranks."""
+    """Who started an invitation run, when, and for which ranks; and what it did, once its
+    workflow has recorded that (None before)."""
 
     run_id: str
     ranks: list[Rank]
     started_by: str
     started_at: datetime
+    progress: InvitationProgress | None = None
+    finished_at: datetime | None = None
 
 
 async def record_run(
-    executor: Executor, scheme: str, run_id: str, ranks: list[Rank], started_by: str
-) -> None:
-    """Record a run as it starts; starting the same run again (a double submit) records
-    nothing more."""
+    pool: asyncpg.Pool, scheme: str, run_id: str, ranks: list[Rank], actor: Actor
+) -> bool:
+    """Record a run as it starts, and its start in the scheme's audit chain, in one
+    transaction; starting the same run again (a double submit) records nothing more. Returns
+    whether this call recorded it."""
+    async with pool.acquire() as connection, connection.transaction():
+        status = await connection.execute(
+            """INSERT INTO scheme_invitation_runs (scheme, run_id, ranks, started_by, audited)
+               VALUES ($1, $2, $3, $4, true) ON CONFLICT (scheme, run_id) DO NOTHING""",
+            scheme,
+            run_id,
+            [r.value for r in ranks],
+            actor.user_id,
+        )
+        if status != "INSERT 0 1":
+            return False
+        await audit.append_scheme_event(
+            connection,
+            scheme,
+            {
+                "action": "start_invitations",
+                "actor_user_id": actor.user_id,
+                "actor_role": actor.role.value,
+                "on_behalf_of": None,
+                "from_state": None,
+                "to_state": "invitations_started",
+                "reason": None,
+                "details": {"run_id": run_id, "ranks": [r.value for r in ranks]},
+                "occurred_at": datetime.now(UTC),
+            },
+        )
+        return True
+
+
+async def record_figures(executor: Executor, figures: RunFigures) -> None:
+    """Keep what a run did; written again with the same figures, nothing changes."""
+    progress = figures.progress
     await executor.execute(
-        """INSERT INTO scheme_invitation_runs (scheme, run_id, ranks, started_by)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (scheme, run_id) DO NOTHING""",
+        """UPDATE scheme_invitation_runs
+           SET state = 'completed', status = $3, total = $4, processed = $5::integer,
+               invited = $6::integer, skipped = $5 - $6, not_eligible = $7, failed = 0,
+               reminder_day = $8, reminded = $9, finished_at = $10
+           WHERE scheme = $1 AND run_id = $2""",
+        progress.scheme,
+        progress.run_id,
+        progress.status,
+        progress.total,
+        progress.processed,
+        progress.invited,
+        progress.not_eligible,
+        progress.reminder_day,
+        progress.reminded,
+        figures.finished_at,
+    )
+
+
+async def invited_by_run(executor: Executor, scheme: str, run_id: str) -> int:
+    """How many officers the run invited, from the invitations that name it."""
+    count: int = await executor.fetchval(
+        "SELECT count(*) FROM scheme_invitations WHERE scheme = $1 AND run_id = $2",
         scheme,
         run_id,
-        [r.value for r in ranks],
-        started_by,
     )
+    return count
 
 
 async def invitation_runs(
@@ -249,7 +311,9 @@ async def invitation_runs(
 ) -> list[RunRecord]:
     """The scheme's runs (the one named ``run_id`` only, if given), newest first."""
     rows = await executor.fetch(
-        """SELECT run_id, ranks, started_by, started_at FROM scheme_invitation_runs
+        """SELECT run_id, ranks, started_by, started_at, status, total, processed, invited,
+                  not_eligible, reminder_day, reminded, finished_at
+           FROM scheme_invitation_runs
            WHERE scheme = $1 AND ($3::text IS NULL OR run_id = $3)
            ORDER BY started_at DESC, run_id LIMIT $2""",
         scheme,
@@ -262,9 +326,55 @@ async def invitation_runs(
             ranks=[Rank(rank) for rank in r["ranks"]],
             started_by=r["started_by"],
             started_at=r["started_at"],
+            progress=None
+            if r["status"] is None
+            else InvitationProgress(
+                scheme=scheme,
+                run_id=r["run_id"],
+                status=r["status"],
+                total=r["total"],
+                processed=r["processed"],
+                invited=r["invited"],
+                not_eligible=r["not_eligible"],
+                reminder_day=r["reminder_day"],
+                reminded=r["reminded"],
+            ),
+            finished_at=r["finished_at"],
         )
         for r in rows
     ]
+
+
+class Uninvited(BaseModel):
+    """An officer of a batch not yet invited to the scheme, as their letter addresses them."""
+
+    officer_id: str
+    name: str
+    rank: Rank
+
+
+async def uninvited(executor: Executor, scheme: str, officer_ids: list[str]) -> list[Uninvited]:
+    """The officers of ``officer_ids`` on the roster whom nobody has invited to ``scheme``."""
+    rows = await executor.fetch(
+        """SELECT o.officer_id, o.name, o.rank FROM officers o
+           WHERE o.officer_id = ANY($2::text[]) AND o.redacted_at IS NULL AND NOT EXISTS (
+               SELECT 1 FROM scheme_invitations i
+               WHERE i.scheme = $1 AND i.officer_id = o.officer_id)
+           ORDER BY o.officer_id""",
+        scheme,
+        officer_ids,
+    )
+    return [Uninvited(**dict(r)) for r in rows]
+
+
+class InvitationLetters(BaseModel):
+    """A batch's invitation letters, rendered before its transaction: PDF per officer."""
+
+    template_version: str
+    contents: dict[str, bytes]
+
+
+INVITATION_LETTER = "invitation"
 
 
 async def invite(
@@ -273,10 +383,11 @@ async def invite(
     run_id: str,
     actor: Actor,
     officer_ids: list[str],
+    letters: InvitationLetters,
 ) -> int:
-    """Invite a batch, each officer once per scheme ever, with a notice through the outbox in
-    the same transaction. Returns how many of the batch this run has invited: the same answer
-    when a retry finds its own first attempt already written."""
+    """Invite a batch, each officer once per scheme ever, with their letter and a notice
+    pointing to it, all in one transaction. Returns how many of the batch this run has invited:
+    the same answer when a retry finds its own first attempt already written."""
     async with pool.acquire() as connection, connection.transaction():
         invited = await connection.fetch(
             """INSERT INTO scheme_invitations (scheme, officer_id, run_id, invited_by)
@@ -287,6 +398,11 @@ async def invite(
             run_id,
             actor.user_id,
         )
+        new = [r["officer_id"] for r in invited]
+        # Only those this transaction invited: an officer another run invited meanwhile has
+        # that run's letter.
+        lettered = {o: letters.contents[o] for o in new if o in letters.contents}
+        await store_invitation_letters(connection, scheme.name, letters.template_version, lettered)
         subject = f"The {scheme.name} voluntary exit scheme: you are invited to apply"
         body = (
             f"You are invited to apply to the {scheme.name} voluntary exit scheme. "
@@ -294,7 +410,21 @@ async def invite(
             f"{scheme.application_closes}.\n\nSign in to the exit case service to apply."
         )
         await _notify(
-            connection, scheme.name, [r["officer_id"] for r in invited], "invitation", subject, body
+            connection,
+            scheme.name,
+            [o for o in new if o not in lettered],
+            "invitation",
+            subject,
+            body,
+        )
+        await _notify(
+            connection,
+            scheme.name,
+            list(lettered),
+            "invitation",
+            subject,
+            f"{body}\n\nYour invitation letter is ready in the exit case service.",
+            document_id=INVITATION_LETTER,
         )
         mine: int = await connection.fetchval(
             """SELECT count(*) FROM scheme_invitations
@@ -313,10 +443,12 @@ async def _notify(
     template: str,
     subject: str,
     body: str,
+    document_id: str | None = None,
 ) -> None:
     await connection.executemany(
-        """INSERT INTO notifications (key, case_id, recipient_officer_id, template, subject, body)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING""",
+        """INSERT INTO notifications (key, case_id, recipient_officer_id, template, subject, body,
+                                      document_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING""",
         [
             (
                 f"{template}:{scheme}:{officer_id}",
@@ -325,6 +457,7 @@ async def _notify(
                 template,
                 subject,
                 body,
+                document_id,
             )
             for officer_id in officer_ids
         ],

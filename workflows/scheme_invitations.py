@@ -13,14 +13,17 @@ from datetime import datetime, time, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.invitation_runs import InvitationRunActivities
     from activities.schemes import InviteBatch, InviteeQuery, SchemeActivities
     from domain.clock import LONDON
-    from domain.scheme import InvitationProgress, InvitationRun
+    from domain.scheme import InvitationProgress, InvitationRun, RunFigures
 
 from workflows.case_workflow import ACTIVITY_RETRY, ACTIVITY_TIMEOUT
 
 # Reminders go out at the start of the working day.
 REMINDER_TIME = time(9, 0)
+# Runs recorded before their figures were kept in PostgreSQL replay without the activity.
+RECORD_FIGURES_PATCH = "record-run-figures"
 
 
 @workflow.defn(name="SchemeInvitationsWorkflow")
@@ -75,9 +78,24 @@ class SchemeInvitationsWorkflow:
             )
             run.processed += len(batch)
             batches += 1
+        finished = workflow.now()
+        record = workflow.patched(RECORD_FIGURES_PATCH)
+        if record:
+            self._status = "done" if run.reminder_day is None else "waiting_to_remind"
+            await self._record(RunFigures(progress=self.progress(), finished_at=finished))
         await self._remind(run)
         self._status = "done"
+        if record and run.reminder_day is not None:
+            await self._record(RunFigures(progress=self.progress(), finished_at=finished))
         return self.progress()
+
+    async def _record(self, figures: RunFigures) -> None:
+        await workflow.execute_activity_method(
+            InvitationRunActivities.record_run_figures,
+            figures,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
 
     async def _remind(self, run: InvitationRun) -> None:
         if run.reminder_day is None:

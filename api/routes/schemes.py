@@ -178,7 +178,8 @@ RunId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-
     summary="A scheme's invitation runs",
     description="The runs started for the scheme, newest first (the last 50), each as "
     "`GET /v1/schemes/{name}/invitations/{run_id}` answers. A run whose history Temporal no "
-    "longer keeps (past the namespace's retention) is left out.",
+    "longer keeps (past the namespace's retention) is shown from the figures it recorded, or "
+    "as `unknown` if it recorded none.",
     responses=problem_responses(401, 403, 404, 422, s404="there is no scheme with this name"),
 )
 async def runs(
@@ -199,8 +200,9 @@ async def runs(
     description="`total` officers to invite, `processed` so far, of whom `invited` by this run "
     "and `skipped` (invited before); `not_eligible` officers of the ranks asked for were left "
     "out by the scheme's policy. `state` is running, completed or failed (`failed` officers "
-    "are those a failed run never reached); `status` is the workflow's step: listing, "
-    "inviting, waiting_to_remind or done.",
+    "are those a failed run never reached), or unknown when Temporal no longer keeps a run "
+    "that recorded no figures (then only `invited` is known); `status` is the workflow's "
+    "step: listing, inviting, waiting_to_remind or done.",
     responses=problem_responses(401, 403, 404, 422, s404="there is no such invitation run"),
 )
 async def progress(

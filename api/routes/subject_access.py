@@ -6,7 +6,8 @@ officer's cases: who, when, through which endpoint) and per case ``cases/<case_i
 ``case.json`` (the case as it stands), ``timeline.json`` (audit events, notes, evidence and
 nominations, and the workflow's history while retained), ``notes.json``, ``evidence.json`` and
 the evidence files themselves under ``evidence/``, ``letters.json`` and the letters (PDF) under
-``letters/``.
+``letters/``; and ``invitations.json`` (each scheme that invited the officer, with its letter's
+description) with the invitation letters under ``invitations/<scheme>.pdf``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool, Temporal
 from api.problems import ProblemError, problem_responses
+from api.routes.invitation_letters import download_endpoint
 from api.routes.timeline import timeline_of
 from store import letters, paper_trail
 from store.audit import UNKNOWN_CASE
@@ -67,11 +69,24 @@ async def _case_parts(pool: Any, client: Any, case_id: str) -> dict[str, bytes]:
     return parts
 
 
+async def _invitation_parts(pool: Any, officer_id: str, archive: zipfile.ZipFile) -> list[str]:
+    """The officer's invitations and their letters into the archive; the schemes they are of."""
+    invitations = await paper_trail.officer_invitations(pool, officer_id)
+    for invitation in invitations:
+        found = await letters.invitation_letter_content(pool, invitation["scheme"], officer_id)
+        invitation["letter"] = None if found is None else found[0].model_dump(mode="json")
+        if found is not None:
+            archive.writestr(f"invitations/{invitation['scheme']}.pdf", found[1])
+    archive.writestr("invitations.json", _json(invitations))
+    return [invitation["scheme"] for invitation in invitations]
+
+
 @router.get(
     "/{officer_id}/subject-access-export",
     summary="Export an officer's data (subject access request)",
     description="One zip archive of everything held on the officer: the roster record, every "
-    "case with its timeline, notes and evidence files, and the access log of who read them. "
+    "case with its timeline, notes and evidence files, the schemes' invitations with their "
+    "letters, and the access log of who read them. "
     "Admins only; the export itself is recorded in the access log against each case.",
     response_class=Response,
     responses={
@@ -98,7 +113,11 @@ async def subject_access_export(
         for case_id in case_ids:
             for name, content in (await _case_parts(pool, client, case_id)).items():
                 archive.writestr(f"cases/{case_id}/{name}", content)
-        archive.writestr("access-log.json", _json(await paper_trail.access_entries(pool, case_ids)))
+        schemes = await _invitation_parts(pool, officer_id, archive)
+        reads = await paper_trail.access_entries(
+            pool, case_ids, [download_endpoint(officer_id, scheme) for scheme in schemes]
+        )
+        archive.writestr("access-log.json", _json(reads))
     return Response(
         buffer.getvalue(),
         media_type="application/zip",

@@ -28,6 +28,11 @@ from domain.records import CaseEvent
 
 DEFAULT_VERSION = "default"
 LAYOUT = "layout"
+# The letter inviting an officer to apply (issue 17): it belongs to no case, so it is no
+# LetterKind. Optional in a set, as sets stored before it existed lack it; without it the
+# shipped wording writes the letter (``invitation_templates``).
+INVITATION = "invitation"
+INVITATION_TITLE = "You are invited to apply for voluntary exit"
 
 
 TITLES: dict[LetterKind, str] = {
@@ -87,6 +92,18 @@ class LetteredEvent(BaseModel):
         )
 
 
+class InvitationLetter(BaseModel):
+    """What an invitation letter states: the scheme's window and where to apply."""
+
+    scheme: str
+    application_opens: date
+    application_closes: date
+    apply_url: str | None = Field(
+        default=None, description="The service's apply page; None when no public address is set."
+    )
+    written_on: date
+
+
 class Addressee(BaseModel):
     """Who the letter is to: from the roster when it is written, never kept in the workflow."""
 
@@ -131,7 +148,7 @@ class TemplateSet(BaseModel):
     @classmethod
     def _complete_and_valid(cls, templates: dict[str, str]) -> dict[str, str]:
         wanted = {LAYOUT, *(k.value for k in LetterKind)}
-        missing, unknown = wanted - templates.keys(), templates.keys() - wanted
+        missing, unknown = wanted - templates.keys(), templates.keys() - wanted - {INVITATION}
         if missing:
             raise ValueError(f"templates missing for: {', '.join(sorted(missing))}")
         if unknown:
@@ -150,7 +167,7 @@ class TemplateSet(BaseModel):
 def default_templates() -> TemplateSet:
     """The wording shipped in ``domain/letters/templates/default``."""
     folder = resources.files("domain.letters").joinpath("templates", DEFAULT_VERSION)
-    names = [LAYOUT, *(k.value for k in LetterKind)]
+    names = [LAYOUT, INVITATION, *(k.value for k in LetterKind)]
     return TemplateSet(
         version=DEFAULT_VERSION,
         templates={name: folder.joinpath(f"{name}.html").read_text() for name in names},
@@ -174,6 +191,34 @@ def render_html(templates: TemplateSet, request: LetterRequest, addressee: Addre
         },
     }
     return _environment(templates.templates).get_template(request.kind.value).render(context)
+
+
+def invitation_templates(templates: TemplateSet) -> TemplateSet:
+    """The set an invitation letter is written from: ``templates`` if it has the wording, else
+    the shipped set (the letter then records version ``default``)."""
+    return templates if INVITATION in templates.templates else default_templates()
+
+
+def render_invitation_html(
+    templates: TemplateSet, invitation: InvitationLetter, addressee: Addressee
+) -> str:
+    """The invitation letter as HTML. Raises ``jinja2.TemplateError`` as ``render_html`` does."""
+    context: dict[str, Any] = {
+        "title": INVITATION_TITLE,
+        "scheme": {
+            "name": invitation.scheme,
+            "application_opens": invitation.application_opens,
+            "application_closes": invitation.application_closes,
+        },
+        "apply_url": invitation.apply_url,
+        "officer": addressee.model_dump(),
+        "letter": {
+            "kind": INVITATION,
+            "template_version": templates.version,
+            "date": invitation.written_on,
+        },
+    }
+    return _environment(templates.templates).get_template(INVITATION).render(context)
 
 
 # -- filters the templates use -----------------------------------------------------------------

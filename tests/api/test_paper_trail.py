@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import io
 import json
+import secrets
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +16,10 @@ from typing import Any
 import asyncpg
 import pytest
 
+from api.routes.evidence import MAX_FILENAME_CHARS, content_disposition, display_name
 from domain.evidence import MAX_FILES_PER_CASE
 from domain.people import Role, Tier
+from store.letters import store_invitation_letters
 from store.officers import upsert_officers
 from tests.api.test_authz_matrix import PROPOSAL, _regulation
 from tests.helpers.api import Api, NewOfficer, Stack, User, add_user
@@ -173,6 +177,45 @@ async def test_who_may_attach_to_what(api: Api, new_officer: NewOfficer) -> None
     bad_name = await attach(api, case_id, officer, pdf(), filename="../../etc/passwd")
     assert bad_name.status_code == 422
     assert await stored_files(api.stack.pool, case_id) == 0
+
+
+async def test_file_names_keep_their_letters_and_cannot_forge_headers(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    forged = '"; filename="payslip.exe'
+    for name in ("a\r\nSet-Cookie: session=stolen.pdf", "a\u202egpj.exe", "../a.pdf", ""):
+        refused = await attach(api, case_id, officer, pdf(), filename=name)
+        assert refused.status_code == 422, name
+    assert await stored_files(api.stack.pool, case_id) == 0
+    attached = await attach(api, case_id, officer, pdf(), filename=f"Siân {forged}.pdf")
+    assert attached.status_code == 201, attached.text
+    assert attached.json()["filename"] == f"Siân {forged}.pdf"
+    download = await api.as_(officer).get(
+        f"/v1/cases/{case_id}/evidence/{attached.json()['evidence_id']}"
+    )
+    assert "set-cookie" not in download.headers
+    assert download.headers["content-disposition"] == (
+        'attachment; filename="Sian __ filename__payslip.exe.pdf"; '
+        "filename*=UTF-8''Si%C3%A2n%20%22%3B%20filename%3D%22payslip.exe.pdf"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("C:\\Users\\siân\\Öztürk \u2013 medical.pdf", "Öztürk \u2013 medical.pdf"),
+        ("/etc/passwd", "passwd"),
+        ("..", "evidence"),
+        ("a\x00b\r\nc\u2028d\u202e.pdf", "abcd.pdf"),
+        ("é" * 300, "é" * MAX_FILENAME_CHARS),
+    ],
+)
+def test_uploaded_names_are_kept_without_paths_or_control_characters(sent: str, kept: str) -> None:
+    assert display_name(unicodedata.normalize("NFD", sent)) == kept
+    header = content_disposition(sent)
+    assert "\r" not in header and "\n" not in header and header.count('"') == 2
 
 
 async def test_evidence_rows_cannot_be_changed(api: Api, new_officer: NewOfficer) -> None:
@@ -345,6 +388,21 @@ async def test_subject_access_export_holds_everything_and_is_logged(
     evidence = (await attach(api, case_id, officer, content)).json()
     await api.as_("caseworker").post(f"/v1/cases/{case_id}/notes", json={"text": "noted"})
     await api.get(case_id, as_="hr_manager")
+    # Invited to a scheme with a letter, as an invitation run leaves it, and read once.
+    scheme = f"sar-{secrets.token_hex(4)}"
+    invitation_letter = pdf("you are invited")
+    async with api.stack.pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            "INSERT INTO scheme_invitations (scheme, officer_id, run_id, invited_by) "
+            "VALUES ($1, $2, 'run-1', 'u_manager')",
+            scheme,
+            officer.officer_id,
+        )
+        await store_invitation_letters(
+            connection, scheme, "default", {officer.officer_id: invitation_letter}
+        )
+    letter_path = f"/v1/officers/{officer.officer_id}/invitation-letters/{scheme}"
+    assert (await api.as_(officer).get(letter_path)).content == invitation_letter
     path = f"/v1/officers/{officer.officer_id}/subject-access-export"
     for role in ("caseworker", "auditor", officer):
         assert (await api.as_(role).get(path)).status_code == 403
@@ -367,8 +425,13 @@ async def test_subject_access_export_holds_everything_and_is_logged(
     for letter in letters:
         pdf_bytes = archive.read(f"{folder}letters/{letter['seq']}-{letter['kind']}.pdf")
         assert hashlib.sha256(pdf_bytes).hexdigest() == letter["sha256"]
+    [invitation] = json.loads(archive.read("invitations.json"))
+    assert (invitation["scheme"], invitation["run_id"]) == (scheme, "run-1")
+    assert invitation["letter"]["sha256"] == hashlib.sha256(invitation_letter).hexdigest()
+    assert archive.read(f"invitations/{scheme}.pdf") == invitation_letter
     reads = json.loads(archive.read("access-log.json"))
     readers = {(r["user_id"], r["endpoint"]) for r in reads}
+    assert (officer.user_id, f"GET {letter_path}") in readers
     assert (api.staff["hr_manager"].user_id, "GET /v1/cases/{case_id}") in readers
     export = (api.staff["admin"].user_id, "GET /v1/officers/{officer_id}/subject-access-export")
     assert export in readers

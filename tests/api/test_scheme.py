@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from domain.officer import Rank
-from domain.people import Role
+from domain.people import Actor, Role
+from domain.scheme import InvitationProgress, RunFigures
 from service.schemes import invitations_workflow_id
+from store import schemes
 from store.officers import upsert_officers
 from tests.helpers.api import API_POLICY, Api, User, add_user
 from tests.helpers.officers import officer as officer_record
@@ -256,6 +258,20 @@ async def test_inviting_the_cohort_invites_each_officer_once_however_many_runs(
     assert (again.status_code, again.headers["Location"]) == (202, runs[1])
     invited = await api.stack.pool.fetch("SELECT officer_id FROM scheme_invitations")
     assert sorted(r["officer_id"] for r in invited) == sorted(expected)
+    # Two runs, two events in the scheme's audit chain: the double submit added none.
+    started = await api.stack.pool.fetch(
+        "SELECT seq, actor_user_id, actor_role, details FROM audit_events "
+        "WHERE case_id = 'scheme:ves-2026' ORDER BY seq"
+    )
+    hr_manager = api.staff["hr_manager"].user_id
+    assert [(e["seq"], e["actor_user_id"], e["actor_role"]) for e in started] == [
+        (1, hr_manager, "hr_manager"),
+        (2, hr_manager, "hr_manager"),
+    ]
+    assert [e["details"] for e in started] == [
+        {"run_id": first["run_id"], "ranks": ["superintendent"]},
+        {"run_id": second["run_id"], "ranks": [r.value for r in Rank]},
+    ]
     notices = await api.stack.pool.fetch(
         "SELECT recipient_officer_id FROM notifications WHERE template = 'invitation'"
     )
@@ -294,13 +310,79 @@ async def test_invited_officers_who_have_not_applied_are_reminded_before_the_win
             await asyncio.sleep(0.1)
     assert (progress["invited"], progress["reminded"]) == (5, 4)
     run = invitations_workflow_id("ves-2026", progress["run_id"])
-    await save_history(api.stack.client.get_workflow_handle(run), "scheme_invitations_reminded")
+    await save_history(api.stack.client.get_workflow_handle(run), "scheme_invitations_figures")
     reminded = await api.stack.pool.fetch(
         "SELECT recipient_officer_id, subject FROM notifications "
         "WHERE template = 'invitation_reminder' ORDER BY recipient_officer_id"
     )
     assert [r["recipient_officer_id"] for r in reminded] == [f"REM{n:03d}" for n in range(1, 5)]
     assert str(closes) in reminded[0]["subject"]
+    stored = await api.stack.pool.fetchrow(
+        "SELECT state, status, total, processed, invited, skipped, not_eligible, failed, "
+        "reminded, finished_at FROM scheme_invitation_runs WHERE run_id = $1",
+        progress["run_id"],
+    )
+    assert stored is not None and stored["finished_at"] is not None
+    assert dict(stored) | {"finished_at": None} == {
+        "state": "completed",
+        "status": "done",
+        "total": 5,
+        "processed": 5,
+        "invited": 5,
+        "skipped": 0,
+        "not_eligible": 0,
+        "failed": 0,
+        "reminded": 4,
+        "finished_at": None,
+    }
+
+
+async def test_a_run_temporal_no_longer_keeps_shows_the_figures_it_recorded(
+    scheme_api: Api,
+) -> None:
+    """A run past the namespace's retention: its row and figures, no workflow of that id."""
+    api = scheme_api
+    await add_scheme(api)
+    pool = api.stack.pool
+    manager = Actor(user_id=api.staff["hr_manager"].user_id, role=Role.HR_MANAGER)
+    for run_id, status in (("gone0000", "done"), ("gone0001", "waiting_to_remind")):
+        await schemes.record_run(pool, "ves-2026", run_id, [Rank.SUPERINTENDENT], manager)
+        progress = InvitationProgress(
+            scheme="ves-2026",
+            run_id=run_id,
+            status=status,
+            total=40,
+            processed=40,
+            invited=31,
+            not_eligible=2,
+            reminder_day=date(2099, 12, 1),
+            reminded=7 if status == "done" else 0,
+        )
+        await schemes.record_figures(
+            pool, RunFigures(progress=progress, finished_at=datetime.now(UTC))
+        )
+    # A run that recorded no figures before Temporal dropped it shows only what is known.
+    await schemes.record_run(pool, "ves-2026", "gone0002", [Rank.SUPERINTENDENT], manager)
+
+    run = await api.as_("auditor").get("/v1/schemes/ves-2026/invitations/gone0001")
+    assert run.status_code == 200, run.text
+    assert {k: run.json()[k] for k in ("state", "status", "invited", "skipped", "failed")} == {
+        "state": "completed",
+        "status": "waiting_to_remind",
+        "invited": 31,
+        "skipped": 9,
+        "failed": 0,
+    }
+    listed = (await api.as_("auditor").get("/v1/schemes/ves-2026/invitations")).json()
+    assert sorted((r["run_id"], r["state"], r["reminded"], r["started_by"]) for r in listed) == [
+        ("gone0000", "completed", 7, manager.user_id),
+        ("gone0001", "completed", 0, manager.user_id),
+        ("gone0002", "unknown", 0, manager.user_id),
+    ]
+    unknown = (await api.as_("auditor").get("/v1/schemes/ves-2026/invitations/gone0002")).json()
+    assert (unknown["state"], unknown["total"], unknown["invited"]) == ("unknown", None, 0)
+    missing = await api.as_("auditor").get("/v1/schemes/ves-2026/invitations/gone9999")
+    assert missing.status_code == 404, missing.text
 
 
 async def test_a_scheme_is_refused_naming_the_field_and_only_admins_add_one(

@@ -96,3 +96,15 @@ async def test_staff_reads_are_in_the_access_log_and_officers_reads_are_not(
     assert all(r["case_id"] == case_id and r["user_id"].startswith("u_") for r in reads)
     for role in ("caseworker", "hr_manager", "admin"):
         assert (await api.as_(role).get("/v1/audit/access")).status_code == 403
+
+
+async def test_a_staff_read_of_a_case_that_does_not_exist_is_not_in_the_access_log(
+    api: Api,
+) -> None:
+    # Staff reads are read and recorded in one statement (store.cases): only a case found is.
+    missing = "EX-" + secrets.token_hex(5).upper()
+    response = await api.as_("caseworker").get(f"/v1/cases/{missing}")
+    assert response.status_code == 404
+    logged = await api.as_("auditor").get("/v1/audit/access", params={"case_id": missing})
+    assert logged.status_code == 200
+    assert logged.text == ""

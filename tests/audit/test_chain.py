@@ -29,7 +29,7 @@ from domain.officer import Rank
 from domain.people import Actor, Role
 from domain.policy import load_bundled_policy
 from domain.records import AuditEntry, CaseEvent
-from store import audit
+from store import audit, schemes
 from store.cases import apply_event
 from store.migrate import migrate_url
 from store.pool import create_pool
@@ -784,3 +784,80 @@ async def test_the_command_line_verifies_in_as_many_processes_as_asked(
     assert alone.stdout.endswith("verified 42 events in 12 cases: 6 broken chain(s)\n")
     refused = _cli(own_database, "verify", "--processes", "0")
     assert refused.returncode == 2 and "--processes" in refused.stderr
+
+
+# -- a scheme's own chain: invitation runs started (issue 17) --------------------------------
+
+HR_MANAGER = Actor(user_id="u_hrm", role=Role.HR_MANAGER)
+
+
+async def test_a_started_run_is_one_event_of_the_schemes_chain_however_often_it_is_sent(
+    app_pool: asyncpg.Pool,
+) -> None:
+    for run_id in ("run-a", "run-a", "run-b"):
+        await schemes.record_run(app_pool, "ves-chain", run_id, [Rank.SUPERINTENDENT], HR_MANAGER)
+    chain = audit.scheme_chain("ves-chain")
+    events = await app_pool.fetch(
+        "SELECT seq, action, actor_user_id, actor_role, details FROM audit_events "
+        "WHERE case_id = $1 ORDER BY seq",
+        chain,
+    )
+    assert [(e["seq"], e["details"]["run_id"]) for e in events] == [
+        (1, "run-a"),
+        (2, "run-b"),
+    ]
+    assert {(e["action"], e["actor_user_id"], e["actor_role"]) for e in events} == {
+        ("start_invitations", "u_hrm", "hr_manager")
+    }
+    assert events[0]["details"]["ranks"] == ["superintendent"]
+    report = await audit.verify(app_pool, chain)
+    assert report.clean and (report.cases, report.events) == (1, 2)
+
+
+async def _tampered_scheme_chain(url: str, pool: asyncpg.Pool, scheme: str) -> str:
+    """A scheme's chain of three runs, its second event's actor changed by a superuser."""
+    for run_id in ("run-1", "run-2", "run-3"):
+        await schemes.record_run(pool, scheme, run_id, [Rank.SUPERINTENDENT], HR_MANAGER)
+    chain = audit.scheme_chain(scheme)
+    assert (await audit.verify(pool, chain)).clean
+    await _tamper(
+        url,
+        (
+            "UPDATE audit_events SET actor_user_id = 'u_other' WHERE case_id = $1 AND seq = 2",
+            (chain,),
+        ),
+    )
+    return chain
+
+
+async def test_a_schemes_chain_tampered_with_is_found(own_database: str, app_pool) -> None:
+    chain = await _tampered_scheme_chain(own_database, app_pool, "ves-tamper")
+    broken = await _break(app_pool, chain)
+    assert (broken.seq, broken.problem) == (2, "hash mismatch (a field was changed)")
+
+
+@pytest.mark.slow
+async def test_the_stand_alone_script_finds_a_schemes_chain_tampered_with(
+    own_database: str, app_pool: asyncpg.Pool
+) -> None:
+    chain = await _tampered_scheme_chain(own_database, app_pool, "ves-script")
+    tampered = _verify_script("".join([line async for line in audit.export(app_pool)]))
+    assert tampered.returncode == 1
+    assert f"case {chain} event seq 2: hash mismatch" in tampered.stdout
+    assert " 1 broken" in tampered.stdout
+
+
+async def test_a_schemes_last_event_deleted_is_found_against_its_runs(
+    own_database: str, app_pool: asyncpg.Pool
+) -> None:
+    for run_id in ("run-1", "run-2"):
+        await schemes.record_run(app_pool, "ves-cut", run_id, [Rank.SUPERINTENDENT], HR_MANAGER)
+    chain = audit.scheme_chain("ves-cut")
+    await _tamper(
+        own_database, ("DELETE FROM audit_events WHERE case_id = $1 AND seq = 2", (chain,))
+    )
+    broken = await _break(app_pool, chain)
+    assert broken.seq == 2 and "recorded 2 events" in broken.problem
+    await _tamper(own_database, ("DELETE FROM audit_events WHERE case_id = $1", (chain,)))
+    report = await audit.verify(app_pool)
+    assert [(b.case_id, b.seq) for b in report.breaks] == [(chain, 1)]

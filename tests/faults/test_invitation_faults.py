@@ -1,10 +1,11 @@
 """A worker killed in the middle of inviting the cohort: the next one finishes the run, and
 nobody is invited or notified twice.
 
-The kill lands inside an invitation batch: an uncommitted notice for one officer of a later
-batch holds that batch's insert on its key, so the earlier batches are written (and the run
-has continued as new) when the worker dies. Bounded by one activity's start-to-close timeout
-(30 s): Temporal's wait before it retries the killed worker's batch elsewhere.
+The kill lands inside an invitation batch (its letters rendered, its transaction open): an
+uncommitted notice for one officer of a later batch holds that batch's insert on its key, so
+the earlier batches are written (and the run has continued as new) when the worker dies.
+Bounded by one activity's start-to-close timeout (30 s): Temporal's wait before it retries
+the killed worker's batch elsewhere.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ async def test_a_worker_killed_mid_way_through_invitations_invites_nobody_twice(
         "SELECT recipient_officer_id FROM notifications WHERE template = 'invitation'"
     )
     assert sorted(r["recipient_officer_id"] for r in notices) == [o.officer_id for o in roster]
+    # One letter each: the killed batch's letters were never committed, its retry wrote them.
+    lettered = await rig.pool.fetch("SELECT officer_id FROM invitation_letters ORDER BY 1")
+    assert [r["officer_id"] for r in lettered] == [o.officer_id for o in roster]
     # Fifteen batches, three to a run: the history was cut short four times.
     query = f"WorkflowId = '{workflow_id}' AND ExecutionStatus = 'ContinuedAsNew'"
     async with asyncio.timeout(30):

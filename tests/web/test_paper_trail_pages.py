@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Any
 
 import httpx
@@ -101,6 +102,9 @@ async def test_only_staff_who_work_cases_add_notes_and_only_with_the_csrf_token(
 # -- evidence ---------------------------------------------------------------------------------
 
 
+NAME = "Siân Öztürk \u2013 medical [2026].pdf"
+
+
 def _file(content: bytes, name: str = "service record.pdf") -> dict[str, Any]:
     return {"file": (name, content, "application/pdf")}
 
@@ -137,6 +141,30 @@ async def test_a_bad_file_is_an_error_on_the_field_and_nothing_is_stored(
     assert await stored_files(api.stack.pool, case_id) == 0
 
 
+async def test_a_file_at_the_size_limit_is_attached_and_one_over_is_an_error_on_the_field(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    limit = api.stack.settings.evidence_max_bytes
+    head = pdf()
+    async with signed_in(api, officer) as browser:
+        page = (await browser.get(f"/your-case/{case_id}")).text
+
+        async def send(size: int) -> httpx.Response:
+            content = head + b"\0" * (size - len(head))
+            form = {"attached_to": "application"}
+            return await _post(
+                browser, page, f"/cases/{case_id}/evidence", form, files=_file(content)
+            )
+
+        over = await send(limit + 1)
+        assert over.status_code == 422 and _summary_links(over.text) == ["#file"]
+        assert f"at most {limit} are accepted" in over.text
+        assert (await send(limit)).status_code == 303
+    assert await stored_files(api.stack.pool, case_id) == 1
+
+
 async def test_the_officer_attaches_a_file_and_downloads_it_logged(
     api: Api, new_officer: NewOfficer
 ) -> None:
@@ -150,16 +178,21 @@ async def test_the_officer_attaches_a_file_and_downloads_it_logged(
             page,
             f"/cases/{case_id}/evidence",
             {"attached_to": "application"},
-            files=_file(content, "C:\\Documents\\pay slips [2026].pdf"),
+            # Decomposed, as macOS sends names: stored composed (NFC).
+            files=_file(content, unicodedata.normalize("NFD", f"C:\\Documents\\{NAME}")),
         )
         assert sent.status_code == 303
         assert sent.headers["location"] == f"/your-case/{case_id}?done=evidence#evidence"
         shown = (await browser.get(sent.headers["location"])).text
-        assert "The file is attached" in shown and "pay slips _2026_.pdf" in shown
+        assert "The file is attached" in shown and NAME in shown
         [link] = re.findall(rf'href="(/cases/{case_id}/evidence/\d+)"', shown)
         download = await browser.get(link)
     assert download.status_code == 200 and download.content == content
     assert download.headers["x-content-sha256"] == hashlib.sha256(content).hexdigest()
+    assert download.headers["content-disposition"] == (
+        'attachment; filename="Sian Ozturk _ medical _2026_.pdf"; '
+        "filename*=UTF-8''Si%C3%A2n%20%C3%96zt%C3%BCrk%20%E2%80%93%20medical%20%5B2026%5D.pdf"
+    )
     evidence_id = link.rsplit("/", 1)[1]
     assert (officer.user_id, f"GET /v1/cases/{{case_id}}/evidence/{evidence_id}") in (
         await accesses(api.stack.pool, case_id)

@@ -2,7 +2,8 @@
 confirmation and watches its progress bar; the page refreshes itself while officers are being
 listed or invited and never once the run has ended; a double submit starts one run; only HR
 managers start runs, auditors watch them, caseworkers see neither; a form without its CSRF
-token changes nothing. One browser journey, with axe on each page; the rest in-process."""
+token changes nothing; the invited officer's letter on their pages and the run's start on the
+auditor's. One browser journey, with axe on each page; the rest in-process."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ from playwright.async_api import Browser, expect
 from starlette.requests import Request
 
 from domain.officer import Rank
+from domain.people import Actor, Role
+from domain.scheme import InvitationProgress, RunFigures
 from service.schemes import InvitationRunView
+from store import schemes
 from store.officers import upsert_officers
 from tests.api.test_scheme import add_scheme
-from tests.helpers.api import Api, User
+from tests.audit.test_chain import _tamper
+from tests.helpers.api import Api, User, add_user
 from tests.helpers.live import live_server
 from tests.helpers.officers import officer
 from tests.web.browser import check_page, screenshot, signed_in
@@ -159,6 +164,13 @@ async def test_a_double_submit_starts_one_run_whose_page_refreshes_until_it_comp
         assert "Chief inspector, Superintendent" in runs.text
 
     assert await api.stack.pool.fetchval("SELECT count(*) FROM scheme_invitation_runs") == 1
+    # Three submits, one run, one event in the audit log.
+    started = await api.stack.pool.fetch(
+        "SELECT actor_user_id, details FROM audit_events WHERE case_id = 'scheme:ves-2026'"
+    )
+    assert [(e["actor_user_id"], e["details"]["run_id"]) for e in started] == [
+        (api.staff["hr_manager"].user_id, location.rsplit("/", 1)[1])
+    ]
     invited = await api.stack.pool.fetchval("SELECT count(*) FROM scheme_invitations")
     assert invited == 20
 
@@ -250,3 +262,117 @@ async def test_an_hr_manager_invites_from_the_scheme_page_and_watches_the_run_co
         await expect(table).to_contain_text("10 of 10 officers processed")
         await screenshot(page, "scheme-invitation-runs", pytestconfig)
         await page.context.close()
+
+        # An invited superintendent finds their letter on their first page and on Apply.
+        invited = await add_user(api.stack.pool, "Invited", Role.OFFICER, officer_id="SW000")
+        officer_page = await signed_in(browser, live, invited)
+        await check_page(officer_page, "Your cases")
+        letter = officer_page.get_by_role("link", name=re.compile("^Invitation to apply"))
+        async with officer_page.expect_download() as download:
+            await letter.click()
+        pdf = await (await download.value).path()
+        assert (await asyncio.to_thread(pdf.read_bytes)).startswith(b"%PDF-")
+        await officer_page.get_by_role("button", name="Apply for voluntary exit").click()
+        await check_page(officer_page, "Apply for voluntary exit")
+        await expect(officer_page.get_by_text("Your invitation letter")).to_be_visible()
+        await officer_page.context.close()
+
+        # The auditor's first page lists the run's start, its scheme's chain verified.
+        auditor = await signed_in(browser, live, api.staff["auditor"])
+        await check_page(auditor, "Audit")
+        await expect(auditor.locator("#scheme-chain-status")).to_contain_text("Verified")
+        await expect(auditor.get_by_role("table")).to_contain_text("Start invitations")
+        await auditor.context.close()
+
+
+async def test_a_run_temporal_no_longer_keeps_shows_on_its_page_from_its_figures(
+    scheme_api: Api,
+) -> None:
+    """Past the namespace's retention there is no workflow of the run's id: the pages show the
+    figures the run recorded."""
+    api = scheme_api
+    await add_scheme(api)
+    manager = Actor(user_id=api.staff["hr_manager"].user_id, role=Role.HR_MANAGER)
+    await schemes.record_run(api.stack.pool, "ves-2026", "feedfacecafe0001", [], manager)
+    progress = InvitationProgress(
+        scheme="ves-2026",
+        run_id="feedfacecafe0001",
+        status="done",
+        total=12,
+        processed=12,
+        invited=9,
+        reminder_day=date(2099, 12, 1),
+        reminded=3,
+    )
+    figures = RunFigures(progress=progress, finished_at=datetime.now(UTC))
+    await schemes.record_figures(api.stack.pool, figures)
+    async with signed_in_http(api, api.staff["auditor"]) as browser:
+        page = await browser.get(f"{RUNS}/feedfacecafe0001")
+        assert page.status_code == 200, page.text
+        assert "12 of 12 officers processed" in page.text and "govuk-tag--green" in page.text
+        assert REFRESH not in page.text
+        runs = await browser.get(RUNS)
+        assert runs.status_code == 200 and "feedfacecafe0001" in runs.text
+
+
+async def test_a_run_with_neither_workflow_nor_figures_stays_listed_with_what_is_known(
+    scheme_api: Api,
+) -> None:
+    """Started and audited, its workflow gone and no figures recorded (a run from before runs
+    kept them, or one stopped before its end): listed, its invitations counted, nothing made
+    up."""
+    api = scheme_api
+    await add_scheme(api)
+    manager = Actor(user_id=api.staff["hr_manager"].user_id, role=Role.HR_MANAGER)
+    run_id = "feedfacecafe0003"
+    await schemes.record_run(api.stack.pool, "ves-2026", run_id, [Rank.SUPERINTENDENT], manager)
+    invitees = [officer(rank=Rank.SUPERINTENDENT) for _ in range(2)]
+    await upsert_officers(api.stack.pool, invitees)
+    await api.stack.pool.executemany(
+        "INSERT INTO scheme_invitations (scheme, officer_id, run_id, invited_by) "
+        "VALUES ('ves-2026', $1, $2, $3)",
+        [(invitee.officer_id, run_id, manager.user_id) for invitee in invitees],
+    )
+
+    answer = await api.as_("auditor").get(f"/v1/schemes/ves-2026/invitations/{run_id}")
+    assert answer.status_code == 200, answer.text
+    run = answer.json()
+    assert (run["state"], run["invited"], run["total"]) == ("unknown", 2, None)
+    assert run["started_by"] == manager.user_id and run["failed"] == 0
+    listed = (await api.as_("auditor").get("/v1/schemes/ves-2026/invitations")).json()
+    assert run_id in [r["run_id"] for r in listed]
+    async with signed_in_http(api, api.staff["auditor"]) as browser:
+        page = (await browser.get(f"{RUNS}/{run_id}")).text
+        assert "Figures not kept" in page and "2 officers invited by this run" in page
+        assert "<progress" not in page and REFRESH not in page
+        runs = (await browser.get(RUNS)).text
+        assert run_id in runs and "2 officers invited by this run" in runs
+
+
+async def test_auditors_see_the_runs_started_on_the_audit_page_and_a_broken_chain(
+    scheme_api: Api,
+) -> None:
+    api = scheme_api
+    await add_scheme(api)
+    manager = Actor(user_id=api.staff["hr_manager"].user_id, role=Role.HR_MANAGER)
+    for run_id in ("feedfacecafe0001", "feedfacecafe0002"):
+        await schemes.record_run(
+            api.stack.pool, "ves-2026", run_id, [Rank.CHIEF_INSPECTOR, Rank.SUPERINTENDENT], manager
+        )
+    async with signed_in_http(api, api.staff["auditor"]) as browser:
+        page = (await browser.get("/audit")).text
+        assert re.search(r'id="scheme-chain-status">\s*<p[^>]*><strong[^>]*>Verified', page)
+        rows = re.findall(r"Start invitations: run (feedfacecafe000\d), ([^<]+)<", page)
+        assert rows == [
+            ("feedfacecafe0002", "Chief inspector, Superintendent"),
+            ("feedfacecafe0001", "Chief inspector, Superintendent"),
+        ]
+        assert page.count(f"HR manager {manager.user_id}") == 2
+
+        change = "UPDATE audit_events SET details = $2 WHERE case_id = $1 AND seq = 1"
+        ranks = '{"run_id": "feedfacecafe0001", "ranks": ["superintendent"]}'
+        await _tamper(api.stack.database_url, (change, ("scheme:ves-2026", ranks)))
+        broken = (await browser.get("/audit")).text
+        assert "The chain of scheme ves-2026 breaks at event 1: hash mismatch" in broken
+    async with signed_in_http(api, api.staff["hr_manager"]) as other:
+        assert (await other.get("/audit")).status_code == 403

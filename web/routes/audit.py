@@ -1,5 +1,6 @@
 """Auditors' pages: a case's timeline with its hash chain's status, the reads of the case in
-the access log, and downloads of the audit export and the access log.
+the access log, the schemes' own events (invitation runs started) with their chains' status,
+and downloads of the audit export and the access log.
 
 The chain is checked by ``store.audit.verify`` (as `exitcases audit verify` checks it), and the
 downloads are the API's own export routes (api/routes/audit.py) answering the page's request:
@@ -20,7 +21,7 @@ from api.auth import Principal
 from api.authz import Operation
 from api.routes.audit import Window, export_access, export_audit
 from domain.case import CASE_ID_PATTERN
-from store import audit, case_queries
+from store import audit, case_queries, schemes
 from store.audit import AccessEntry, ExportFormat
 from web.session import ALLOW_PAGE
 from web.templating import render
@@ -29,6 +30,8 @@ router = APIRouter()
 
 # The reads of one case shown on its page, newest first; the download has them all.
 ACCESS_SHOWN = 200
+# The schemes' own events on the audit page, newest first; the export has them all.
+SCHEME_EVENTS_SHOWN = 50
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 _EVERYTHING = Window(since=None, until=None)
 
@@ -39,14 +42,27 @@ async def audit_home(
     user: Annotated[Principal, ALLOW_PAGE[Operation.AUDIT_EXPORT]],
     case_id: str | None = None,
 ) -> Response:
-    """The downloads, and a case id to look up."""
+    """The downloads, a case id to look up, and the schemes' own events."""
     errors = []
     if case_id is not None:
         case_id = case_id.strip().upper()
         if re.fullmatch(CASE_ID_PATTERN, case_id):
             return RedirectResponse(f"/audit/cases/{case_id}", status_code=303)
         errors = [{"text": "Enter a case id like EX-4K7M2Q9TXA", "href": "#case-id"}]
-    context = {"case_id": case_id or "", "error_list": errors}
+    pool = request.app.state.pool
+    names = [found.scheme.name for found in await schemes.list_schemes(pool)]
+    events = await audit.scheme_events(pool, names, SCHEME_EVENTS_SHOWN)
+    chains = sorted({event.case_id for event in events})
+    # Each scheme's whole chain, not only the events shown: a run or two a week, never many.
+    reports = [await audit.verify(pool, chain) for chain in chains]
+    context = {
+        "case_id": case_id or "",
+        "error_list": errors,
+        "scheme_events": events,
+        "scheme_breaks": [b for report in reports for b in report.breaks],
+        "chain_prefix": audit.SCHEME_CHAIN_PREFIX,
+        "scheme_events_shown": SCHEME_EVENTS_SHOWN,
+    }
     status = 400 if errors else 200
     return render(request, "audit/home.html", context, status_code=status, user=user)
 

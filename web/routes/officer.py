@@ -22,6 +22,7 @@ from api.auth import Principal
 from api.authz import Operation
 from api.problems import ProblemError
 from api.routes.cases import LEAVERS_CAP_REACHED
+from api.routes.invitation_letters import SchemeName, invitation_letter_download
 from domain.actions import actions_open_to
 from domain.case import Application, CaseView
 from domain.documents import LetterKind
@@ -29,7 +30,7 @@ from domain.lifecycle import TERMINAL_STATES, Action, CaseKind
 from domain.people import Role
 from service.cases import OpenCaseExists, UnknownOfficer
 from service.kinds import KindNotAvailable
-from store import case_queries
+from store import case_queries, letters
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.officer_status import officer_status
@@ -59,6 +60,7 @@ _MOVED_ON = (
 
 Reader = Annotated[Principal, ALLOW_PAGE[Operation.CASES_READ]]
 Applicant = Annotated[Principal, ALLOW_PAGE[Operation.CASES_CREATE_VOLUNTARY]]
+LetterReader = Annotated[Principal, ALLOW_PAGE[Operation.DOCUMENTS_READ]]
 
 
 def _officer(user: Principal) -> str:
@@ -76,7 +78,9 @@ async def your_cases(request: Request, user: Reader) -> Response:
     open_cases = [case for case in cases if case.state not in TERMINAL_STATES]
     if open_cases:
         return RedirectResponse(f"/your-case/{open_cases[0].case_id}", status_code=303)
-    return render(request, "officer/cases.html", {"cases": cases}, user=user)
+    invitations = await letters.list_invitation_letters(request.app.state.pool, officer_id)
+    context = {"cases": cases, "invitations": invitations}
+    return render(request, "officer/cases.html", context, user=user)
 
 
 async def officer_case_page(
@@ -175,8 +179,17 @@ _APPLY_ERRORS = {
 
 @router.get("/apply")
 async def apply(request: Request, user: Applicant) -> HTMLResponse:
-    _officer(user)
-    return render_form(request, _APPLY, {}, {}, user=user)
+    officer_id = _officer(user)
+    invitations = await letters.list_invitation_letters(request.app.state.pool, officer_id)
+    return render_form(request, _APPLY, {}, {}, user=user, invitations=invitations)
+
+
+@router.get("/invitation-letters/{scheme}")
+async def invitation_letter(request: Request, scheme: SchemeName, user: LetterReader) -> Response:
+    """The officer's own invitation letter, through the API's function: the same access-log
+    line. The path names no officer, so it is the link the invitation's e-mail carries."""
+    officer_id = _officer(user)
+    return await invitation_letter_download(request.app.state.pool, user, officer_id, scheme)
 
 
 @router.post("/apply")
