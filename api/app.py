@@ -20,6 +20,7 @@ from config.runtime import connect_temporal, database_url
 from config.settings import Settings, get_settings
 from store.pool import create_pool
 from web.app import install_web
+from web.errors import too_large_page
 
 
 def create_app(
@@ -72,7 +73,7 @@ def create_app(
     if pool is not None:
         app.state.settings, app.state.pool, app.state.temporal = settings, pool, temporal
     app.include_router(health.router)
-    install_api(app)
+    install_api(app, too_large_page=too_large_page)
     install_web(app, settings)
     install_docs(app)
     install_cors(app, settings)

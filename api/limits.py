@@ -20,23 +20,47 @@ from api.problems import ProblemError
 
 # The whole force's roster (46,000 officers) is under 5 MB: the same ceiling as the import.
 MAX_BODY_BYTES = 10_000_000
+MAX_ROSTER_BYTES = 10 * 1024 * 1024
+# A page's upload is a multipart form: the file (at most the roster's 10 MiB, evidence's 10 MB)
+# plus the CSRF token, any other fields and each part's headers. Allowing for them, a file at its
+# limit reaches the page, and one a little over gets the page's own error on its form.
+FORM_OVERHEAD_BYTES = 64 * 1024
+MAX_PAGE_FORM_BYTES = MAX_ROSTER_BYTES + FORM_OVERHEAD_BYTES
+# Addresses that are the API's, whatever the client accepts; every other address is a page's.
+API_PREFIXES = ("/v1/", "/codec", "/session", "/health", "/metrics", "/docs", "/openapi")
 
 
 class BodyLimitMiddleware:
     """413 for a body over the limit. A body that does not announce its length is read (up to
-    the limit) before the route sees it, so nothing is half-processed when it turns out large."""
+    the limit) before the route sees it, so nothing is half-processed when it turns out large.
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    A page's multipart form may be ``page_limit`` long; refused, a page gets ``too_large_page``
+    (an ASGI app answering in HTML, given the limit in ``scope["body_limit"]``), the API's
+    clients the JSON problem.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY_BYTES,
+        page_limit: int = MAX_PAGE_FORM_BYTES,
+        too_large_page: ASGIApp | None = None,
+    ) -> None:
+        self.app, self.limit, self.page_limit = app, limit, page_limit
+        self.too_large_page = too_large_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        headers = dict(scope.get("headers", []))
+        page = not scope["path"].startswith(API_PREFIXES)
+        form = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.page_limit if page and form else self.limit
+        declared = headers.get(b"content-length")
         if declared is not None:
-            if declared.isdigit() and int(declared) > self.limit:
-                await self._refuse(send)
+            if declared.isdigit() and int(declared) > limit:
+                await self._refuse(scope, receive, send, limit, page=page)
                 return
             await self.app(scope, receive, send)
             return
@@ -48,8 +72,8 @@ class BodyLimitMiddleware:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.limit:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(scope, receive, send, limit, page=page)
                 return
             if not message.get("more_body", False):
                 break
@@ -59,26 +83,35 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "/problems/too-large",
-                "title": "Request too large",
-                "status": 413,
-                "detail": f"the request body is over {self.limit:,} bytes",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, *, page: bool
+    ) -> None:
+        if page and self.too_large_page is not None:
+            await self.too_large_page({**scope, "body_limit": limit}, receive, send)
+        else:
+            await _refuse_json(send, limit)
+
+
+async def _refuse_json(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "type": "/problems/too-large",
+            "title": "Request too large",
+            "status": 413,
+            "detail": f"the request body is over {limit:,} bytes",
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class FailedAuthBrake:

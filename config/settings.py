@@ -38,6 +38,12 @@ class Settings(BaseSettings):
         "`exitcases temporal setup` creates the namespace (an existing one keeps its own).",
     )
     task_queue: str = Field(default="exit-cases", description="Temporal task queue of the worker.")
+    worker_queues: Literal["all", "cases", "letters"] = Field(
+        default="all",
+        description="What `exitcases worker` serves: `all`; `cases` (workflows and their "
+        "activities, no letters); `letters` (renders letters only, on the task queue "
+        "`<EXITCASES_TASK_QUEUE>-letters`, in processes that can be scaled apart).",
+    )
     api_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to.")
     api_port: int = Field(default=8000, description="Port of the HTTP API.")
     api_workers: int = Field(

@@ -32,11 +32,12 @@ class PendingNotification(BaseModel):
     subject: str
     body: str
     document_id: str | None = None
+    recipient_officer_id: str | None = None
 
 
 # Who a notice reaches: the named user, the officer's own accounts, or everyone in the pool.
 _PENDING = """
-SELECT n.notification_id, n.case_id, n.subject, n.body, n.document_id,
+SELECT n.notification_id, n.case_id, n.subject, n.body, n.document_id, n.recipient_officer_id,
        coalesce(array_agg(u.email) FILTER (WHERE u.email IS NOT NULL), '{}') AS addresses
 FROM (
     SELECT * FROM notifications WHERE sent_at IS NULL AND attempts < 10
@@ -48,7 +49,7 @@ LEFT JOIN users u ON u.revoked_at IS NULL AND (
     OR (n.recipient_user_id IS NULL AND n.recipient_officer_id IS NULL
         AND u.role = n.recipient_role
         AND (n.recipient_tier IS NULL OR u.tier = n.recipient_tier)))
-GROUP BY n.notification_id, n.case_id, n.subject, n.body, n.document_id
+GROUP BY n.notification_id, n.case_id, n.subject, n.body, n.document_id, n.recipient_officer_id
 ORDER BY n.notification_id
 """
 

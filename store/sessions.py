@@ -13,6 +13,9 @@ import asyncpg
 
 from store.users import User, token_hash, user_from_row
 
+# How stale ``last_seen_at`` may get before a request writes it (see session_user).
+TOUCH_AFTER = timedelta(seconds=60)
+
 
 async def start_session(
     pool: asyncpg.Pool,
@@ -51,17 +54,34 @@ async def start_session(
 async def session_user(
     pool: asyncpg.Pool, session_id: str, *, idle: timedelta, lifetime: timedelta
 ) -> User | None:
-    """The session's user if the session is live (and marks it used now); None otherwise."""
+    """The session's user if the session is live; None otherwise.
+
+    Every page view and API call asks this, so it only reads: ``last_seen_at`` is moved on
+    when it is more than ``TOUCH_AFTER`` old, not on every request. A session therefore ends
+    between ``idle - TOUCH_AFTER`` and ``idle`` after its last use: never later than ``idle``.
+    """
+    session_hash = token_hash(session_id)
     row = await pool.fetchrow(
-        """UPDATE sessions AS s SET last_seen_at = now() FROM users AS u
-           WHERE s.session_hash = $1 AND u.user_id = s.user_id AND u.revoked_at IS NULL
-             AND s.last_seen_at > now() - $2::interval AND s.created_at > now() - $3::interval
-           RETURNING u.*""",
-        token_hash(session_id),
+        """SELECT u.*, s.last_seen_at <= now() - $4::interval AS stale
+           FROM sessions AS s JOIN users AS u USING (user_id)
+           WHERE s.session_hash = $1 AND u.revoked_at IS NULL
+             AND s.last_seen_at > now() - $2::interval AND s.created_at > now() - $3::interval""",
+        session_hash,
         idle,
         lifetime,
+        TOUCH_AFTER,
     )
-    return user_from_row(row) if row else None
+    if row is None:
+        return None
+    if row["stale"]:
+        # The condition again, so concurrent requests of one browser write once between them.
+        await pool.execute(
+            """UPDATE sessions SET last_seen_at = now()
+               WHERE session_hash = $1 AND last_seen_at <= now() - $2::interval""",
+            session_hash,
+            TOUCH_AFTER,
+        )
+    return user_from_row(row)
 
 
 async def end_session(pool: asyncpg.Pool, session_id: str) -> None:

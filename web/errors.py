@@ -17,8 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from api.auth import Principal
+from api.limits import API_PREFIXES, FORM_OVERHEAD_BYTES
 from api.problems import UNAVAILABLE, ProblemError
 from api.sessions import session_principal
 from web.session import SignInNeeded
@@ -28,16 +30,13 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
-# Addresses that are the API's, whatever the client accepts.
-_API_PREFIXES = ("/v1/", "/codec", "/session", "/health", "/metrics", "/docs", "/openapi")
-
 
 def is_page(request: Request) -> bool:
     route = request.scope.get("route")
     if route is not None:
         return getattr(getattr(route, "endpoint", None), "__module__", "").startswith("web.")
     accepts_html = "text/html" in request.headers.get("accept", "")
-    return accepts_html and not request.url.path.startswith(_API_PREFIXES)
+    return accepts_html and not request.url.path.startswith(API_PREFIXES)
 
 
 async def _signed_in(request: Request) -> Principal | None:
@@ -87,6 +86,16 @@ async def error_page(request: Request, exc: Exception) -> Response:
     )
     failed = {"reference": reference}
     return render(request, "errors/unexpected.html", failed, status_code=500, user=user)
+
+
+async def too_large_page(scope: Scope, receive: Receive, send: Send) -> None:
+    """A page's form over the body limit (api/limits.py), answered before any route runs."""
+    request = Request(scope, receive)
+    file_mb = (scope["body_limit"] - FORM_OVERHEAD_BYTES) / 1_000_000
+    refused = {"detail": f"The file is too large: the most a page accepts is {file_mb:.0f} MB"}
+    user = await _signed_in(request)
+    page = render(request, "errors/refused.html", refused, status_code=413, user=user)
+    await page(scope, receive, send)
 
 
 def _for_pages(api_handler: Handler) -> Handler:

@@ -103,12 +103,20 @@ async def letter_download(
         case_id=view.case_id,
         endpoint=DOWNLOAD + info.document_id,
     )
+    return letter_response(
+        content, info.media_type, info.sha256, f"{view.case_id}-{info.document_id}.pdf"
+    )
+
+
+def letter_response(content: bytes, media_type: str, sha256: str, filename: str) -> Response:
+    """A stored letter as downloaded, a case's or an invitation: its hash in a header for the
+    reader to check, and never kept by a shared cache."""
     return Response(
         content,
-        media_type=info.media_type,
+        media_type=media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{view.case_id}-{info.document_id}.pdf"',
-            "X-Content-SHA256": info.sha256,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-SHA256": sha256,
             "Cache-Control": "private, no-store",
         },
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Annotated
+from urllib.parse import quote
 
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request
@@ -34,8 +36,10 @@ from store.paper_trail import Evidence, TooManyFiles, add_evidence, evidence_fil
 
 router = APIRouter(prefix="/v1/cases", tags=["evidence"])
 
-# Names are shown back and put in a download's Content-Disposition: printable, no paths.
-_FILENAME = r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,199}$"
+MAX_FILENAME_CHARS = 200
+# Line and paragraph separators, and categories C*: controls, and format characters such as the
+# right-to-left override that shows "cod.exe" as "exe.doc".
+_UNSHOWABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 @router.post(
@@ -66,12 +70,24 @@ async def attach(
     request: Request,
     attached_to: Annotated[AttachedTo, Query(description="What the file supports.")],
     filename: Annotated[
-        str, Query(pattern=_FILENAME, description="The file's name, as shown to readers.")
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_FILENAME_CHARS,
+            description="The file's name, as shown to readers: any letters, no path separators "
+            "or control characters.",
+        ),
     ],
 ) -> Evidence:
-    return await attach_file(
-        pool, settings, user, view, attached_to, filename, await request.body()
-    )
+    name = display_name(filename)
+    if name != unicodedata.normalize("NFC", filename):
+        problem = "a file name without path separators, control characters or leading dots"
+        raise ProblemError(
+            422,
+            f"filename: {problem}",
+            errors=[FieldError(field="query.filename", message=problem)],
+        )
+    return await attach_file(pool, settings, user, view, attached_to, name, await request.body())
 
 
 async def attach_file(
@@ -123,10 +139,24 @@ async def attach_file(
 
 
 def display_name(sent: str) -> str:
-    """A browser's file name as one the API would take (:data:`_FILENAME`): the last part of
-    any path, characters outside the pattern as "_", at most 200; "evidence" if none is left."""
-    name = re.sub(r"[^A-Za-z0-9 ._()-]", "_", re.split(r"[\\/]", sent)[-1]).strip(" ._-()")
-    return name[:200].rstrip() or "evidence"
+    """A file name as uploaded, letters of any language kept: NFC, the last part of any path,
+    without control characters, at most :data:`MAX_FILENAME_CHARS`; "evidence" if none is left.
+    """
+    name = unicodedata.normalize("NFC", re.split(r"[\\/]", sent)[-1])
+    name = "".join(c for c in name if unicodedata.category(c) not in _UNSHOWABLE)
+    return name.strip(" .")[:MAX_FILENAME_CHARS].rstrip() or "evidence"
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` naming the file (RFC 6266): ``filename*`` in UTF-8, percent-encoded (RFC
+    5987), for browsers, and a plain ASCII ``filename`` for clients that know no other. Neither
+    part can hold a quote, a semicolon or a line break, whatever the stored name holds."""
+    # "Öztürk" as "Ozturk": the letters without their accents; anything else as "_".
+    bare = "".join(
+        c for c in unicodedata.normalize("NFKD", filename) if not unicodedata.combining(c)
+    )
+    fallback = re.sub(r"[^A-Za-z0-9 ._()-]", "_", bare).strip(" ._") or "evidence"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.get(
@@ -175,12 +205,11 @@ async def evidence_download(
         raise ProblemError(404, "the case has no evidence file with this id", kind="no-evidence")
     record, content = found
     await log_read(pool, user, view.case_id, f"GET /v1/cases/{{case_id}}/evidence/{evidence_id}")
-    safe = re.sub(r"[^A-Za-z0-9 ._()-]", "_", record.filename)
     return Response(
         content,
         media_type=record.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{safe}"',
+            "Content-Disposition": content_disposition(record.filename),
             "X-Content-Type-Options": "nosniff",
             "X-Content-SHA256": record.sha256,
         },

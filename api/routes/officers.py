@@ -16,6 +16,7 @@ from api.auth import Principal
 from api.authz import Operation
 from api.deps import Pool
 from api.idempotency import IdempotencyKey, run_once
+from api.limits import MAX_ROSTER_BYTES
 from api.problems import FieldError, ProblemError, problem_responses
 from domain.clock import LONDON
 from domain.officer import Officer
@@ -24,7 +25,6 @@ from store.officers import upsert_officers
 
 router = APIRouter(prefix="/v1/officers", tags=["officers"])
 
-MAX_ROSTER_BYTES = 10 * 1024 * 1024
 MAX_LISTED_ERRORS = 100
 _SCOPE = "POST /v1/officers/import"
 

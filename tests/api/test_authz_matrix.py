@@ -25,7 +25,7 @@ from domain.people import Actor, Role, Tier
 from domain.policy import load_bundled_policy
 from domain.scheme import Scheme
 from service.schemes import start_invitations
-from store.letters import list_documents
+from store.letters import list_documents, store_invitation_letters
 from store.officers import upsert_officers
 from store.policies import add_policy
 from store.schemes import add_scheme
@@ -129,6 +129,13 @@ ENDPOINTS: dict[str, dict[str, int]] = {
     "PUT /v1/cases/{case_id}/representative": _cells(200, {"officer"}, other_officer=404),
     "DELETE /v1/cases/{case_id}/representative": _cells(200, {"officer"}, other_officer=404),
     "GET /v1/officers/{officer_id}/subject-access-export": _cells(200, {"admin"}),
+    # An invitation belongs to no case: no representative reads its letter.
+    "GET /v1/officers/{officer_id}/invitation-letters": _cells(
+        200, {"officer", *STAFF_READ}, other_officer=404
+    ),
+    "GET /v1/officers/{officer_id}/invitation-letters/{scheme}": _cells(
+        200, {"officer", *STAFF_READ}, other_officer=404
+    ),
 }
 
 # action -> (state the case is put in, body, roles that may take it)
@@ -556,6 +563,13 @@ async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
         case "GET /v1/officers/{officer_id}/subject-access-export":
             path = endpoint.split(" ")[1].replace("{officer_id}", officer.officer_id)
             status, _ = await world.call(user, "GET", path)
+        case "GET /v1/officers/{officer_id}/invitation-letters/{scheme}":
+            await _invitation_letter(world, officer.officer_id)
+            path = f"/v1/officers/{officer.officer_id}/invitation-letters/matrix"
+            status, _ = await world.call(user, "GET", path)
+        case "GET /v1/officers/{officer_id}/invitation-letters":
+            path = f"/v1/officers/{officer.officer_id}/invitation-letters"
+            status, _ = await world.call(user, "GET", path)
         case "POST /v1/users/{user_id}/revoke":
             target = await add_user(world.stack.pool, "to revoke", Role.AUDITOR)
             status, _ = await world.call(user, "POST", f"/v1/users/{target.user_id}/revoke")
@@ -563,6 +577,17 @@ async def _call_endpoint(world: World, endpoint: str, role: str) -> int:
             method, path = endpoint.split(" ")
             status, _ = await world.call(user, method, case_path or path)
     return status
+
+
+async def _invitation_letter(world: World, officer_id: str) -> None:
+    """The officer invited to the matrix scheme, with a letter, as an invitation run leaves it."""
+    async with world.stack.pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            "INSERT INTO scheme_invitations (scheme, officer_id, run_id, invited_by) "
+            "VALUES ('matrix', $1, 'matrix', 'test')",
+            officer_id,
+        )
+        await store_invitation_letters(connection, "matrix", "default", {officer_id: pdf()})
 
 
 async def _first_letter(world: World, case_id: str) -> str:

@@ -97,6 +97,10 @@ def _set_world(case: Any, officer_id: str, representative_id: str) -> Any:
     # user who holds the representative role.
     if case.operation.label == "POST /v1/cases/{case_id}/evidence":
         case.body = pdf()
+        # A name's rules (NFC, no path separators or control characters) are in its
+        # description: Unicode categories and normal forms are beyond JSON Schema's patterns.
+        if case.query and "filename" in case.query:
+            case.query["filename"] = "Siân Öztürk (medical).pdf"
     if case.operation.label == "PUT /v1/cases/{case_id}/representative":
         case.body = {"representative_id": representative_id}
     # Evidence an answer names must be files on the case: the schema says only their shape.

@@ -130,6 +130,55 @@ async def test_sessions_end_when_idle_too_long_too_old_or_revoked(api: Api) -> N
     assert await pool.fetchval(count, caseworker.user_id) == 0
 
 
+async def test_requests_within_a_minute_of_the_last_write_only_read_the_session(
+    api: Api,
+) -> None:
+    pool = api.stack.pool
+    caseworker = await add_user(pool, "Session reader", Role.CASEWORKER)
+    empty = {"payloads": []}
+    # xmin changes with every UPDATE of the row, even one that writes the same values.
+    written = "SELECT xmin::text AS version, last_seen_at FROM sessions WHERE user_id = $1"
+    async with browser(api.stack) as http:
+        assert (await sign_in(http, caseworker.token)).status_code == 201
+        signed_in = await pool.fetchrow(written, caseworker.user_id)
+        for _ in range(2):
+            assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        assert await pool.fetchrow(written, caseworker.user_id) == signed_in
+
+        await pool.execute(
+            "UPDATE sessions SET last_seen_at = now() - interval '61 seconds' WHERE user_id = $1",
+            caseworker.user_id,
+        )
+        backdated = await pool.fetchrow(written, caseworker.user_id)
+        assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        touched = await pool.fetchrow(written, caseworker.user_id)
+        assert touched["version"] != backdated["version"]
+        assert touched["last_seen_at"] > backdated["last_seen_at"]
+        assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        assert await pool.fetchrow(written, caseworker.user_id) == touched
+
+        # Idle for 29 minutes and a bit: still live, and the request keeps it so.
+        await pool.execute(
+            "UPDATE sessions SET last_seen_at = now() - interval '29 minutes 50 seconds' "
+            "WHERE user_id = $1",
+            caseworker.user_id,
+        )
+        assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        await pool.execute(
+            "UPDATE sessions SET last_seen_at = last_seen_at - interval '29 minutes' "
+            "WHERE user_id = $1",
+            caseworker.user_id,
+        )
+        assert (await http.post("/codec/decode", json=empty)).status_code == 200
+        # Idle past the limit: ended, however recently it was last written before that.
+        await pool.execute(
+            "UPDATE sessions SET last_seen_at = now() - interval '30 minutes 1 second' "
+            "WHERE user_id = $1",
+            caseworker.user_id,
+        )
+        assert (await http.post("/codec/decode", json=empty)).status_code == 401
+
+
 async def test_a_cookie_replayed_without_a_page_is_refused(api: Api) -> None:
     """Any service on the API's host name receives the cookie; replayed from its server (no
     Origin, as no browser sends a POST), it decodes nothing."""

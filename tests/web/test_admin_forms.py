@@ -9,6 +9,7 @@ import re
 
 import httpx
 
+from api.limits import MAX_BODY_BYTES, MAX_PAGE_FORM_BYTES, MAX_ROSTER_BYTES
 from store.officers import get_officer
 from tests.helpers.api import Api, User
 from tests.helpers.officers import officer
@@ -77,3 +78,37 @@ async def every_page(browser: httpx.AsyncClient, address: str) -> str:
         link = re.search(r'href="([^"]+)" rel="next"', answer.text)
         next_page = html.unescape(link.group(1)) if link else None
     return "\n".join(texts)
+
+
+async def test_a_roster_at_the_limit_reaches_the_page_and_a_larger_one_gets_the_pages_error(
+    api: Api, staff: dict[str, User]
+) -> None:
+    async with signed_in(api, staff["caseworker"]) as browser:
+        token = csrf_of((await browser.get("/officers/import")).text)
+
+        async def upload(size: int) -> httpx.Response:
+            roster = {"roster": ("roster.csv", b"x" * size, "text/csv")}
+            return await browser.post(
+                "/officers/import", data={"csrf_token": token}, files=roster, headers=OWN_PAGE
+            )
+
+        at_limit = await upload(MAX_ROSTER_BYTES)
+        # Read and refused for what it holds, not for its size.
+        assert at_limit.status_code == 422, at_limit.text[:200]
+        assert "text/html" in at_limit.headers["content-type"]
+        over = await upload(MAX_ROSTER_BYTES + 1)
+        assert over.status_code == 413 and "text/html" in over.headers["content-type"]
+        assert "govuk-error-summary" in over.text and "larger than 10 MB" in over.text
+        far_over = await upload(MAX_PAGE_FORM_BYTES + 1)
+        assert far_over.status_code == 413 and "text/html" in far_over.headers["content-type"]
+        assert "The file is too large: the most a page accepts is 10 MB" in far_over.text
+        assert "Sign out" in far_over.text  # the service's layout, for the signed-in user
+    async with api.stack.http() as client:
+        too_big = await client.post(
+            "/v1/officers/import",
+            content=b"x" * (MAX_BODY_BYTES + 1),
+            headers={"Authorization": f"Bearer {staff['caseworker'].token}"},
+        )
+    assert too_big.status_code == 413
+    assert too_big.headers["content-type"] == "application/problem+json"
+    assert too_big.json()["detail"] == f"the request body is over {MAX_BODY_BYTES:,} bytes"

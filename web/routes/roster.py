@@ -17,8 +17,9 @@ from starlette.datastructures import UploadFile
 
 from api.auth import Principal
 from api.authz import Operation
+from api.limits import MAX_ROSTER_BYTES
 from api.problems import ProblemError
-from api.routes.officers import MAX_LISTED_ERRORS, MAX_ROSTER_BYTES, roster_text
+from api.routes.officers import MAX_LISTED_ERRORS, roster_text
 from domain.clock import LONDON
 from domain.roster import RosterError, RowError, parse_roster
 from store.officers import upsert_officers
