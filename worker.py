@@ -1,7 +1,10 @@
-"""The worker: runs the case workflows and their activities, and delivers notifications.
+"""The worker: runs the case workflows and their activities, renders letters, and delivers
+notifications.
 
 Run as many as you like, on as many hosts: Temporal shares the work among them, and the
-notifier's claims (SELECT ... FOR UPDATE SKIP LOCKED) never deliver one notice twice.
+notifier's claims (SELECT ... FOR UPDATE SKIP LOCKED) never deliver one notice twice. Letters
+have a task queue of their own (``config.queues.letters_queue``), served here unless
+``EXITCASES_WORKER_QUEUES`` says otherwise, so letter workers can run and scale apart.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from contextlib import suppress
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from typing import Any
 
 import asyncpg
 import structlog
@@ -17,11 +22,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
+from activities.invitation_runs import InvitationRunActivities
 from activities.letters import LetterActivities
 from activities.linking import CaseOpener
 from activities.logging import CaseLoggingInterceptor
 from activities.notifier import Notifier
 from activities.schemes import SchemeActivities
+from config.queues import letters_queue
 from config.runtime import connect_temporal, database_url, run_with_temporal
 from config.settings import Settings
 from service.kinds import KINDS
@@ -45,31 +52,58 @@ WORKFLOWS = [
 ]
 
 
-def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
-    activities = CaseActivities(pool)
-    letters = LetterActivities(pool)
+def case_step_activities(activities: CaseActivities) -> list[Callable[..., Any]]:
+    """The activities a case's steps run on its own queue (its letters go to theirs)."""
+    return [
+        activities.record_event,
+        activities.load_officer,
+        activities.has_other_open_case,
+        activities.entry_facts,
+        activities.hand_off_exit,
+    ]
+
+
+def case_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     opener = CaseOpener(client, pool, settings)
-    scheme_activities = SchemeActivities(pool)
+    scheme_activities = SchemeActivities(pool, settings.public_url)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         interceptors=[CaseLoggingInterceptor()],
         activities=[
-            activities.record_event,
-            activities.load_officer,
-            activities.has_other_open_case,
-            activities.entry_facts,
-            activities.hand_off_exit,
-            letters.issue_letter,
-            letters.record_event_with_letter,
+            *case_step_activities(CaseActivities(pool)),
             opener.open_voluntary_case,
             scheme_activities.list_invitees,
             scheme_activities.invite_officers,
             scheme_activities.remind_invited,
             scheme_activities.budget_position,
+            InvitationRunActivities(pool).record_run_figures,
         ],
     )
+
+
+def letter_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    letters = LetterActivities(pool)
+    return Worker(
+        client,
+        task_queue=letters_queue(settings.task_queue),
+        interceptors=[CaseLoggingInterceptor()],
+        activities=[letters.issue_letter, letters.record_event_with_letter],
+    )
+
+
+@asynccontextmanager
+async def build_worker(
+    client: Client, pool: asyncpg.Pool, settings: Settings
+) -> AsyncIterator[None]:
+    """The workers ``settings.worker_queues`` asks for, running until the block ends."""
+    async with AsyncExitStack() as workers:
+        if settings.worker_queues != "letters":
+            await workers.enter_async_context(case_worker(client, pool, settings))
+        if settings.worker_queues != "cases":
+            await workers.enter_async_context(letter_worker(client, pool, settings))
+        yield
 
 
 async def _serve(settings: Settings) -> None:
@@ -82,12 +116,19 @@ async def _serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     notifier = Notifier(pool, settings)
+    # A letters-only process renders and nothing else; the case workers deliver the mail.
+    notifies = settings.worker_queues != "letters"
     try:
         async with build_worker(client, pool, settings):
-            notifying = asyncio.create_task(notifier.run_until(stop))
-            log.info("worker started", task_queue=settings.task_queue)
+            notifying = asyncio.create_task(notifier.run_until(stop)) if notifies else None
+            log.info(
+                "worker started",
+                task_queue=settings.task_queue,
+                queues=settings.worker_queues,
+            )
             await stop.wait()
-            await notifying
+            if notifying is not None:
+                await notifying
     finally:
         await pool.close()
     log.info("worker stopped")

@@ -17,17 +17,20 @@ import weasyprint
 from jinja2 import TemplateError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration
 
 from activities.cases import record
 from domain.documents import LetterRef
 from domain.letters import (
     Addressee,
+    InvitationLetter,
     LetteredEvent,
     LetterRequest,
     TemplateSet,
     default_templates,
     render_html,
+    render_invitation_html,
 )
 from store import letters, officers
 
@@ -49,12 +52,52 @@ def _font_config() -> FontConfiguration:
     return config
 
 
+def font_subsetter() -> str:
+    """Which library cuts the embedded fonts down to the glyphs a letter uses. Without Debian's
+    libharfbuzz-subset0, WeasyPrint falls back to fontTools in pure Python, which measured
+    several times HarfBuzz's CPU per letter (BENCHMARKS.md, lifecycle): worth saying aloud."""
+    if ffi.harfbuzz_subset is not None and ffi.harfbuzz.hb_version_atleast(4, 1, 0):
+        return "HarfBuzz"
+    return "fontTools (slow: install libharfbuzz-subset0)"
+
+
 def render_pdf(templates: TemplateSet, request: LetterRequest, addressee: Addressee) -> bytes:
     """The letter as a tagged PDF/A-2a document."""
-    html = render_html(templates, request, addressee)
+    return html_to_pdf(render_html(templates, request, addressee))
+
+
+def html_to_pdf(html: str) -> bytes:
     document = weasyprint.HTML(string=html)
     pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, font_config=_font_config())
     return pdf
+
+
+def render_invitations(
+    templates: TemplateSet, invitation: InvitationLetter, addressees: dict[str, Addressee]
+) -> tuple[str, dict[str, bytes]]:
+    """A batch's invitation letters (PDF per officer id) and the wording version they used.
+
+    An admin's invitation template that compiled but breaks when rendered would stop the run
+    for good on every retry, so the shipped wording writes the batch instead, as for cases.
+    """
+
+    def each(templates: TemplateSet) -> dict[str, bytes]:
+        return {
+            officer_id: html_to_pdf(render_invitation_html(templates, invitation, addressee))
+            for officer_id, addressee in addressees.items()
+        }
+
+    try:
+        return templates.version, each(templates)
+    except TemplateError as error:
+        log.warning(
+            "invitation template failed; shipped wording used",
+            scheme=invitation.scheme,
+            template_version=templates.version,
+            error=type(error).__name__,
+        )
+        shipped = default_templates()
+        return shipped.version, each(shipped)
 
 
 class LetterActivities:

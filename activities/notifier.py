@@ -15,8 +15,9 @@ import asyncpg
 import structlog
 
 from config.settings import Settings
-from store.letters import document_content
+from store.letters import document_content, invitation_letter_content
 from store.outbox import PendingNotification, claim_pending, mark_failed, mark_sent
+from store.schemes import INVITATION_LETTER, SCHEME_SUBJECT
 
 log = structlog.get_logger(__name__)
 
@@ -81,21 +82,40 @@ class Notifier:
         if letter is None:
             message.set_content(notification.body)
             return
+        scheme = invitation_scheme(notification)
         if self._settings.letters_attached:
-            found = await document_content(self._pool, notification.case_id, letter)
-            if found is not None:
-                info, content = found
+            content = await self._letter(notification, letter, scheme)
+            if content is not None:
                 message.set_content(f"{notification.body}\n\nThe letter is attached.")
                 message.add_attachment(
                     content,
                     maintype="application",
                     subtype="pdf",
-                    filename=f"{notification.case_id}-{info.document_id}.pdf",
+                    filename=f"{notification.case_id}-{letter}.pdf".replace(":", "-"),
                 )
                 return
         base = (self._settings.public_url or "").rstrip("/")
-        link = f"{base}/v1/cases/{notification.case_id}/documents/{letter}"
+        # An invitation letter's page is the officer's own: the link names neither officer
+        # nor anything personal.
+        link = (
+            f"{base}/v1/cases/{notification.case_id}/documents/{letter}"
+            if scheme is None
+            else f"{base}/invitation-letters/{scheme}"
+        )
         message.set_content(f"{notification.body}\n\nRead it (sign in first): {link}")
+
+    async def _letter(
+        self, notification: PendingNotification, letter: str, scheme: str | None
+    ) -> bytes | None:
+        if scheme is None:
+            found = await document_content(self._pool, notification.case_id, letter)
+            return None if found is None else found[1]
+        if notification.recipient_officer_id is None:
+            return None
+        invitation = await invitation_letter_content(
+            self._pool, scheme, notification.recipient_officer_id
+        )
+        return None if invitation is None else invitation[1]
 
     def _smtp_send(self, message: EmailMessage) -> None:
         assert self._settings.smtp_host is not None
@@ -111,3 +131,12 @@ class Notifier:
                 log.warning("notifier cannot reach the database", error=type(error).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._settings.notifier_poll_seconds)
+
+
+def invitation_scheme(notification: PendingNotification) -> str | None:
+    """The scheme whose invitation letter a scheme notice announces; None for a case's letter."""
+    if notification.document_id == INVITATION_LETTER and notification.case_id.startswith(
+        SCHEME_SUBJECT
+    ):
+        return notification.case_id.removeprefix(SCHEME_SUBJECT)
+    return None

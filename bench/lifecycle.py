@@ -35,6 +35,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.letters import font_subsetter
 from bench import cpu
 from bench.bare import BarePlan, BareWorkflow, noop
 from bench.common import (
@@ -250,6 +251,7 @@ def _rate_row(run: int, phase: Phase) -> list[str]:
 async def main(args: argparse.Namespace) -> None:
     quiet_logs()
     print_machine()
+    print(f"letters' fonts subset by {font_subsetter()}")
     async with stack(server_url(args.database_url), pool_size=args.pool_size) as s:
         await add_policy(s.pool, BENCH_POLICY, "bench")
         officers = [bench_officer(f"OFB{i:05d}") for i in range(args.cases * args.runs + 1)]

@@ -150,12 +150,33 @@ async def apply_event(pool: asyncpg.Pool, event: CaseEvent) -> bool:
     return bool(inserted)
 
 
-CASE_VIEW_STATEMENT = "SELECT view FROM cases WHERE case_id = $1"
+# As JSON text: pydantic parses it in one step, without building Python dicts first.
+CASE_VIEW_STATEMENT = "SELECT view::text FROM cases WHERE case_id = $1"
 
 
 async def get_case_view(executor: Executor, case_id: str) -> CaseView | None:
-    row = await executor.fetchrow(CASE_VIEW_STATEMENT, case_id)
-    return CaseView.model_validate(row["view"]) if row else None
+    text: str | None = await executor.fetchval(CASE_VIEW_STATEMENT, case_id)
+    return CaseView.model_validate_json(text) if text is not None else None
+
+
+# The case and the access log's record of reading it, in one statement (one round trip, one
+# commit): the record is written exactly when the case is found, as by a read then an insert.
+CASE_VIEW_RECORDING_ACCESS = """
+    WITH found AS (SELECT view FROM cases WHERE case_id = $1),
+         recorded AS (INSERT INTO access_log (user_id, role, case_id, endpoint)
+                      SELECT $2, $3, $1, $4 FROM found)
+    SELECT view::text FROM found"""
+
+
+async def get_case_view_recording_access(
+    executor: Executor, case_id: str, *, user_id: str, role: str, endpoint: str
+) -> CaseView | None:
+    """:func:`get_case_view`, recording the read in the access log when the case exists: for a
+    reader who may see any case, so nothing need be checked between reading and recording."""
+    text: str | None = await executor.fetchval(
+        CASE_VIEW_RECORDING_ACCESS, case_id, user_id, role, endpoint
+    )
+    return CaseView.model_validate_json(text) if text is not None else None
 
 
 async def get_case_views(executor: Executor, case_ids: list[str]) -> dict[str, CaseView]:

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.cases import CaseActivities, EntryFacts, OfficerLookup
     from activities.letters import LetterActivities
     from config import search_attributes
+    from config.queues import letters_queue
     from domain.actions import refusal
     from domain.calendar import add_working_days
     from domain.case import CaseOutcome, CaseView, Task
@@ -552,6 +553,7 @@ class CaseWorkflow:
                     template_version=self._case.letters_version or DEFAULT_VERSION,
                     facts=facts or LetterFacts(),
                 ),
+                task_queue=letters_queue(workflow.info().task_queue),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )
@@ -579,6 +581,7 @@ class CaseWorkflow:
                 template_version=self._case.letters_version or DEFAULT_VERSION,
                 facts=facts,
             ),
+            task_queue=letters_queue(workflow.info().task_queue),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )

@@ -20,6 +20,7 @@ from domain.officer import Rank
 from domain.people import Role
 from domain.records import AuditEntry, CaseEvent, ExitInstruction, Notice, Recipient
 from tests.helpers.cases import CASEWORKER
+from tests.helpers.mail import Inbox, deliver_pending_without_mail
 from tests.helpers.processes import free_port
 
 
@@ -99,20 +100,9 @@ async def test_payroll_hand_off_twice_records_one_instruction(pool: asyncpg.Pool
     assert [r["kind"] for r in rows] == ["payroll"]
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode()))
-        return "250 OK"
-
-
 @pytest.mark.slow
 async def test_notifier_delivers_through_smtp_once(pool: asyncpg.Pool) -> None:
-    # Earlier tests leave notices without addresses; deliver those first so this one stands alone.
-    while await Notifier(pool, Settings(smtp_host=None)).deliver_once():
-        pass
+    await deliver_pending_without_mail(pool)
     case_id = f"EX-MAIL{secrets.token_hex(3)}"
     tier = secrets.token_hex(2)
     await pool.execute(
@@ -123,7 +113,7 @@ async def test_notifier_delivers_through_smtp_once(pool: asyncpg.Pool) -> None:
         secrets.token_hex(16),
     )
     await ActivityEnvironment().run(CaseActivities(pool).record_event, event(case_id))
-    inbox = _Inbox()
+    inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

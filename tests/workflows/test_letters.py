@@ -3,8 +3,7 @@ audit log; acceptance binds to the offer letter. Real Temporal and PostgreSQL.""
 
 from __future__ import annotations
 
-import email
-import email.policy
+import asyncio
 import hashlib
 import secrets
 from collections import Counter
@@ -12,14 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
-from aiosmtpd.controller import Controller
 from dateutil.relativedelta import relativedelta
 from pydantic import ValidationError
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from weasyprint.text import ffi
 
-from activities.letters import LetterActivities
-from activities.notifier import Notifier
+from activities.letters import LetterActivities, font_subsetter
+from config.queues import letters_queue
 from config.settings import Settings
 from domain.case import case_id_from
 from domain.commands import Refusal, StartCase
@@ -35,13 +35,13 @@ from domain.letters import (
 from domain.lifecycle import Action, CaseState
 from store.letters import add_templates, list_documents
 from store.officers import upsert_officers
-from tests.helpers.cases import CASEWORKER, EXECUTIVE_APPROVER, POLICY, Case
+from tests.helpers.cases import CASEWORKER, EXECUTIVE_APPROVER, POLICY, Case, own_cases
 from tests.helpers.letters import dark_share, pdf_text, stored
+from tests.helpers.mail import deliver_pending_without_mail, delivered_to, officer_user_with_address
 from tests.helpers.officers import officer
-from tests.helpers.processes import free_port
-from tests.workflows.test_activities import _Inbox
 from tests.workflows.test_efficiency_retirement import PANEL, PROPOSAL, in_force, propose
 from tests.workflows.test_voluntary_exit import refused, save_history, to_offer
+from worker import build_worker
 
 
 async def _letter_events(case: Case) -> list[tuple[int, dict[str, str]]]:
@@ -259,36 +259,12 @@ async def test_letters_are_append_only(pool: asyncpg.Pool) -> None:
 async def test_the_e_mail_links_to_the_letter_or_attaches_it(
     start_case, pool: asyncpg.Pool, attached: bool
 ) -> None:
-    # Earlier tests leave notices without addresses; deliver those first.
-    while await Notifier(pool, Settings(smtp_host=None)).deliver_once():
-        pass
+    await deliver_pending_without_mail(pool)
     subject = officer(name="Robin Private")
-    address = f"{subject.officer_id.lower()}@force.example"
-    await pool.execute(
-        "INSERT INTO users (user_id, name, role, officer_id, email, token_hash)"
-        " VALUES ($1, 'O', 'officer', $2, $3, $4)",
-        f"u_{subject.officer_id}",
-        subject.officer_id,
-        address,
-        secrets.token_hex(16),
-    )
+    address = await officer_user_with_address(pool, subject)
     case = await start_case(subject)
     await case.wait_for(CaseState.HR_REVIEW)
-    inbox, port = _Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        settings = Settings(
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-            letters_attached=attached,
-            public_url="https://hr.example",
-        )
-        await Notifier(pool, settings).deliver_once()
-    finally:
-        controller.stop()
-    [(_, raw)] = [m for m in inbox.messages if address in m[0]]
-    message = email.message_from_string(raw, policy=email.policy.default)
+    message = await delivered_to(pool, address, attached=attached)
     body = message.get_body(("plain",)).get_content()
     attachments = list(message.iter_attachments())
     assert "Robin" not in body
@@ -341,3 +317,44 @@ def test_a_template_that_does_not_compile_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ValidationError, match="template 'offer' does not compile"):
             TemplateSet(version="bad", templates=templates)
+
+
+def test_fonts_are_subset_by_harfbuzz_and_the_fallback_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ./test installs libharfbuzz-subset0 (scripts/ensure-letter-libs); without it each letter
+    # costs several times the CPU, and the bench says so.
+    assert font_subsetter() == "HarfBuzz"
+    monkeypatch.setattr(ffi, "harfbuzz_subset", None)
+    assert font_subsetter().startswith("fontTools")
+
+
+async def test_letters_are_rendered_on_their_own_queue_by_a_worker_of_their_own(
+    client: Client, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    # Two processes' worth of workers on a queue of their own: one for the cases, none of
+    # whose activities render a letter, and one for the letters alone.
+    own = settings.model_copy(update={"task_queue": f"split-{secrets.token_hex(3)}"})
+    cases = own.model_copy(update={"worker_queues": "cases"})
+    letters_only = own.model_copy(update={"worker_queues": "letters"})
+    async with (
+        build_worker(client, pool, cases),
+        build_worker(client, pool, letters_only),
+        own_cases(client, pool, own) as start,
+    ):
+        case = await start(officer())
+        async with asyncio.timeout(30):
+            while not (await case.view()).letters:
+                await asyncio.sleep(0.05)
+        history = await case.handle.fetch_history()
+    scheduled = {
+        e.activity_task_scheduled_event_attributes.activity_type.name: (
+            e.activity_task_scheduled_event_attributes.task_queue.name
+        )
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    }
+    letter_queues = {queue for name, queue in scheduled.items() if name.endswith("_letter")}
+    assert letter_queues == {letters_queue(own.task_queue)}, scheduled
+    others = {queue for name, queue in scheduled.items() if not name.endswith("_letter")}
+    assert others == {own.task_queue}, scheduled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -24,7 +25,11 @@ async def test_the_offered_date_can_be_accepted_until_the_offer_lapses(
     the review day. Three days in approval and nine considering the offer (of ten) later, the
     officer accepts without naming a date; the offered date must still be in their window."""
     policy = POLICY.model_copy(update={"notice_min": notice_min})
-    subject = officer()
+    # The shared time-skipping clock may stand years ahead after other tests, and at £80,000 the
+    # twelve days' more service can lift the amount past the executive threshold, which rightly
+    # sends the case back to approval. At £60,000 the cap (18 months' pay) keeps every date's
+    # amount under it, and 20 years' service keeps it over finance's: the tiers cannot change.
+    subject = officer(annual_pay=Decimal("60000.00"))
     case = await start_case(subject, policy=policy)
     await to_approval(case)
     await time_skipping_env.sleep(timedelta(days=3))
