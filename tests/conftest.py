@@ -9,11 +9,13 @@ fixtures build on, and tests use, are in ``tests/helpers``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,10 @@ from worker import build_worker
 
 # Marks and guards the fast lane; pytester checks that it does (tests/test_lanes.py).
 pytest_plugins = ["tests.helpers.lanes", "pytester"]
+
+# Skipping an hour takes the time-skipping server well under a second when nothing holds it.
+STALL_SECONDS = 30
+STALLED: list[str] = []
 
 # -- servers the whole run shares ------------------------------------------------------------
 
@@ -97,6 +103,31 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest_asyncio.fixture(loop_scope="session", autouse=True)
+async def time_still_skips(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Fails the test that leaves the shared time-skipping server unable to skip time.
+
+    Such a server stalls every later test's ``sleep`` until its RPC times out: a cascade of
+    failures that blames the wrong tests. ``tests.helpers.temporal.terminate_when_idle`` says
+    how a test's own workflows cause it and how to end them.
+    """
+    yield
+    if "time_skipping_env" not in request.fixturenames or STALLED:
+        return
+    env: WorkflowEnvironment = request.getfixturevalue("time_skipping_env")
+    try:
+        async with asyncio.timeout(STALL_SECONDS):
+            await env.sleep(timedelta(hours=1))
+    except TimeoutError:
+        # Once stalled it stays so: only the first test to find it is to blame.
+        STALLED.append(request.node.nodeid)
+        pytest.fail(
+            f"{request.node.nodeid} left the time-skipping server unable to skip an hour in "
+            f"{STALL_SECONDS} s: a workflow it started has a task nobody polls, or was "
+            "terminated with a task in flight (tests.helpers.temporal.terminate_when_idle)"
+        )
 
 
 @pytest.fixture

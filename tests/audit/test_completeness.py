@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 from activities.cases import CaseActivities
 from activities.letters import LetterActivities
 from activities.linking import CaseOpener
+from config.queues import letters_queue
 from config.settings import Settings
 from domain.documents import LetterRef
 from domain.letters import LetteredEvent
@@ -31,7 +32,7 @@ from domain.lifecycle import Action, CaseState
 from domain.records import CaseEvent
 from store import audit
 from store.audit import timestamp
-from tests.helpers.cases import APPROVERS, CASEWORKER, Case, case_starter
+from tests.helpers.cases import APPROVERS, CASEWORKER, Case, CaseStarter, own_cases
 from tests.helpers.history import recorded_events
 from worker import WORKFLOWS
 
@@ -118,8 +119,9 @@ class FlakyRecorder:
 @pytest_asyncio.fixture(loop_scope="session")
 async def flaky(
     time_skipping_env: WorkflowEnvironment, pool: asyncpg.Pool
-) -> AsyncIterator[tuple[Settings, FlakyRecorder]]:
-    """A worker of its own task queue whose record_event fails every first attempt."""
+) -> AsyncIterator[tuple[CaseStarter, FlakyRecorder]]:
+    """A worker of its own task queue whose record_event fails every first attempt, and a
+    starter for its cases."""
     settings = Settings(task_queue=f"flaky-{secrets.token_hex(3)}")
     recorder = FlakyRecorder(pool)
     real = recorder.real
@@ -129,46 +131,50 @@ async def flaky(
         workflows=WORKFLOWS,
         activities=[
             recorder.record_event,
-            recorder.record_event_with_letter,
             real.load_officer,
             real.has_other_open_case,
             real.entry_facts,
             real.hand_off_exit,
-            recorder.letters.issue_letter,
             CaseOpener(time_skipping_env.client, pool, settings).open_voluntary_case,
         ],
     )
-    async with worker:
-        yield settings, recorder
+    # The letters' own queue (config.queues), with the same flaky recording.
+    letters = Worker(
+        time_skipping_env.client,
+        task_queue=letters_queue(settings.task_queue),
+        activities=[recorder.record_event_with_letter, recorder.letters.issue_letter],
+    )
+    async with worker, letters, own_cases(time_skipping_env.client, pool, settings) as start:
+        yield start, recorder
 
 
-async def _start(client: Client, pool: asyncpg.Pool, settings: Settings) -> Case:
-    case = await case_starter(client, pool, settings)(statement="«ready» — ok")
+async def _start(start: CaseStarter) -> Case:
+    case = await start(statement="«ready» — ok")
     await case.wait_for(CaseState.HR_REVIEW)
     return case
 
 
 async def test_every_transition_is_logged_exactly_once_despite_retries(
-    flaky: tuple[Settings, FlakyRecorder],
+    flaky: tuple[CaseStarter, FlakyRecorder],
     client: Client,
     pool: asyncpg.Pool,
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    settings, recorder = flaky
+    start, recorder = flaky
     cases: list[str] = []
 
-    rejected = await _start(client, pool, settings)
+    rejected = await _start(start)
     await rejected.act(Action.REVIEW, CASEWORKER, decision="reject", reason="outside the window")
     cases.append(rejected.case_id)
 
-    withdrawn = await _start(client, pool, settings)
+    withdrawn = await _start(start)
     subject_id = (await withdrawn.view()).officer_id
     on_behalf = CASEWORKER.model_copy(update={"on_behalf_of": subject_id})
     await withdrawn.act(Action.WITHDRAW, on_behalf, reason="changed my mind")
     cases.append(withdrawn.case_id)
 
     # Through approval to an offer that lapses: the lapse is the workflow's own timer firing.
-    lapsed = await _start(client, pool, settings)
+    lapsed = await _start(start)
     await lapsed.act(Action.REVIEW, CASEWORKER, decision="proceed", reason="fits the scheme")
     for tier in (await lapsed.view()).required_tiers:
         await lapsed.act(Action.APPROVE, APPROVERS[tier])

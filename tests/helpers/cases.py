@@ -14,11 +14,9 @@ from typing import Any
 import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.cases import CaseActivities
-from activities.letters import LetterActivities
 from config.settings import Settings
 from domain.case import Application, CaseView
 from domain.commands import COMMANDS
@@ -30,6 +28,8 @@ from domain.policy import SchemePolicy, load_bundled_policy
 from service.cases import act, open_case
 from store.officers import upsert_officers
 from tests.helpers.officers import officer
+from tests.helpers.temporal import terminate_when_idle
+from worker import case_step_activities, letter_worker
 from workflows.voluntary_exit import VoluntaryExitWorkflow
 
 CASEWORKER = Actor(user_id="u_caseworker", role=Role.CASEWORKER)
@@ -155,48 +155,43 @@ def case_starter(client: Client, pool: asyncpg.Pool, settings: Settings) -> Case
 
 
 @asynccontextmanager
-async def stand_in_worker(
-    client: Client, pool: asyncpg.Pool, settings: Settings, *workflows: type
+async def own_cases(
+    client: Client, pool: asyncpg.Pool, settings: Settings
 ) -> AsyncIterator[CaseStarter]:
-    """A worker of its own for stand-ins of the workflows (named as they are, with a rule
-    changed), and a starter for cases it runs.
-
-    The cases are terminated before the worker stops: a timer of theirs firing later would
-    leave a workflow task that nobody polls, and the time-skipping server skips no time while
-    a workflow task is outstanding.
-    """
-    own = settings.model_copy(update={"task_queue": f"stand-in-{secrets.token_hex(3)}"})
+    """A starter for cases on a test's own worker's queue (``settings.task_queue``), whose
+    cases are ended when the block ends: enter it inside that worker's block, so that it ends
+    them while the worker still runs (``terminate_when_idle`` says why)."""
     started: list[Case] = []
-    start = case_starter(client, pool, own)
+    start = case_starter(client, pool, settings)
 
     async def starting(*args: Any, **kwargs: Any) -> Case:
         started.append(case := await start(*args, **kwargs))
         return case
 
-    activities = CaseActivities(pool)
-    letters = LetterActivities(pool)
-    async with Worker(
-        client,
-        task_queue=own.task_queue,
-        workflows=list(workflows),
-        activities=[
-            activities.record_event,
-            activities.load_officer,
-            activities.has_other_open_case,
-            activities.entry_facts,
-            activities.hand_off_exit,
-            letters.issue_letter,
-            letters.record_event_with_letter,
-        ],
-        # Stand-ins live in test modules, which the sandbox would import again.
-        workflow_runner=UnsandboxedWorkflowRunner(),
+    try:
+        yield starting
+    finally:
+        for case in started:
+            await terminate_when_idle(case.handle)
+
+
+@asynccontextmanager
+async def stand_in_worker(
+    client: Client, pool: asyncpg.Pool, settings: Settings, *workflows: type
+) -> AsyncIterator[CaseStarter]:
+    """A worker of its own for stand-ins of the workflows (named as they are, with a rule
+    changed), and a starter for cases it runs, ended before the worker stops."""
+    own = settings.model_copy(update={"task_queue": f"stand-in-{secrets.token_hex(3)}"})
+    async with (
+        Worker(
+            client,
+            task_queue=own.task_queue,
+            workflows=list(workflows),
+            activities=case_step_activities(CaseActivities(pool)),
+            # Stand-ins live in test modules, which the sandbox would import again.
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ),
+        letter_worker(client, pool, own),
+        own_cases(client, pool, own) as start,
     ):
-        try:
-            yield starting
-        finally:
-            for case in started:
-                try:
-                    await case.handle.terminate("the test is over")
-                except RPCError as error:  # NOT_FOUND: it has already closed
-                    if error.status is not RPCStatusCode.NOT_FOUND:
-                        raise
+        yield start

@@ -11,7 +11,6 @@ test_voluntary_exit.py and test_efficiency_retirement.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -23,10 +22,10 @@ from typing import Any
 import pytest
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.cases import EntryFacts, OfficerLookup
+from config.queues import letters_queue
 from domain.case import Application, CaseOutcome, CaseView
 from domain.commands import ProvideInfo, Review, ReviewDecision, StartCase
 from domain.documents import LetterRef, document_id
@@ -39,6 +38,7 @@ from domain.records import CaseEvent, ExitInstruction
 from domain.regulation import RegulationParameters
 from tests.helpers.cases import CASEWORKER, HR_MANAGER, POLICY
 from tests.helpers.officers import officer
+from tests.helpers.temporal import terminate_when_idle
 from worker import WORKFLOWS
 from workflows.case_workflow import CaseWorkflow
 
@@ -149,8 +149,7 @@ async def mocked(client: Client, records: Records) -> AsyncIterator[Callable[...
     """A worker running the real workflows on the stand-ins, and a starter for its cases
     (``start(officer, kind, **more_of_StartCase)``).
 
-    Cases still open are terminated before the worker stops, so that no timer of theirs leaves
-    the time-skipping server a workflow task nobody polls."""
+    Cases still open are ended before the worker stops (``terminate_when_idle`` says why)."""
     queue = f"logic-{secrets.token_hex(3)}"
     started: list[WorkflowHandle[Any, CaseOutcome]] = []
 
@@ -173,15 +172,17 @@ async def mocked(client: Client, records: Records) -> AsyncIterator[Callable[...
         started.append(handle)
         return handle
 
-    async with Worker(
-        client, task_queue=queue, workflows=WORKFLOWS, activities=records.activities()
+    # The letters' own queue (config.queues) takes the same stand-ins: the workflow sends
+    # only its letter activities there.
+    async with (
+        Worker(client, task_queue=queue, workflows=WORKFLOWS, activities=records.activities()),
+        Worker(client, task_queue=letters_queue(queue), activities=records.activities()),
     ):
         try:
             yield start
         finally:
             for handle in started:
-                with contextlib.suppress(RPCError):  # NOT_FOUND: it has already closed
-                    await handle.terminate("the test is over")
+                await terminate_when_idle(handle)
 
 
 async def act(
