@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.namespace import NamespaceNotReady, ReadinessCache
 
 router = APIRouter(tags=["operations"])
+log = structlog.get_logger(__name__)
 
+# Each dependency's whole budget, retries included: a probe must answer within its own timeout.
 CHECK_TIMEOUT = 3.0
 
 
@@ -26,9 +29,12 @@ async def _postgres(request: Request) -> None:
 
 
 async def _temporal(request: Request) -> None:
-    await request.app.state.temporal.service_client.check_health(
-        timeout=timedelta(seconds=CHECK_TIMEOUT)
-    )
+    # Retried: a client idle for a while may find its connection dropped, and one failed call
+    # on it would mark a working server "unreachable" until the next probe.
+    async with asyncio.timeout(CHECK_TIMEOUT):
+        await request.app.state.temporal.service_client.check_health(
+            retry=True, timeout=timedelta(seconds=CHECK_TIMEOUT)
+        )
 
 
 async def _namespace(request: Request) -> None:
@@ -38,6 +44,11 @@ async def _namespace(request: Request) -> None:
         state.namespace_readiness = ReadinessCache(state.temporal)
     async with asyncio.timeout(CHECK_TIMEOUT):
         await state.namespace_readiness.check()
+
+
+def _log_unreachable(dependency: str, error: Exception) -> None:
+    # The type only: an error's text may quote a connection string or a query.
+    log.warning("readiness check failed", dependency=dependency, error_type=type(error).__name__)
 
 
 @router.get(
@@ -57,7 +68,8 @@ async def readyz(request: Request) -> JSONResponse:
         try:
             await check(request)
             checks[name] = "ok"
-        except Exception:  # any failure means "not ready"; the reason is in the server log
+        except Exception as error:  # any failure means "not ready"
+            _log_unreachable(name, error)
             checks[name] = "unreachable"
     if checks["temporal"] == "ok":
         try:
@@ -65,7 +77,8 @@ async def readyz(request: Request) -> JSONResponse:
         except NamespaceNotReady as error:
             checks["temporal"] = "not set up"
             not_set_up = str(error)
-        except Exception:
+        except Exception as error:
+            _log_unreachable("temporal", error)
             checks["temporal"] = "unreachable"
     down = [name for name, state in checks.items() if state == "unreachable"]
     if not down and not_set_up is None:

@@ -50,7 +50,7 @@ class SetupReport(BaseModel):
 async def _namespace_exists(client: Client, namespace: str) -> bool:
     try:
         await client.workflow_service.describe_namespace(
-            DescribeNamespaceRequest(namespace=namespace)
+            DescribeNamespaceRequest(namespace=namespace), retry=True
         )
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
@@ -62,7 +62,7 @@ async def _namespace_exists(client: Client, namespace: str) -> bool:
 async def missing_search_attributes(client: Client, namespace: str) -> list[str]:
     """The service's search attributes the namespace lacks (or holds with another type)."""
     listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
+        ListSearchAttributesRequest(namespace=namespace), retry=True
     )
     present = dict(listed.custom_attributes)
     return [key.name for key in ALL if present.get(key.name) != indexed_value_type(key)]

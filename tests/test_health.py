@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 import pytest
+import structlog
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -46,7 +47,12 @@ async def test_not_ready_names_temporal_when_the_server_is_gone(pool: asyncpg.Po
     other = await WorkflowEnvironment.start_local(dev_server_existing_path=str(BIN / "temporal"))
     stale = other.client
     await other.shutdown()
-    async with app_with(pool, stale) as http:
-        ready = await http.get("/readyz")
+    with structlog.testing.capture_logs() as logged:
+        async with app_with(pool, stale) as http:
+            ready = await http.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"postgres": "ok", "temporal": "unreachable"}
+    # The operator's log says which dependency failed and how, without the error's text.
+    failed = [line for line in logged if line["event"] == "readiness check failed"]
+    assert [(line["dependency"], line["log_level"]) for line in failed] == [("temporal", "warning")]
+    assert set(failed[0]) == {"event", "dependency", "error_type", "log_level"}
