@@ -41,6 +41,10 @@ _TASK_IN_FLIGHT = frozenset(
 )
 
 
+# A step's tasks (a letter is the slowest, under a second) end well within this.
+IDLE_WAIT_SECONDS = 15
+
+
 def _closed_activity(event: HistoryEvent) -> int | None:
     """The scheduled event id of the activity this event closes, if it closes one."""
     for attributes in (
@@ -85,7 +89,3 @@ async def terminate_when_idle(handle: WorkflowHandle[Any, Any]) -> None:
     except RPCError as error:  # NOT_FOUND: it has already closed
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
-
-
-# A step's tasks (a letter is the slowest, under a second) end well within this.
-IDLE_WAIT_SECONDS = 15
