@@ -267,6 +267,7 @@ async def test_an_hr_manager_invites_from_the_scheme_page_and_watches_the_run_co
         invited = await add_user(api.stack.pool, "Invited", Role.OFFICER, officer_id="SW000")
         officer_page = await signed_in(browser, live, invited)
         await check_page(officer_page, "Your cases")
+        await screenshot(officer_page, "officer-invitation-letter", pytestconfig)
         letter = officer_page.get_by_role("link", name=re.compile("^Invitation to apply"))
         async with officer_page.expect_download() as download:
             await letter.click()
@@ -282,6 +283,7 @@ async def test_an_hr_manager_invites_from_the_scheme_page_and_watches_the_run_co
         await check_page(auditor, "Audit")
         await expect(auditor.locator("#scheme-chain-status")).to_contain_text("Verified")
         await expect(auditor.get_by_role("table")).to_contain_text("Start invitations")
+        await screenshot(auditor, "audit-scheme-events", pytestconfig)
         await auditor.context.close()
 
 
