@@ -109,7 +109,13 @@ def filter_path(filters: dict[str, Any]) -> str:
     return f"/v1/cases?{urlencode(query | {'limit': 50})}"
 
 
-REPORTS = ["/v1/reports/scheme", "/v1/reports/equality"]
+# The efficiency-retirement equality report's pool is the whole roster (every officer may be
+# proposed), so it reads far more than the scheme's.
+REPORTS = [
+    "/v1/reports/scheme",
+    "/v1/reports/equality",
+    "/v1/reports/equality?kind=efficiency_retirement",
+]
 REPORT_RUNS = 5
 LIST_TARGET_MS, CASE_TARGET_MS, REPORT_TARGET_MS = 20, 20, 1000
 
@@ -373,6 +379,7 @@ def report_statements(scheme: str) -> list[tuple[str, str, list[object]]]:
     (the whole of it) passes."""
     now = datetime.now(UTC)
     voluntary = CaseKind.VOLUNTARY_EXIT.value
+    efficiency = CaseKind.EFFICIENCY_RETIREMENT.value
     counted = sorted(COUNTED_STATES)
     return [
         ("store.schemes.cases_by_state_and_kind", schemes.CASES_BY_STATE_AND_KIND, []),
@@ -384,6 +391,12 @@ def report_statements(scheme: str) -> list[tuple[str, str, list[object]]]:
         ("store.equality case facts", equality.CASE_FACTS, [voluntary, None, None, scheme]),
         # The officers who reached a stage are the pool's here (every applicant is eligible).
         ("store.equality roster", equality.ROSTER, [sorted(API_POLICY.eligible_ranks), []]),
+        (
+            "store.equality efficiency case facts",
+            equality.CASE_FACTS,
+            [efficiency, None, None, None],
+        ),
+        ("store.equality efficiency roster", equality.ROSTER, [None, []]),
     ]
 
 

@@ -13,10 +13,12 @@ suppression test lets an attacker use.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -149,17 +151,20 @@ def case_stages(case: CaseFacts) -> set[str]:
     return reached
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     """One officer: equality data from the roster (None when not recorded; all None once the
-    officer's personal data has been redacted) and the stages they reached."""
+    officer's personal data has been redacted) and the stages they reached.
+
+    A tuple rather than a frozen dataclass: the efficiency-retirement report makes one for every
+    officer on the roster, and a tuple is made in a fifth of the time.
+    """
 
     sex: str | None
     ethnicity: str | None
     disability: str | None
     date_of_birth: date | None
     redacted: bool
-    stages: frozenset[str] = field(default_factory=frozenset)
+    stages: frozenset[str] = frozenset()
 
 
 def age_band(born: date | None, on: date, redacted: bool) -> str:
@@ -238,14 +243,16 @@ def count(
     people: Sequence[Person], stages: Sequence[Stage], dimension: str, on: date
 ) -> tuple[list[str], Counts]:
     """Officers per stage and group, with every group of the dimension, and the total."""
-    groups = sorted({group_of(p, dimension, on) for p in people})
+    # Tallied by (group, stages) first: with the whole roster as the pool, most of a force's
+    # officers share one of a few hundred such pairs, so the stages are walked per pair.
+    tally = Counter((group_of(p, dimension, on), p.stages) for p in people)
+    groups = sorted({group for group, _ in tally})
     counts: Counts = {s.code: dict.fromkeys([*groups, TOTAL], 0) for s in stages}
-    for person in people:
-        group = group_of(person, dimension, on)
+    for (group, reached), officers in tally.items():
         for stage in stages:
-            if stage.code in person.stages:
-                counts[stage.code][group] += 1
-                counts[stage.code][TOTAL] += 1
+            if stage.code in reached:
+                counts[stage.code][group] += officers
+                counts[stage.code][TOTAL] += officers
     return groups, counts
 
 

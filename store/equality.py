@@ -57,6 +57,8 @@ def _facts(row: asyncpg.Record) -> CaseFacts:
     )
 
 
+POOL = frozenset({"pool"})
+
 # The pool (officers of ranks $1; NULL: everyone) and whoever reached a stage ($2): officers of
 # other ranks who reached nothing would be dropped anyway, and at a force's size most are.
 ROSTER = """SELECT officer_id, rank, sex, ethnicity, disability, date_of_birth,
@@ -72,22 +74,17 @@ async def _people(
     rows = await executor.fetch(
         ROSTER, None if pool_ranks is None else [r.value for r in pool_ranks], list(reached)
     )
+    # One row per officer on the roster when the pool is all of it (100,000 at a large force):
+    # the columns are unpacked in ROSTER's order, and everyone who reached nothing shares one
+    # set of stages.
     people = []
-    for row in rows:
-        stages = set(reached.get(row["officer_id"], ()))
-        if pool_ranks is None or row["rank"] in pool_ranks:
-            stages.add("pool")
+    for officer_id, rank, sex, ethnicity, disability, born, redacted in rows:
+        pooled = pool_ranks is None or rank in pool_ranks
+        stages = frozenset(reached.get(officer_id, ()))
+        if pooled:
+            stages = stages | POOL if stages else POOL
         if stages:
-            people.append(
-                Person(
-                    sex=row["sex"],
-                    ethnicity=row["ethnicity"],
-                    disability=row["disability"],
-                    date_of_birth=row["date_of_birth"],
-                    redacted=row["redacted"],
-                    stages=frozenset(stages),
-                )
-            )
+            people.append(Person(sex, ethnicity, disability, born, redacted, stages))
     return people
 
 
