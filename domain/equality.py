@@ -155,8 +155,9 @@ class Person(NamedTuple):
     """One officer: equality data from the roster (None when not recorded; all None once the
     officer's personal data has been redacted) and the stages they reached.
 
-    A tuple rather than a frozen dataclass: the efficiency-retirement report makes one for every
-    officer on the roster, and a tuple is made in a fifth of the time.
+    ``officers`` officers share these facts: the store counts those who reached no stage
+    together (see ``age_band_births``). A tuple rather than a frozen dataclass, as reports are
+    made of many.
     """
 
     sex: str | None
@@ -165,6 +166,7 @@ class Person(NamedTuple):
     date_of_birth: date | None
     redacted: bool
     stages: frozenset[str] = frozenset()
+    officers: int = 1
 
 
 def age_band(born: date | None, on: date, redacted: bool) -> str:
@@ -175,6 +177,34 @@ def age_band(born: date | None, on: date, redacted: bool) -> str:
         if age <= top:
             return name
     return _OLDEST_BAND
+
+
+def _youngest_birth_outside(top: int, on: date) -> date:
+    """The latest birth date of someone older than ``top`` on ``on``, as ``age_on`` counts
+    (a birthday on 29 February included): ages only grow as birth dates get earlier."""
+    earliest, latest = date.min.toordinal(), on.toordinal()
+    if age_on(date.fromordinal(earliest), on) <= top:
+        return date.min  # nobody born since the calendar began is that old yet
+    while latest - earliest > 1:
+        middle = (earliest + latest) // 2
+        if age_on(date.fromordinal(middle), on) > top:
+            earliest = middle
+        else:
+            latest = middle
+    return date.fromordinal(earliest)
+
+
+def age_band_births(on: date) -> tuple[date, ...]:
+    """Each age band's latest birth date on ``on``, youngest band first, then the oldest band's.
+
+    Officers born after the first date are in the youngest band, after the second (and not
+    after the first) in the next, and so on; the last date stands for the oldest band. So the
+    store can count officers by band without knowing the bands, giving each group the band's
+    date as its ``date_of_birth``: ``age_band`` of that date is the band.
+    """
+    tops = [top for top, _ in _AGE_BANDS]
+    outside = [_youngest_birth_outside(top, on) for top in tops]
+    return (on, *outside)
 
 
 def group_of(person: Person, dimension: str, on: date) -> str:
@@ -245,7 +275,9 @@ def count(
     """Officers per stage and group, with every group of the dimension, and the total."""
     # Tallied by (group, stages) first: with the whole roster as the pool, most of a force's
     # officers share one of a few hundred such pairs, so the stages are walked per pair.
-    tally = Counter((group_of(p, dimension, on), p.stages) for p in people)
+    tally: Counter[tuple[str, frozenset[str]]] = Counter()
+    for person in people:
+        tally[group_of(person, dimension, on), person.stages] += person.officers
     groups = sorted({group for group, _ in tally})
     counts: Counts = {s.code: dict.fromkeys([*groups, TOTAL], 0) for s in stages}
     for (group, reached), officers in tally.items():

@@ -24,7 +24,7 @@ async def report(
     """Ages are worked out on the period's last day, or today when the period is open."""
     as_of = period_to or local_date(datetime.now(UTC))
     if kind is ReportKind.EFFICIENCY_RETIREMENT:
-        people = await equality.efficiency_people(pool, period_from, period_to)
+        people = await equality.efficiency_people(pool, period_from, period_to, as_of)
         return equality_report(
             kind, people, as_of=as_of, period_from=period_from, period_to=period_to
         )

@@ -12,7 +12,7 @@ from datetime import date
 
 import asyncpg
 
-from domain.equality import CaseFacts, Person, case_stages
+from domain.equality import CaseFacts, Person, age_band_births, case_stages
 from domain.lifecycle import CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Tier
@@ -115,15 +115,41 @@ async def scheme_people(
     return await _people(executor, reached, eligible_ranks)
 
 
+def _pool_by_band(births: int) -> str:
+    """The officers not in $1, counted by sex, ethnicity, disability, age band and whether
+    redacted; a band is given as its date from ``age_band_births``, passed as $2 onwards."""
+    whens = " ".join(
+        f"WHEN o.date_of_birth > ${i + 3}::date THEN ${i + 2}::date" for i in range(births - 1)
+    )
+    return f"""
+        SELECT o.sex, o.ethnicity, o.disability,
+               CASE WHEN o.date_of_birth IS NULL THEN NULL {whens} ELSE ${births + 1}::date END,
+               o.redacted_at IS NOT NULL, count(*)::int
+        FROM officers o LEFT JOIN unnest($1::text[]) AS r(officer_id) USING (officer_id)
+        WHERE r.officer_id IS NULL
+        GROUP BY 1, 2, 3, 4, 5"""  # noqa: S608 (placeholders only)
+
+
 async def efficiency_people(
-    executor: Executor, period_from: date | None, period_to: date | None
+    executor: Executor, period_from: date | None, period_to: date | None, as_of: date
 ) -> list[Person]:
     """Efficiency retirement: the pool is the whole roster; cases count when proposed in the
-    period."""
+    period. Officers who reached a stage come one by one; the rest of the roster (nearly all
+    of it) comes counted by group, as ages fall on ``as_of``, rather than a row per officer."""
     reached: dict[str, set[str]] = defaultdict(set)
     cases = await executor.fetch(
         CASE_FACTS, CaseKind.EFFICIENCY_RETIREMENT.value, period_from, period_to, None
     )
     for row in cases:
         reached[row["officer_id"]] |= case_stages(_facts(row))
-    return await _people(executor, reached, None)
+    people = [
+        person._replace(stages=person.stages | POOL)
+        for person in await _people(executor, reached, frozenset())
+    ]
+    births = age_band_births(as_of)
+    groups = await executor.fetch(_pool_by_band(len(births)), list(reached), *births)
+    people += [
+        Person(sex, ethnicity, disability, born, redacted, POOL, officers)
+        for sex, ethnicity, disability, born, redacted, officers in groups
+    ]
+    return people

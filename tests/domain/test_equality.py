@@ -14,6 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -25,6 +26,8 @@ from domain.equality import (
     EqualityReport,
     Person,
     ReportKind,
+    age_band,
+    age_band_births,
     csv_rows,
     equality_report,
     stages_of,
@@ -328,3 +331,36 @@ def test_ages_are_taken_on_the_report_date() -> None:
     )
     assert on_the_eve.dimensions[3].groups == ["50-54"]
     assert on_the_day.dimensions[3].groups == ["55 and over"]
+
+
+def _band_by_births(born: date, births: tuple[date, ...]) -> date:
+    """What the store does with ``age_band_births``: the date of the first band born after
+    the next band's date, or the oldest band's."""
+    for band, older in pairwise(births):
+        if born > older:
+            return band
+    return births[-1]
+
+
+@pytest.mark.parametrize(
+    "on", [date(2026, 11, 23), date(2024, 2, 29), date(2025, 2, 28), date(2025, 3, 1)]
+)
+def test_counting_by_band_date_puts_everyone_in_their_own_band(on: date) -> None:
+    births = age_band_births(on)
+    assert [age_band(b, on, False) for b in births] == [
+        "under 30", "30-39", "40-49", "50-54", "55 and over"
+    ]  # fmt: skip
+    # Every birth date from 70 years back to the report date, leap days and birthdays included.
+    born = on - relativedelta(years=70)
+    while born <= on:
+        assert age_band(_band_by_births(born, births), on, False) == age_band(born, on, False)
+        born += relativedelta(days=1)
+
+
+def test_a_group_of_officers_counts_as_that_many() -> None:
+    alone = Person("female", None, None, date(1980, 1, 1), False, frozenset({"pool"}))
+    together = alone._replace(officers=12)
+    as_one = equality_report(ReportKind.EFFICIENCY_RETIREMENT, [together], as_of=AS_OF)
+    one_by_one = equality_report(ReportKind.EFFICIENCY_RETIREMENT, [alone] * 12, as_of=AS_OF)
+    assert as_one == one_by_one
+    assert as_one.dimensions[0].stages[0].total.count == 12
