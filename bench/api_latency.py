@@ -71,6 +71,8 @@ from bench.common import (
 from bench.seed import SEED_VERSION, Shape, sample_ids, scheme_name, seed, seed_reports
 from config.settings import Settings
 from domain.case import Application
+from domain.clock import local_date
+from domain.equality import age_band_births
 from domain.lifecycle import CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
@@ -380,6 +382,7 @@ def report_statements(scheme: str) -> list[tuple[str, str, list[object]]]:
     now = datetime.now(UTC)
     voluntary = CaseKind.VOLUNTARY_EXIT.value
     efficiency = CaseKind.EFFICIENCY_RETIREMENT.value
+    births = age_band_births(local_date(now))
     counted = sorted(COUNTED_STATES)
     return [
         ("store.schemes.cases_by_state_and_kind", schemes.CASES_BY_STATE_AND_KIND, []),
@@ -396,7 +399,11 @@ def report_statements(scheme: str) -> list[tuple[str, str, list[object]]]:
             equality.CASE_FACTS,
             [efficiency, None, None, None],
         ),
-        ("store.equality efficiency roster", equality.ROSTER, [None, []]),
+        (
+            "store.equality efficiency pool by band",
+            equality.pool_by_band(len(births)),
+            [[], *births],
+        ),
     ]
 
 

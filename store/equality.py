@@ -115,7 +115,7 @@ async def scheme_people(
     return await _people(executor, reached, eligible_ranks)
 
 
-def _pool_by_band(births: int) -> str:
+def pool_by_band(births: int) -> str:
     """The officers not in $1, counted by sex, ethnicity, disability, age band and whether
     redacted; a band is given as its date from ``age_band_births``, passed as $2 onwards."""
     whens = " ".join(
@@ -147,7 +147,7 @@ async def efficiency_people(
         for person in await _people(executor, reached, frozenset())
     ]
     births = age_band_births(as_of)
-    groups = await executor.fetch(_pool_by_band(len(births)), list(reached), *births)
+    groups = await executor.fetch(pool_by_band(len(births)), list(reached), *births)
     people += [
         Person(sex, ethnicity, disability, born, redacted, POOL, officers)
         for sex, ethnicity, disability, born, redacted, officers in groups
