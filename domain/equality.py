@@ -195,12 +195,13 @@ def _youngest_birth_outside(top: int, on: date) -> date:
 
 
 def age_band_births(on: date) -> tuple[date, ...]:
-    """Each age band's latest birth date on ``on``, youngest band first, then the oldest band's.
+    """A date for each age band on ``on``, youngest band first: the report date, then for each
+    band's top age the latest birth date of someone older.
 
-    Officers born after the first date are in the youngest band, after the second (and not
-    after the first) in the next, and so on; the last date stands for the oldest band. So the
-    store can count officers by band without knowing the bands, giving each group the band's
-    date as its ``date_of_birth``: ``age_band`` of that date is the band.
+    Someone born after the second date is in the youngest band; after the third (and not the
+    second) in the next; and so on; on or before the last, in the oldest. So the store counts
+    officers by band without knowing the bands, giving each group its band's date as its
+    ``date_of_birth``: ``age_band`` of that date is the band.
     """
     tops = [top for top, _ in _AGE_BANDS]
     outside = [_youngest_birth_outside(top, on) for top in tops]
