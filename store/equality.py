@@ -59,32 +59,27 @@ def _facts(row: asyncpg.Record) -> CaseFacts:
 
 POOL = frozenset({"pool"})
 
-# The pool (officers of ranks $1; NULL: everyone) and whoever reached a stage ($2): officers of
-# other ranks who reached nothing would be dropped anyway, and at a force's size most are.
+# The pool (officers of ranks $1) and whoever reached a stage ($2): officers of other ranks who
+# reached nothing would be dropped anyway, and at a force's size most are.
 ROSTER = """SELECT officer_id, rank, sex, ethnicity, disability, date_of_birth,
                    redacted_at IS NOT NULL AS redacted
             FROM officers
-            WHERE $1::text[] IS NULL OR rank = ANY($1::text[]) OR officer_id = ANY($2::text[])"""
+            WHERE rank = ANY($1::text[]) OR officer_id = ANY($2::text[])"""
 
 
 async def _people(
-    executor: Executor, reached: dict[str, set[str]], pool_ranks: frozenset[Rank] | None
+    executor: Executor, reached: dict[str, set[str]], pool_ranks: frozenset[Rank]
 ) -> list[Person]:
-    """Everyone on the roster in the pool (of ``pool_ranks``; None: every rank) or with a stage."""
-    rows = await executor.fetch(
-        ROSTER, None if pool_ranks is None else [r.value for r in pool_ranks], list(reached)
-    )
-    # One row per officer on the roster when the pool is all of it (100,000 at a large force):
-    # the columns are unpacked in ROSTER's order, and everyone who reached nothing shares one
-    # set of stages.
+    """Everyone on the roster in the pool (of ``pool_ranks``) or with a stage (each of whom has
+    at least one)."""
+    rows = await executor.fetch(ROSTER, [r.value for r in pool_ranks], list(reached))
     people = []
     for officer_id, rank, sex, ethnicity, disability, born, redacted in rows:
-        pooled = pool_ranks is None or rank in pool_ranks
         stages = frozenset(reached.get(officer_id, ()))
-        if pooled:
+        if rank in pool_ranks:
+            # Those who reached nothing share one set of stages.
             stages = stages | POOL if stages else POOL
-        if stages:
-            people.append(Person(sex, ethnicity, disability, born, redacted, stages))
+        people.append(Person(sex, ethnicity, disability, born, redacted, stages))
     return people
 
 
@@ -141,11 +136,8 @@ async def efficiency_people(
         CASE_FACTS, CaseKind.EFFICIENCY_RETIREMENT.value, period_from, period_to, None
     )
     for row in cases:
-        reached[row["officer_id"]] |= case_stages(_facts(row))
-    people = [
-        person._replace(stages=person.stages | POOL)
-        for person in await _people(executor, reached, frozenset())
-    ]
+        reached[row["officer_id"]] |= case_stages(_facts(row)) | POOL  # everyone is in it
+    people = await _people(executor, reached, frozenset())
     births = age_band_births(as_of)
     groups = await executor.fetch(pool_by_band(len(births)), list(reached), *births)
     people += [
