@@ -65,6 +65,7 @@ from bench.common import (
     print_machine,
     quiet_logs,
     server_url,
+    service_env,
     stack,
     table,
 )
@@ -339,16 +340,7 @@ async def api_processes(settings: Settings, port: int, workers: int) -> AsyncIte
 @asynccontextmanager
 async def api_server(settings: Settings, port: int, workers: int) -> AsyncIterator[tuple[str, int]]:
     """:func:`api_processes`, with the pid of the process that started the others."""
-    env = os.environ | {
-        "EXITCASES_DATABASE_URL": settings.database_url or "",
-        "EXITCASES_TEMPORAL_ADDRESS": settings.temporal_address or "",
-        "EXITCASES_TASK_QUEUE": settings.task_queue,
-        "EXITCASES_PAYLOAD_KEYS": settings.payload_keys or "",
-        "EXITCASES_API_PORT": str(port),
-        "EXITCASES_API_WORKERS": str(workers),
-        "EXITCASES_LOG_LEVEL": "warning",
-        "EXITCASES_LOG_FORMAT": "json",
-    }
+    env = service_env(settings, EXITCASES_API_PORT=str(port), EXITCASES_API_WORKERS=str(workers))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "exitcases", "api", env=env, stdout=asyncio.subprocess.DEVNULL
     )
@@ -599,13 +591,7 @@ async def main(args: argparse.Namespace) -> None:
             s.pool, name="Bench Caseworker", role=Role.CASEWORKER
         )
 
-        host = s.env.client.service_client.config.target_host
-        settings = Settings(
-            database_url=s.database_url,
-            temporal_address=host,
-            task_queue=s.settings.task_queue,
-            payload_keys=s.settings.payload_keys,
-        )
+        settings = s.deployed_settings()
         async with build_worker(s.client, s.pool, s.settings):
             started = time.perf_counter()
             live = [] if args.reads_only else await real_cases(s, args.real_cases, 32)

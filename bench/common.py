@@ -16,7 +16,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,6 +25,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 import structlog
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -153,6 +156,82 @@ class Stack:
     pool: asyncpg.Pool
     settings: Settings
     database_url: str
+
+    @property
+    def temporal_address(self) -> str:
+        return self.env.client.service_client.config.target_host
+
+    def deployed_settings(self) -> Settings:
+        """The settings a process of the service's own (``exitcases api``, ``exitcases
+        worker``) needs to reach this stack's database and server."""
+        return self.settings.model_copy(
+            update={"database_url": self.database_url, "temporal_address": self.temporal_address}
+        )
+
+
+def service_env(settings: Settings, **more: str) -> dict[str, str]:
+    """The environment of an ``exitcases`` child process with these settings, logging only
+    warnings (as ``quiet_logs`` does here) in JSON."""
+    return os.environ | {
+        "EXITCASES_DATABASE_URL": settings.database_url or "",
+        "EXITCASES_TEMPORAL_ADDRESS": settings.temporal_address or "",
+        "EXITCASES_TASK_QUEUE": settings.task_queue,
+        "EXITCASES_PAYLOAD_KEYS": settings.payload_keys or "",
+        "EXITCASES_LOG_LEVEL": "warning",
+        "EXITCASES_LOG_FORMAT": "json",
+        **more,
+    }
+
+
+async def pollers(client: Client, task_queue: str) -> int:
+    """How many workers poll ``task_queue`` for workflow tasks now."""
+    described = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return len({poller.identity for poller in described.pollers})
+
+
+@asynccontextmanager
+async def child_workers(
+    client: Client, task_queue: str, count: int, command: Sequence[str], env: dict[str, str]
+) -> AsyncIterator[list[int]]:
+    """``count`` worker processes running ``command``, as a deployment runs its workers
+    (each in a process of its own, so not sharing one interpreter's lock with the driver);
+    their pids, once each polls ``task_queue``."""
+    processes = [
+        await asyncio.create_subprocess_exec(*command, env=env, stdout=asyncio.subprocess.DEVNULL)
+        for _ in range(count)
+    ]
+    try:
+        # Minutes, not seconds: imports and pools on a machine other work keeps busy.
+        async with asyncio.timeout(300):
+            while await pollers(client, task_queue) < count:
+                if any(p.returncode is not None for p in processes):
+                    raise RuntimeError(f"a worker process ({' '.join(command)}) exited")
+                await asyncio.sleep(0.2)
+        yield [p.pid for p in processes]
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+        for process in processes:
+            await process.wait()
+
+
+def service_workers(s: Stack, count: int) -> AbstractAsyncContextManager[list[int]]:
+    """``exitcases worker`` as deployed, ``count`` times: every queue, the notifier too."""
+    settings = s.deployed_settings()
+    return child_workers(
+        s.client,
+        settings.task_queue,
+        count,
+        [sys.executable, "-m", "exitcases", "worker"],
+        service_env(settings),
+    )
 
 
 def compile_workflow_modules() -> None:

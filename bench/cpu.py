@@ -7,8 +7,10 @@ whatever else the machine runs; the user + system seconds a process spent move f
 What is counted (``psutil``, i.e. ``/proc/<pid>/stat``: user + system time of every thread):
 
 - ``temporal``: the Temporal dev server (a child of the benchmark process) and its children;
-- ``bench``: the benchmark process itself: the worker (workflows, activities, the SDK's Rust
-  core threads, WeasyPrint's thread) and the driver (the service calls, the polling);
+- ``workers``: the worker processes (``bench.common.child_workers``: workflows, activities,
+  the SDK's Rust core threads, WeasyPrint's threads), ours and the bare engine's alike; the
+  idle ones' long polls cost next to nothing;
+- ``driver``: the benchmark process itself (the service calls, the polling);
 - ``pg backends``: the PostgreSQL backends connected to the benchmark's own database (the
   worker's pool, the driver's connections), as ``pg_stat_activity`` lists them at the start
   and the end of the phase: a backend that both started and ended inside the phase is missed;
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 import asyncpg
 import psutil
 
-COLUMNS = ("temporal", "bench", "pg backends", "pg shared")
+COLUMNS = ("temporal", "workers", "driver", "pg backends", "pg shared")
 
 # backend_type values of pg_stat_activity that are not tied to one database.
 _SHARED = (
@@ -72,14 +74,14 @@ def _by_pid(processes: Iterable[psutil.Process]) -> dict[int, float]:
     return {p.pid: _seconds(p) for p in processes}
 
 
-async def snapshot(pool: asyncpg.Pool) -> Snapshot:
+async def snapshot(pool: asyncpg.Pool, workers: Iterable[int]) -> Snapshot:
     backends, shared = await _postgres_pids(pool)
-    me = psutil.Process()
     return Snapshot(
         at=time.perf_counter(),
         seconds={
             "temporal": _by_pid(_temporal_processes()),
-            "bench": _by_pid([me]),
+            "workers": _by_pid(_processes(workers)),
+            "driver": _by_pid([psutil.Process()]),
             "pg backends": _by_pid(_processes(backends)),
             "pg shared": _by_pid(_processes(shared)),
         },
@@ -97,10 +99,12 @@ def _processes(pids: Iterable[int]) -> list[psutil.Process]:
     return found
 
 
-async def since(pool: asyncpg.Pool, start: Snapshot) -> tuple[dict[str, float], float]:
+async def since(
+    pool: asyncpg.Pool, workers: Iterable[int], start: Snapshot
+) -> tuple[dict[str, float], float]:
     """CPU seconds per column since ``start`` (processes new since then count from zero),
     and the wall seconds that passed."""
-    end = await snapshot(pool)
+    end = await snapshot(pool, workers)
     spent = {
         column: sum(
             seconds - start.seconds[column].get(pid, 0.0)

@@ -1,15 +1,17 @@
 """Lifecycle throughput: voluntary-exit cases start to completed, against the bare engine.
 
     .venv/bin/python -m bench.lifecycle [--cases 200] [--runs 3] [--concurrency 16]
-        [--database-url URL]
+        [--workers 2] [--database-url URL]
 
 On one Temporal dev server (SQLite file, WAL) and a fresh PostgreSQL database, runs N
-voluntary-exit cases through the real worker under the demo policy with every wait made
+voluntary-exit cases through the real worker, as deployed (``--workers`` processes of
+``exitcases worker``, apart from this driver), under the demo policy with every wait made
 instant: open, review (proceed), approve (each required tier), accept the offer, wait for exit
 processing, complete the two manual checklist items, await the result. Then, on the same
 server, N runs of ``bench.bare.BareWorkflow`` with the same number of activities and Updates in
 the same places (counted from the first case's history), driven the same way at the same
-concurrency. That is one run; ``--runs`` of them in one invocation, on the same server.
+concurrency by as many worker processes of its own (``bench.bare_worker``). That is one run;
+``--runs`` of them in one invocation, on the same server.
 
 Prints, per run, both rates, the ratio ours/bare and the CPU seconds per case each process
 spent (``bench.cpu`` says what is counted), and the history of a run of each (events, workflow
@@ -21,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -33,11 +37,10 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
 
 from activities.letters import font_subsetter
 from bench import cpu
-from bench.bare import BarePlan, BareWorkflow, noop
+from bench.bare import BarePlan, BareWorkflow
 from bench.common import (
     APPROVERS,
     BENCH_POLICY,
@@ -45,11 +48,13 @@ from bench.common import (
     Stack,
     bench_officer,
     bounded,
+    child_workers,
     mean,
     percentile,
     print_machine,
     quiet_logs,
     server_url,
+    service_workers,
     stack,
     table,
 )
@@ -61,7 +66,6 @@ from domain.people import Actor, Role
 from service.cases import act, open_case
 from store.officers import upsert_officers
 from store.policies import add_policy
-from worker import build_worker
 
 POLL = 0.02
 TARGET = 0.9
@@ -225,13 +229,14 @@ async def measure(
     s: Stack,
     name: str,
     client: Client,
+    workers: list[int],
     items: list[Any],
     run: Callable[[Any], Awaitable[tuple[str, float]]],
     args: argparse.Namespace,
 ) -> Phase:
-    start = await cpu.snapshot(s.pool)
+    start = await cpu.snapshot(s.pool, workers)
     results = await bounded(args.concurrency, items, run)
-    spent, elapsed = await cpu.since(s.pool, start)
+    spent, elapsed = await cpu.since(s.pool, workers, start)
     facts = await sample_facts(client, [w for w, _ in results], args.history_sample)
     return Phase(name, len(items), elapsed, [latency for _, latency in results], spent, facts)
 
@@ -264,10 +269,16 @@ async def main(args: argparse.Namespace) -> None:
             data_converter=pydantic_data_converter,
         )
         bare_queue = f"{s.settings.task_queue}-bare"
-        bare_worker = Worker(
-            bare_client, task_queue=bare_queue, workflows=[BareWorkflow], activities=[noop]
+        bare_command = [sys.executable, "-m", "bench.bare_worker", s.temporal_address]
+        bare_workers = child_workers(
+            bare_client,
+            bare_queue,
+            args.workers,
+            [*bare_command, s.client.namespace, bare_queue],
+            dict(os.environ),
         )
-        async with build_worker(s.client, s.pool, s.settings), bare_worker:
+        async with service_workers(s, args.workers) as ours_pids, bare_workers as bare_pids:
+            workers = ours_pids + bare_pids
             # One case first, alone: a warm-up, and the shape the bare workflow copies.
             first_id, first_latency = await run_case(s, officers[0].officer_id, today)
             first_history = await s.client.get_workflow_handle(first_id).fetch_history()
@@ -285,6 +296,7 @@ async def main(args: argparse.Namespace) -> None:
                     s,
                     "voluntary exit (ours)",
                     s.client,
+                    workers,
                     [o.officer_id for o in batch],
                     lambda officer_id: run_case(s, officer_id, today),
                     args,
@@ -293,6 +305,7 @@ async def main(args: argparse.Namespace) -> None:
                     s,
                     "bare (same shape)",
                     bare_client,
+                    workers,
                     list(range(args.cases)),
                     lambda _: run_bare(bare_client, bare_queue, plan),
                     args,
@@ -308,7 +321,8 @@ def report(
     print()
     print(
         f"Lifecycle throughput: {args.runs} runs of {args.cases} cases, concurrency "
-        f"{args.concurrency}, {activities} activities and {updates} updates per case"
+        f"{args.concurrency}, {args.workers} worker process(es) each, {activities} activities "
+        f"and {updates} updates per case"
     )
     print()
     print(
@@ -363,6 +377,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes each for ours and for bare"
+    )
     parser.add_argument("--runs", type=int, default=3, help="rounds of ours then bare")
     parser.add_argument(
         "--history-sample", type=int, default=10, help="histories read per phase for the facts"

@@ -42,7 +42,6 @@ import psutil
 from bench.api_latency import Spec, _load_in_child, api_processes, free_port
 from bench.common import percentile, print_machine, quiet_logs, server_url, stack, table
 from bench.seed import seed
-from config.settings import Settings
 from domain.people import Role
 from store.users import create_user
 
@@ -151,12 +150,7 @@ async def main(args: argparse.Namespace) -> None:
         tasks = await seed_tasks(s.database_url)
         print(f"seeded {len(seeded)} cases and {tasks} caseworker tasks")
         _, token = await create_user(s.pool, name="Bench Caseworker", role=Role.CASEWORKER)
-        settings = Settings(
-            database_url=s.database_url,
-            temporal_address=s.env.client.service_client.config.target_host,
-            task_queue=s.settings.task_queue,
-            payload_keys=s.settings.payload_keys,
-        )
+        settings = s.deployed_settings()
         pages = PAGES | {CASE_PAGE: [f"/cases/{case_id}" for case_id in seeded]}
         rows = []
         context = multiprocessing.get_context("spawn")
