@@ -11,15 +11,18 @@ import io
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from domain.equality import SUPPRESSED, ReportKind
 from domain.people import Role
+from store import equality
 from store.cases import insert_submitted
 from store.officers import upsert_officers
 from store.schemes import link_case
 from tests.helpers.api import API_POLICY, Api, Stack, add_user
 from tests.helpers.equality import AS_OF, Truth, case_views, report_of, synthetic_roster
+from tests.helpers.officers import officer
 
 ROSTER = synthetic_roster()
 SCHEME = "ves-2026"
@@ -92,6 +95,32 @@ async def test_the_report_reads_what_the_roster_and_the_cases_say(equality_api: 
     # One figure counted here too: efficiency proposals of officers on the roster.
     proposed = sum(1 for t in ROSTER if t.proposed)
     assert _figures(report)["sex", "proposed", "total"][0] == proposed
+
+
+async def test_a_report_reads_the_roster_and_the_cases_as_of_one_moment(
+    equality_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An officer who joins the roster while a report is being read, after it read the cases
+    and before it counted the rest of the roster, is not in that report: it reads one
+    snapshot, not each statement's own."""
+    api = equality_api
+    people = equality._people
+    newcomer = officer(officer_id="OFJOINED1")
+
+    async def people_then_someone_joins(*args: Any) -> Any:
+        found = await people(*args)
+        await upsert_officers(api.stack.pool, [newcomer])  # its own connection, committed
+        return found
+
+    monkeypatch.setattr(equality, "_people", people_then_someone_joins)
+    params = {"kind": "efficiency_retirement", "to": AS_OF.isoformat()}
+    during = await api.as_("auditor").get("/v1/reports/equality", params=params)
+    assert during.status_code == 200, during.text
+    assert _figures(during.json())["sex", "pool", "total"][0] == len(ROSTER)
+
+    monkeypatch.undo()
+    after = await api.as_("auditor").get("/v1/reports/equality", params=params)
+    assert _figures(after.json())["sex", "pool", "total"][0] == len(ROSTER) + 1
 
 
 async def test_the_period_limits_the_cases_and_invitations(equality_api: Api) -> None:
