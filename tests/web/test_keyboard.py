@@ -44,7 +44,7 @@ async def test_apply_review_approve_and_accept_by_keyboard_alone(
 ) -> None:
     officer = await new_officer()
     me = await sign_in(browser, live, officer)
-    await check_page(me, "Your cases")
+    await check_page(me, "Your case")
     await tab_to(me, "Apply for voluntary exit")
     await press(me, "Enter")
     await check_page(me, "Apply for voluntary exit")

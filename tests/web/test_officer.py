@@ -24,7 +24,7 @@ async def test_an_officer_applies_and_accepts_the_offer_after_confirming(
 ) -> None:
     officer = await new_officer()
     page = await signed_in(browser, live, officer)
-    await check_page(page, "Your cases")
+    await check_page(page, "Your case")
     await expect(page.get_by_role("link", name="Your case")).to_be_visible()
     await expect(page.get_by_role("link", name="Cases", exact=True)).to_have_count(0)
 
@@ -109,7 +109,7 @@ async def test_an_officer_applies_and_accepts_the_offer_after_confirming(
 
     # With no case open, the officer's home offers applying again.
     await page.get_by_role("link", name="Your case").click()
-    await check_page(page, "Your cases")
+    await check_page(page, "Your case")
     await expect(page.get_by_role("row").filter(has_text=case_id)).to_contain_text("Withdrawn")
     await page.context.close()
 

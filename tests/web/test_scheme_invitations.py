@@ -266,7 +266,7 @@ async def test_an_hr_manager_invites_from_the_scheme_page_and_watches_the_run_co
         # An invited superintendent finds their letter on their first page and on Apply.
         invited = await add_user(api.stack.pool, "Invited", Role.OFFICER, officer_id="SW000")
         officer_page = await signed_in(browser, live, invited)
-        await check_page(officer_page, "Your cases")
+        await check_page(officer_page, "Your case")
         await screenshot(officer_page, "officer-invitation-letter", pytestconfig)
         letter = officer_page.get_by_role("link", name=re.compile("^Invitation to apply"))
         async with officer_page.expect_download() as download:
