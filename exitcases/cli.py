@@ -164,9 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     officers_import.add_argument("file", help="roster CSV file, or - for standard input")
 
-    compensation = commands.add_parser("compensation", help="compensation").add_subparsers(
-        dest="compensation_command", required=True, metavar="COMMAND"
-    )
+    compensation = commands.add_parser(
+        "compensation", help="what the scheme would pay an officer"
+    ).add_subparsers(dest="compensation_command", required=True, metavar="COMMAND")
     quote = add(
         "quote", _compensation_quote, "print a compensation calculation as JSON", compensation
     )
