@@ -100,15 +100,20 @@ async def _load(
 
 
 def _invalid(invalid: ValidationError) -> str:
-    # Field errors name the option; the pension record's both-or-neither and calendar-time
-    # checks are the model's own (their messages hold no value).
-    fields = [
-        "--" + str(e["loc"][0]).replace("_", "-")
-        if e["loc"]
-        else e["msg"].removeprefix("Value error, ")
-        for e in invalid.errors()
-    ]
-    return "invalid " + ", ".join(fields)
+    # Field errors name the option, missing (not given) apart from invalid (given, wrong); the
+    # pension record's both-or-neither and calendar-time checks are the model's own (their
+    # messages hold no value). No value given is echoed: pay and birth dates are personal.
+    missing: list[str] = []
+    wrong: list[str] = []
+    for e in invalid.errors():
+        if not e["loc"]:
+            wrong.append(e["msg"].removeprefix("Value error, "))
+            continue
+        option = "--" + str(e["loc"][0]).replace("_", "-")
+        (missing if e["input"] is None else wrong).append(option)
+    parts = [f"missing {', '.join(missing)}"] if missing else []
+    parts += [f"invalid {', '.join(wrong)}"] if wrong else []
+    return "; ".join(parts)
 
 
 def _with_pension_record(officer: Officer | None, args: argparse.Namespace) -> Officer | None:

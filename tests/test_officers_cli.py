@@ -172,7 +172,19 @@ def test_quote_refuses_unclear_requests(database_url: str) -> None:
         "--pension-scheme",
         "2015",
     )
-    assert bad_pay.returncode == 2 and "--annual-pay" in bad_pay.stderr
+    assert bad_pay.returncode == 2
+    assert "error: invalid --annual-pay" in bad_pay.stderr and "lots" not in bad_pay.stderr
+    partly = exitcases(
+        database_url,
+        "compensation",
+        "quote",
+        *("--rank", "superintendent", "--annual-pay", "lots"),
+    )
+    assert partly.returncode == 2
+    assert (
+        "missing --date-of-birth, --service-start, --pension-scheme; invalid --annual-pay"
+        in partly.stderr
+    )
     too_much = exitcases(
         database_url,
         "compensation",
