@@ -48,6 +48,7 @@ pytest_plugins = ["tests.helpers.lanes", "pytester"]
 
 # Skipping an hour takes the time-skipping server well under a second when nothing holds it.
 STALL_SECONDS = 30
+DEV_SERVER_STARTUP = timedelta(seconds=60)
 STALLED: list[str] = []
 
 # -- servers the whole run shares ------------------------------------------------------------
@@ -100,6 +101,8 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=TEST_CONVERTER,
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=search_attributes.ALL,
+        # The SDK gives it 5 s, which a first start on a busy 2-core machine overran once.
+        dev_server_startup_timeout=DEV_SERVER_STARTUP,
     )
     yield env
     await env.shutdown()

@@ -34,6 +34,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("Roster", "/officers/import", Operation.OFFICERS_IMPORT),
     NavItem("Users", "/admin/users", Operation.USERS_LIST),
     # Staff may read both (as in the API); the pages are in the menu of those who add them.
+    NavItem("Schemes", "/admin/schemes", Operation.SCHEMES_WRITE),
     NavItem("Policies", "/admin/policies", Operation.POLICIES_WRITE),
     NavItem("Regulations", "/admin/regulations", Operation.REGULATIONS_WRITE),
 )

@@ -38,12 +38,20 @@ SchemeName = Annotated[
 ]
 
 
+class NoSchemeYet(ProblemError):
+    """A report of the scheme in force was asked for before any scheme was added: a 404 to an
+    API client, and the pages' cue to say what to do instead of "page not found"."""
+
+    def __init__(self) -> None:
+        super().__init__(404, "no scheme has been added yet", kind="no-scheme")
+
+
 async def _scheme_name(pool: asyncpg.Pool, name: str | None) -> str:
     if name is not None:
         return name
     in_force = await current_scheme(pool)
     if in_force is None:
-        raise ProblemError(404, "no scheme has been added yet", kind="no-scheme")
+        raise NoSchemeYet
     return in_force.name
 
 

@@ -1,8 +1,9 @@
-"""Admins' pages: users (list, add with the token shown once, revoke), scheme policy versions
-and regulation records (view, add a version).
+"""Admins' pages: users (list, add with the token shown once, revoke), scheme policy versions,
+regulation records and schemes (view, add a version).
 
-Each page does what its API route does, through the same store functions and body models
-(api/routes/users.py, policies.py, regulations.py): the checks and the words are the API's.
+Each page does what its API route does, through the same store and service functions and body
+models (api/routes/users.py, policies.py, regulations.py, schemes.py): the checks and the words
+are the API's.
 A token is on the page that answers the form that made its user and nowhere else, as in the
 API's answer: the service keeps only its hash.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -30,7 +31,9 @@ from domain.bounds import admit
 from domain.people import USER_ROLES, Tier
 from domain.policy import SchemePolicy
 from domain.regulation import Regulation
-from store import regulations, users
+from domain.scheme import NAME_PATTERN, Scheme
+from service.schemes import UnknownPolicy, add_scheme
+from store import regulations, schemes, users
 from store.policies import add_policy, current_policy, get_policy, list_policies
 from store.users import UserCursor
 from store.versions import VersionConflict
@@ -197,6 +200,9 @@ class DocumentKind:
     back: str
     home: str
     button: str
+    starts_as: str = (
+        "It starts as the newest version: change what differs, and give it a new version."
+    )
 
 
 POLICY = DocumentKind(
@@ -205,6 +211,23 @@ POLICY = DocumentKind(
 REGULATION = DocumentKind(
     "Add a regulation record", "regulation records", "/admin/regulations", "Add regulation record"
 )
+SCHEME = DocumentKind(
+    "Add a scheme version",
+    "schemes",
+    "/admin/schemes",
+    "Add scheme version",
+    "It starts as the scheme in force: change what differs. The same name stores the scheme's "
+    "next version, which is then in force; a new name adds a scheme.",
+)
+# What an admin adding the first scheme starts from: the window and budget are theirs to set.
+_FIRST_SCHEME = {
+    "name": "ves-2027",
+    "description": "",
+    "application_opens": "2027-01-04",
+    "application_closes": "2027-03-31",
+    "budget": "25000000.00",
+    "monthly_caps": {},
+}
 
 
 def _document_page(
@@ -315,3 +338,61 @@ async def add_regulation(
         errors = [{"text": message[:1].upper() + message[1:], "href": "#document"}]
         return _document_page(request, user, REGULATION, text, errors, 409)
     return RedirectResponse(f"/admin/regulations?added={regulation.version}", status_code=303)
+
+
+# -- schemes ----------------------------------------------------------------------------------
+
+
+@router.get("/admin/schemes")
+async def scheme_list(
+    request: Request,
+    user: Annotated[Principal, ALLOW_PAGE[Operation.SCHEMES_WRITE]],
+    added: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
+) -> HTMLResponse:
+    pool = request.app.state.pool
+    found = await schemes.list_schemes(pool)
+    in_force = await schemes.current_scheme(pool)
+    context = {
+        "schemes": found,
+        "in_force": in_force.name if in_force else None,
+        "added": added,
+    }
+    return render(request, "admin/schemes.html", context, user=user)
+
+
+@router.get("/admin/schemes/new")
+async def new_scheme(
+    request: Request, user: Annotated[Principal, ALLOW_PAGE[Operation.SCHEMES_WRITE]]
+) -> HTMLResponse:
+    pool = request.app.state.pool
+    in_force = await schemes.current_scheme(pool)
+    if in_force is not None:
+        return _document_page(request, user, SCHEME, _document(in_force), [])
+    policy = await current_policy(pool)
+    first = _FIRST_SCHEME | {"policy_version": policy.version if policy else ""}
+    return _document_page(request, user, SCHEME, json.dumps(first, indent=2), [])
+
+
+@router.post("/admin/schemes/new")
+async def add_scheme_version(
+    request: Request,
+    user: Annotated[Principal, ALLOW_PAGE[Operation.SCHEMES_WRITE]],
+    form: CheckedForm,
+) -> Response:
+    text = _form_text(form, ("document",))["document"]
+    scheme, errors = _read_document(text, Scheme)
+    if scheme is None:
+        return _document_page(request, user, SCHEME, text, errors, 400)
+    try:
+        # The same document as the version in force stores nothing: a second press of the
+        # button adds no version.
+        await add_scheme(request.app.state.pool, scheme, user.user_id)
+    except UnknownPolicy:
+        message = (
+            f"policy_version: the scheme names policy version {scheme.policy_version}, which is "
+            "not stored: add that version under Policies first, or name one that is"
+        )
+        return _document_page(
+            request, user, SCHEME, text, [{"text": message, "href": "#document"}], 400
+        )
+    return RedirectResponse(f"/admin/schemes?added={scheme.name}", status_code=303)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Principal
 from api.authz import Operation
-from api.routes.reports import equality_csv, viewed_equality_report
+from api.routes.reports import NoSchemeYet, equality_csv, viewed_equality_report
 from domain.equality import EqualityReport, ReportKind
 from domain.scheme import NAME_PATTERN
 from web.charts import stage_chart
@@ -61,7 +61,10 @@ async def _viewed(request: Request, user: Principal, query: Asked) -> EqualityRe
 
 @router.get("/reports/equality")
 async def equality_report(request: Request, user: Viewer, query: Report) -> HTMLResponse:
-    report = await _viewed(request, user, query)
+    try:
+        report = await _viewed(request, user, query)
+    except NoSchemeYet:
+        return render(request, "scheme/none.html", {"equality": True}, user=user)
     charts = {
         (d.dimension, s.stage): stage_chart(s, f"{d.dimension}-{s.stage}")
         for d in report.dimensions

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from api.auth import Principal
 from api.authz import TABLE, Operation
 from api.problems import ProblemError
-from api.routes.reports import viewed_report
+from api.routes.reports import NoSchemeYet, viewed_report
 from api.routes.schemes import RunId, no_scheme
 from domain.officer import Rank
 from domain.scheme import NAME_PATTERN, SchemeVersion
@@ -34,7 +34,10 @@ async def dashboard(
     user: Annotated[Principal, ALLOW_PAGE[Operation.REPORTS_SCHEME]],
     name: Annotated[str | None, Query(alias="scheme", max_length=64, pattern=NAME_PATTERN)] = None,
 ) -> HTMLResponse:
-    report = await viewed_report(request.app.state.pool, user, name, "GET /scheme")
+    try:
+        report = await viewed_report(request.app.state.pool, user, name, "GET /scheme")
+    except NoSchemeYet:
+        return render(request, "scheme/none.html", {}, user=user)
     context = {"report": report, "may_invite": _may_invite(user)}
     return render(request, "scheme.html", context, user=user)
 
