@@ -23,6 +23,7 @@ from api.auth import Principal
 from api.limits import API_PREFIXES, FORM_OVERHEAD_BYTES
 from api.problems import UNAVAILABLE, ProblemError
 from api.sessions import session_principal
+from web.format import sentence
 from web.session import SignInNeeded
 from web.templating import render
 
@@ -69,12 +70,12 @@ async def error_page(request: Request, exc: Exception) -> Response:
     if status == 404:
         return render(request, "errors/not-found.html", status_code=404, user=user)
     if status == 403:
-        refusal = {"detail": detail}
+        refusal = {"detail": sentence(detail) if detail else None}
         return render(request, "errors/forbidden.html", refusal, status_code=403, user=user)
     if status == 503:
         return render(request, "errors/unavailable.html", status_code=503, user=user)
     if status < 500 and detail:
-        refused = {"detail": detail}
+        refused = {"detail": sentence(detail)}
         return render(request, "errors/refused.html", refused, status_code=status, user=user)
     reference = secrets.token_hex(4).upper()
     log.error(

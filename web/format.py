@@ -26,14 +26,18 @@ _WORDS = {
 }
 
 
+def sentence(text: str) -> str:
+    """Words that start lower case (the API's refusals, say) as a sentence on a page: the first
+    letter a capital, the rest as it is (ids and names keep their case)."""
+    return text[:1].upper() + text[1:]
+
+
 def words(identifier: object) -> str:
     """``hr_review`` -> "HR review"; any enum or string identifier, read as words."""
     text = str(getattr(identifier, "value", identifier))
     if text in _WORDS:
         return _WORDS[text]
-    parts = [_WORDS.get(part, part) for part in text.replace("-", "_").split("_")]
-    sentence = " ".join(parts)
-    return sentence[:1].upper() + sentence[1:]
+    return sentence(" ".join(_WORDS.get(part, part) for part in text.replace("-", "_").split("_")))
 
 
 def date_text(value: date | datetime | None) -> str:

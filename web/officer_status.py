@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from domain.case import CaseView
 from domain.lifecycle import CaseState
-from web.format import date_text, datetime_text, money
+from web.format import date_text, datetime_text, money, sentence
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def _due(view: CaseView) -> str | None:
 
 
 def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "."
+    return sentence(text) + "."
 
 
 def _key_dates(view: CaseView) -> list[tuple[str, str]]:

@@ -20,7 +20,26 @@ async def test_staff_cannot_open_the_officers_pages(api: Api) -> None:
         for address in ("/your-case", "/apply"):
             page = await browser.get(address)
             assert page.status_code == 403, address
-            assert "these pages are for officers" in page.text
+            # The API's words, as a sentence on the page.
+            assert "These pages are for officers" in page.text
+
+
+async def test_an_officer_not_on_the_roster_is_told_before_the_form_not_after(
+    api: Api,
+) -> None:
+    absent = await add_user(api.stack.pool, "Not yet listed", Role.OFFICER, officer_id="OFABSENT1")
+    async with signed_in(api, absent) as browser:
+        page = await browser.get("/apply")
+        assert page.status_code == 200
+        assert "You are not on the force's roster yet, so you cannot apply" in page.text
+        assert 'action="/apply"' not in page.text  # no form to fill in for nothing
+        # Sent anyway (a form kept open from before): the same words, and no case.
+        token = csrf_of((await browser.get("/sign-out")).text)
+        sent = await browser.post("/apply", data={"csrf_token": token}, headers=OWN_PAGE)
+        assert sent.status_code == 409
+        assert "You are not on the force's roster yet, so you cannot apply" in sent.text
+    count = "SELECT count(*) FROM cases WHERE officer_id = 'OFABSENT1'"
+    assert await api.stack.pool.fetchval(count) == 0
 
 
 async def test_an_officer_with_an_open_case_is_sent_to_it_and_cannot_apply_again(

@@ -37,7 +37,7 @@ from store import regulations, schemes, users
 from store.policies import add_policy, current_policy, get_policy, list_policies
 from store.users import UserCursor
 from store.versions import VersionConflict
-from web.format import words
+from web.format import sentence, words
 from web.session import ALLOW_PAGE, CheckedForm
 from web.templating import ROLE_NAMES, render
 
@@ -335,7 +335,7 @@ async def add_regulation(
         await regulations.add_regulation(request.app.state.pool, regulation, user.user_id)
     except regulations.RegulationConflict as conflict:
         message = str(conflict)
-        errors = [{"text": message[:1].upper() + message[1:], "href": "#document"}]
+        errors = [{"text": sentence(message), "href": "#document"}]
         return _document_page(request, user, REGULATION, text, errors, 409)
     return RedirectResponse(f"/admin/regulations?added={regulation.version}", status_code=303)
 

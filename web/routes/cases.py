@@ -50,7 +50,7 @@ from store.case_queries import CaseCursor
 from store.paper_trail import Evidence
 from web.action_forms import ANSWERED_WITH_FILES, Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
-from web.format import words
+from web.format import sentence, words
 from web.paper_trail import PaperForm, paper_trail_context, with_notes
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
@@ -272,11 +272,6 @@ async def attach_upload(
     content = await upload.read(state.settings.evidence_max_bytes + 1)
     name = display_name(upload.filename or "")
     return await attach_file(state.pool, state.settings, user, view, attached_to, name, content)
-
-
-def sentence(detail: str) -> str:
-    """A refusal's words (the API's, in lower case) as a sentence on a page."""
-    return detail[:1].upper() + detail[1:]
 
 
 def _version(form: FormData) -> int | None:

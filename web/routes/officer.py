@@ -30,7 +30,7 @@ from domain.lifecycle import TERMINAL_STATES, Action, CaseKind
 from domain.people import Role
 from service.cases import OpenCaseExists, UnknownOfficer
 from service.kinds import KindNotAvailable
-from store import case_queries, letters
+from store import case_queries, letters, officers
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.officer_status import officer_status
@@ -180,8 +180,17 @@ _APPLY_ERRORS = {
 @router.get("/apply")
 async def apply(request: Request, user: Applicant) -> HTMLResponse:
     officer_id = _officer(user)
-    invitations = await letters.list_invitation_letters(request.app.state.pool, officer_id)
+    pool = request.app.state.pool
+    if await officers.get_officer(pool, officer_id) is None:
+        # Said before the form is filled in, not after: the service would refuse it.
+        return _not_on_roster(request, user, status_code=200)
+    invitations = await letters.list_invitation_letters(pool, officer_id)
     return render_form(request, _APPLY, {}, {}, user=user, invitations=invitations)
+
+
+def _not_on_roster(request: Request, user: Principal, status_code: int) -> HTMLResponse:
+    context = {"not_on_roster": True}
+    return render_form(request, _APPLY, {}, {}, user=user, status_code=status_code, **context)
 
 
 @router.get("/invitation-letters/{scheme}")
@@ -213,9 +222,7 @@ async def send_application(request: Request, user: Applicant, form: CheckedForm)
             Application(leaving_date=body.leaving_date, statement=body.statement),
         )
     except UnknownOfficer:
-        raise ProblemError(
-            409, "you are not on the force's roster yet, so you cannot apply; ask HR"
-        ) from None
+        return _not_on_roster(request, user, status_code=409)
     except OpenCaseExists as error:
         errors = {"leaving_date": "You already have an open case: you cannot apply again yet"}
         return render_form(

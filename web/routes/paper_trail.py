@@ -32,8 +32,9 @@ from domain.evidence import AttachedTo
 from domain.people import Role
 from store.paper_trail import add_note, current_nomination
 from store.users import User, get_user
+from web.format import sentence
 from web.paper_trail import PaperForm
-from web.routes.cases import CaseId, attach_upload, sentence, staff_case_page, uploaded
+from web.routes.cases import CaseId, attach_upload, staff_case_page, uploaded
 from web.routes.officer import CONFIRMED, officer_case_page
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render
