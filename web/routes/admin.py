@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import structlog
@@ -28,6 +29,7 @@ from api.problems import ProblemError
 from api.routes.users import CreateUser
 from api.routes.users import list_all as list_users_page
 from domain.bounds import admit
+from domain.clock import local_date
 from domain.people import USER_ROLES, Tier
 from domain.policy import SchemePolicy
 from domain.regulation import Regulation
@@ -219,15 +221,21 @@ SCHEME = DocumentKind(
     "It starts as the scheme in force: change what differs. The same name stores the scheme's "
     "next version, which is then in force; a new name adds a scheme.",
 )
-# What an admin adding the first scheme starts from: the window and budget are theirs to set.
-_FIRST_SCHEME = {
-    "name": "ves-2027",
-    "description": "",
-    "application_opens": "2027-01-04",
-    "application_closes": "2027-03-31",
-    "budget": "25000000.00",
-    "monthly_caps": {},
-}
+# How long the first scheme's window is open in the document an admin starts from; the window,
+# the name and the budget are theirs to set.
+_FIRST_WINDOW = timedelta(days=90)
+
+
+def _first_scheme(policy_version: str, today: date) -> dict[str, Any]:
+    return {
+        "name": f"ves-{today.year}",
+        "description": "",
+        "policy_version": policy_version,
+        "application_opens": today.isoformat(),
+        "application_closes": (today + _FIRST_WINDOW).isoformat(),
+        "budget": "25000000.00",
+        "monthly_caps": {},
+    }
 
 
 def _document_page(
@@ -369,7 +377,7 @@ async def new_scheme(
     if in_force is not None:
         return _document_page(request, user, SCHEME, _document(in_force), [])
     policy = await current_policy(pool)
-    first = _FIRST_SCHEME | {"policy_version": policy.version if policy else ""}
+    first = _first_scheme(policy.version if policy else "", local_date(datetime.now(UTC)))
     return _document_page(request, user, SCHEME, json.dumps(first, indent=2), [])
 
 
