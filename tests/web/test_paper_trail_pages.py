@@ -375,3 +375,14 @@ async def test_a_representative_acts_for_the_officer_but_never_decides_for_them(
         assert "nomination is withdrawn" in (await browser.get(done.headers["location"])).text
     async with signed_in(api, friend) as browser:
         assert (await browser.get(f"/cases/{case_id}")).status_code == 404
+
+
+async def test_a_representative_nobody_has_nominated_is_told_why_the_list_is_empty(
+    api: Api,
+) -> None:
+    representative = await add_user(api.stack.pool, "Rep not yet named", Role.REPRESENTATIVE)
+    async with signed_in(api, representative) as browser:
+        page = await browser.get("/cases")
+    assert page.status_code == 200
+    assert "No officer has nominated you as their representative yet" in page.text
+    assert "There are no cases yet" not in page.text
