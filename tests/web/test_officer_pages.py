@@ -29,6 +29,9 @@ async def test_an_officer_not_on_the_roster_is_told_before_the_form_not_after(
 ) -> None:
     absent = await add_user(api.stack.pool, "Not yet listed", Role.OFFICER, officer_id="OFABSENT1")
     async with signed_in(api, absent) as browser:
+        first = await browser.get("/your-case")
+        assert "You are not on the force's roster yet, so you cannot apply" in first.text
+        assert 'href="/apply"' not in first.text
         page = await browser.get("/apply")
         assert page.status_code == 200
         assert "You are not on the force's roster yet, so you cannot apply" in page.text

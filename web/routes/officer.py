@@ -78,8 +78,10 @@ async def your_cases(request: Request, user: Reader) -> Response:
     open_cases = [case for case in cases if case.state not in TERMINAL_STATES]
     if open_cases:
         return RedirectResponse(f"/your-case/{open_cases[0].case_id}", status_code=303)
-    invitations = await letters.list_invitation_letters(request.app.state.pool, officer_id)
-    context = {"cases": cases, "invitations": invitations}
+    pool = request.app.state.pool
+    invitations = await letters.list_invitation_letters(pool, officer_id)
+    on_roster = await officers.get_officer(pool, officer_id) is not None
+    context = {"cases": cases, "invitations": invitations, "not_on_roster": not on_roster}
     return render(request, "officer/cases.html", context, user=user)
 
 
