@@ -112,3 +112,19 @@ async def test_a_roster_at_the_limit_reaches_the_page_and_a_larger_one_gets_the_
     assert too_big.status_code == 413
     assert too_big.headers["content-type"] == "application/problem+json"
     assert too_big.json()["detail"] == f"the request body is over {MAX_BODY_BYTES:,} bytes"
+
+
+async def test_a_document_nested_too_deeply_to_read_gets_the_form_again_not_a_failure(
+    api: Api, staff: dict[str, User]
+) -> None:
+    """JSON nested deeper than the parser recurses (a few kilobytes of brackets, well under
+    the form's limit) is a document the form names as unreadable, on each document page."""
+    deep = "[" * 50_000 + "]" * 50_000
+    async with signed_in(api, staff["admin"]) as browser:
+        for page in ("/admin/policies/new", "/admin/regulations/new", "/admin/schemes/new"):
+            token = csrf_of((await browser.get(page)).text)
+            sent = await browser.post(
+                page, data={"csrf_token": token, "document": deep}, headers=OWN_PAGE
+            )
+            assert sent.status_code == 400, page
+            assert "The document is nested too deeply to read" in sent.text, page

@@ -191,6 +191,10 @@ def _read_document(text: str, model: type[BaseModel]) -> tuple[Any, list[dict[st
     except json.JSONDecodeError as error:
         message = f"The document is not JSON: {error.msg} at line {error.lineno}"
         return None, [{"text": message, "href": "#document"}]
+    except RecursionError:
+        # Brackets nested past the parser's recursion limit: a few kilobytes can do it.
+        message = "The document is nested too deeply to read: no document of ours nests so"
+        return None, [{"text": message, "href": "#document"}]
     except ValidationError as error:
         problems = _problems(error)
         return None, [{"text": f"{where}: {msg}", "href": "#document"} for where, msg in problems]
