@@ -203,12 +203,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(status, detail, headers=headers)
 
 
+# A value PostgreSQL cannot hold (out of range, a character it cannot store): bad input.
+UNSTORABLE = (asyncpg.DataError,)
+UNSTORABLE_DETAIL = "a value is out of range or contains characters that cannot be stored"
+
+
 async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
-    # A value PostgreSQL cannot hold (out of range, a character it cannot store): bad input.
     log.info("database refused a value", error_type=type(exc).__name__)
-    return problem_response(
-        422, "a value is out of range or contains characters that cannot be stored"
-    )
+    return problem_response(422, UNSTORABLE_DETAIL)
 
 
 # A dependency that cannot be reached: the request did nothing it could not undo or replay.
@@ -269,7 +271,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(asyncpg.DataError, _unstorable)
+    for unstorable in UNSTORABLE:
+        app.add_exception_handler(unstorable, _unstorable)
     for unavailable in (*UNAVAILABLE, RPCError):
         app.add_exception_handler(unavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from api.auth import Principal
 from api.limits import API_PREFIXES, FORM_OVERHEAD_BYTES
-from api.problems import UNAVAILABLE, ProblemError
+from api.problems import UNAVAILABLE, UNSTORABLE, UNSTORABLE_DETAIL, ProblemError
 from api.sessions import session_principal
 from web.format import sentence
 from web.session import SignInNeeded
@@ -64,6 +64,10 @@ async def error_page(request: Request, exc: Exception) -> Response:
         status = 404
     elif isinstance(exc, UNAVAILABLE):
         status = 503
+    elif isinstance(exc, UNSTORABLE):
+        # A NUL in an address or a field, say: bad input, as the API answers it (422).
+        log.info("database refused a value", error_type=type(exc).__name__)
+        status, detail = 422, UNSTORABLE_DETAIL
     if status == 401:
         return RedirectResponse("/", status_code=303)
     user = await _signed_in(request)

@@ -128,3 +128,14 @@ async def test_a_document_nested_too_deeply_to_read_gets_the_form_again_not_a_fa
             )
             assert sent.status_code == 400, page
             assert "The document is nested too deeply to read" in sent.text, page
+
+
+async def test_an_address_with_a_nul_in_it_is_bad_input_not_a_failed_page(
+    api: Api, staff: dict[str, User]
+) -> None:
+    """PostgreSQL cannot hold a NUL; the API answers such a value 422, and so do the pages."""
+    for role, address in (("admin", "/admin/policies/%00"), ("auditor", "/audit/cases/EX-%00")):
+        async with signed_in(api, staff[role]) as browser:
+            page = await browser.get(address)
+        assert page.status_code == 422, address
+        assert "A value is out of range or contains characters that cannot be stored" in page.text
