@@ -173,7 +173,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, f"invalid input in: {fields}", errors=errors)
 
 
-def _methods_at(request: Request) -> str:
+def methods_at(request: Request) -> str:
     """Every method the request's path answers, for ``Allow``.
 
     Starlette's own 405 names the methods of the first route that matched the path only; a path
@@ -193,7 +193,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if status == 404:
         detail = "there is nothing at this address"
     elif status == 405:
-        allow = _methods_at(request)
+        allow = methods_at(request)
         if request.method == "OPTIONS":
             return Response(status_code=204, headers={"Allow": allow})
         detail = f"{request.method} is not allowed here; allowed: {allow}"

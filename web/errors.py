@@ -21,7 +21,13 @@ from starlette.types import Receive, Scope, Send
 
 from api.auth import Principal
 from api.limits import API_PREFIXES, FORM_OVERHEAD_BYTES
-from api.problems import UNAVAILABLE, UNSTORABLE, UNSTORABLE_DETAIL, ProblemError
+from api.problems import (
+    UNAVAILABLE,
+    UNSTORABLE,
+    UNSTORABLE_DETAIL,
+    ProblemError,
+    methods_at,
+)
 from api.sessions import session_principal
 from web.format import sentence
 from web.session import SignInNeeded
@@ -73,6 +79,8 @@ async def error_page(request: Request, exc: Exception) -> Response:
     user = await _signed_in(request)
     if status == 404:
         return render(request, "errors/not-found.html", status_code=404, user=user)
+    if status == 405:
+        return _wrong_method(request, user)
     if status == 403:
         refusal = {"detail": sentence(detail) if detail else None}
         return render(request, "errors/forbidden.html", refusal, status_code=403, user=user)
@@ -101,6 +109,18 @@ async def too_large_page(scope: Scope, receive: Receive, send: Send) -> None:
     user = await _signed_in(request)
     page = render(request, "errors/refused.html", refused, status_code=413, user=user)
     await page(scope, receive, send)
+
+
+def _wrong_method(request: Request, user: Principal | None) -> Response:
+    """A form's address visited (typed, or reloaded after the form came back with its errors)
+    is no page; a form sent to a page takes nothing. Neither is the service failing."""
+    if request.method in ("GET", "HEAD"):
+        page = render(request, "errors/not-found.html", status_code=405, user=user)
+    else:
+        refused = {"detail": "This page does not take a form: go back and use the page's own"}
+        page = render(request, "errors/refused.html", refused, status_code=405, user=user)
+    page.headers["Allow"] = methods_at(request)
+    return page
 
 
 def _for_pages(api_handler: Handler) -> Handler:

@@ -13,6 +13,7 @@ from api.limits import MAX_BODY_BYTES, MAX_PAGE_FORM_BYTES, MAX_ROSTER_BYTES
 from store.officers import get_officer
 from tests.helpers.api import Api, User
 from tests.helpers.officers import officer
+from tests.web.browser import title
 from tests.web.test_inbox import signed_in
 from tests.web.test_sign_in import OWN_PAGE, csrf_of
 
@@ -139,3 +140,18 @@ async def test_an_address_with_a_nul_in_it_is_bad_input_not_a_failed_page(
             page = await browser.get(address)
         assert page.status_code == 422, address
         assert "A value is out of range or contains characters that cannot be stored" in page.text
+
+
+async def test_a_forms_address_visited_or_a_form_sent_to_a_page_is_no_failure(
+    api: Api, staff: dict[str, User]
+) -> None:
+    """Pressing Enter in the address bar after a form came back with its errors visits the
+    form's address with GET: that is no page (405, the not-found page), not a service fault.
+    A form sent to a page that takes none is refused in words."""
+    async with signed_in(api, staff["caseworker"]) as browser:
+        visited = await browser.get("/cases/EX-AAAAAAAAAA/notes")
+        sent = await browser.post("/tasks", headers=OWN_PAGE)
+    assert visited.status_code == 405 and "POST" in visited.headers["allow"]
+    assert f"<title>{title('Page not found')}</title>" in visited.text
+    assert sent.status_code == 405 and "GET" in sent.headers["allow"]
+    assert "This page does not take a form" in sent.text
