@@ -64,7 +64,9 @@ async def error_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ProblemError):
         status, detail = exc.status, exc.detail
     elif isinstance(exc, StarletteHTTPException):
+        # Starlette's own (a form it cannot parse: 400) carry their reason as the detail.
         status = exc.status_code
+        detail = str(exc.detail) if exc.detail else None
     elif isinstance(exc, RequestValidationError):
         # An address no page has (a malformed case id): as for any unknown address.
         status = 404

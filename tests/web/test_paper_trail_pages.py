@@ -386,3 +386,21 @@ async def test_a_representative_nobody_has_nominated_is_told_why_the_list_is_emp
     assert page.status_code == 200
     assert "No officer has nominated you as their representative yet" in page.text
     assert "There are no cases yet" not in page.text
+
+
+async def test_a_form_the_server_cannot_parse_is_refused_not_a_failure(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    """A multipart body without its boundary (a broken client, or someone trying): Starlette
+    cannot read it; the page says why, with a 400, instead of the service-fault page."""
+    case_id = await api.to_hr_review(await new_officer())
+    caseworker = await add_user(api.stack.pool, "Web caseworker parse", Role.CASEWORKER)
+    async with signed_in(api, caseworker) as browser:
+        sent = await browser.post(
+            f"/cases/{case_id}/evidence",
+            content=b"not a multipart body",
+            headers=OWN_PAGE | {"Content-Type": "multipart/form-data"},
+        )
+    assert sent.status_code == 400
+    assert f"<title>{title('That could not be done')}</title>" in sent.text
+    assert "boundary" in sent.text
