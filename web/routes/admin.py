@@ -254,6 +254,14 @@ def _document_page(
     return render(request, "admin/new-document.html", context, status_code=status_code, user=user)
 
 
+def _refused_document(
+    request: Request, user: Principal, kind: DocumentKind, document: str, message: str, status: int
+) -> HTMLResponse:
+    """The form again, with the one thing the store refused in the error summary."""
+    errors = [{"text": message, "href": "#document"}]
+    return _document_page(request, user, kind, document, errors, status)
+
+
 @router.get("/admin/policies")
 async def policy_list(
     request: Request, user: Annotated[Principal, ALLOW_PAGE[Operation.POLICIES_READ]]
@@ -284,14 +292,11 @@ async def add_policy_version(
     try:
         await add_policy(request.app.state.pool, policy, user.user_id)
     except VersionConflict:
-        errors = [
-            {
-                "text": f"Policy version {policy.version} already exists with different "
-                "content: choose a new version",
-                "href": "#document",
-            }
-        ]
-        return _document_page(request, user, POLICY, text, errors, 409)
+        message = (
+            f"Policy version {policy.version} already exists with different content: choose a "
+            "new version"
+        )
+        return _refused_document(request, user, POLICY, text, message, 409)
     return RedirectResponse(f"/admin/policies/{policy.version}?added=1", status_code=303)
 
 
@@ -346,9 +351,7 @@ async def add_regulation(
     try:
         await regulations.add_regulation(request.app.state.pool, regulation, user.user_id)
     except regulations.RegulationConflict as conflict:
-        message = str(conflict)
-        errors = [{"text": sentence(message), "href": "#document"}]
-        return _document_page(request, user, REGULATION, text, errors, 409)
+        return _refused_document(request, user, REGULATION, text, sentence(str(conflict)), 409)
     return RedirectResponse(f"/admin/regulations?added={regulation.version}", status_code=303)
 
 
@@ -404,7 +407,5 @@ async def add_scheme_version(
             f"policy_version: the scheme names policy version {scheme.policy_version}, which is "
             "not stored: add that version under Policies first, or name one that is"
         )
-        return _document_page(
-            request, user, SCHEME, text, [{"text": message, "href": "#document"}], 400
-        )
+        return _refused_document(request, user, SCHEME, text, message, 400)
     return RedirectResponse(f"/admin/schemes?added={scheme.name}", status_code=303)
