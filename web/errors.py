@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 
 import structlog
 from fastapi import FastAPI, Request
@@ -64,9 +65,10 @@ async def error_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ProblemError):
         status, detail = exc.status, exc.detail
     elif isinstance(exc, StarletteHTTPException):
-        # Starlette's own (a form it cannot parse: 400) carry their reason as the detail.
+        # Starlette's own (a form it cannot parse: 400) carry their reason as the detail; the
+        # bare status phrase ("Forbidden") says less than the pages' own words for it.
         status = exc.status_code
-        detail = str(exc.detail) if exc.detail else None
+        detail = exc.detail if exc.detail != HTTPStatus(status).phrase else None
     elif isinstance(exc, RequestValidationError):
         # An address no page has (a malformed case id): as for any unknown address.
         status = 404
