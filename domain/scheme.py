@@ -76,7 +76,7 @@ class SchemeVersion(BaseModel):
     version: int
     scheme: Scheme
     created_by: str
-    created_at: str
+    created_at: datetime
 
 
 # -- leavers by month ---------------------------------------------------------------------------

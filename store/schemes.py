@@ -74,7 +74,7 @@ def _version(row: asyncpg.Record) -> SchemeVersion:
         version=row["version"],
         scheme=Scheme.model_validate(row["document"]),
         created_by=row["created_by"],
-        created_at=row["created_at"].isoformat(),
+        created_at=row["created_at"],
     )
 
 

@@ -16,6 +16,7 @@ from tests.helpers.live import live_server
 from tests.web.browser import check_page, screenshot, signed_in
 from tests.web.test_inbox import signed_in as signed_in_client
 from tests.web.test_sign_in import OWN_PAGE, csrf_of
+from web.format import date_text
 
 FIRST = {
     "name": "ves-2027",
@@ -76,6 +77,8 @@ async def test_before_any_scheme_the_pages_say_so_and_an_admin_adds_the_first(
         assert [(s.scheme.name, s.version, s.created_by) for s in stored] == [
             ("ves-2027", 1, api.staff["admin"].user_id)
         ]
+        added_by = f"{api.staff['admin'].user_id} on {date_text(stored[0].created_at)}"
+        await expect(admin.locator("main")).to_contain_text(added_by)
 
         await hr.get_by_role("link", name="Scheme", exact=True).click()
         await check_page(hr, "Scheme ves-2027")
