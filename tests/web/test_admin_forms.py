@@ -1,4 +1,4 @@
-"""The roster and user forms in-process: what a browser test cannot easily send (a file that is
+"""The admin forms and lists in-process: what a browser test cannot easily send (a file that is
 not UTF-8, a form without its CSRF token) and what the answers must not carry (the token
 anywhere but the page that made it)."""
 
@@ -16,6 +16,7 @@ from tests.helpers.officers import officer
 from tests.web.browser import title
 from tests.web.test_inbox import signed_in
 from tests.web.test_sign_in import OWN_PAGE, csrf_of
+from tests.workflows.test_efficiency_retirement import in_force
 
 
 def _roster(officer_id: str) -> bytes:
@@ -155,3 +156,18 @@ async def test_a_forms_address_visited_or_a_form_sent_to_a_page_is_no_failure(
     assert f"<title>{title('Page not found')}</title>" in visited.text
     assert sent.status_code == 405 and "GET" in sent.headers["allow"]
     assert "This page does not take a form" in sent.text
+
+
+async def test_the_policy_list_links_each_version_and_a_records_parameters_are_a_block(
+    api: Api, staff: dict[str, User]
+) -> None:
+    """Markup the pages build round a value stays markup: a link, a preformatted block, not
+    their tags shown as text."""
+    await in_force(api.stack.pool, 2091)
+    async with signed_in(api, staff["admin"]) as browser:
+        policies = (await browser.get("/admin/policies")).text
+        records = (await browser.get("/admin/regulations")).text
+    assert re.search(r'<a class="govuk-link" href="/admin/policies/[^"]+">', policies)
+    assert '<pre class="app-document">' in records
+    for page in (policies, records):
+        assert "&lt;a " not in page and "&lt;pre" not in page
