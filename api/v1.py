@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from api.frames import NoFramingMiddleware
 from api.limits import BodyLimitMiddleware
 from api.logging import CaseLoggingMiddleware
 from api.metrics import install_metrics
 from api.openapi import install_openapi
+from api.page_headers import PageHeadersMiddleware
 from api.problems import install_problem_handlers
 from api.routes import (
     audit,
@@ -39,7 +39,7 @@ def install_api(app: FastAPI, *, too_large_page: ASGIApp | None = None) -> None:
     install_problem_handlers(app)
     app.add_middleware(CaseLoggingMiddleware)
     app.add_middleware(BodyLimitMiddleware, too_large_page=too_large_page)
-    app.add_middleware(NoFramingMiddleware)
+    app.add_middleware(PageHeadersMiddleware)
     install_metrics(app)
     routers = (
         cases,

@@ -232,7 +232,7 @@ async def test_signing_in_ends_the_browsers_previous_session(api: Api) -> None:
     assert await pool.fetchval(count, second.user_id) == 1
 
 
-async def test_the_sign_in_pages_may_not_be_framed(api: Api) -> None:
+async def test_the_sign_in_pages_may_not_be_framed_nor_stored(api: Api) -> None:
     async with api.stack.http() as http:
         page = await http.get("/")
         refused = await http.post("/sign-in", data={"token": "wrong"})
@@ -240,6 +240,7 @@ async def test_the_sign_in_pages_may_not_be_framed(api: Api) -> None:
         assert response.headers["content-type"].startswith("text/html")
         assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
         assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
 
 
 async def test_behind_a_tls_proxy_the_public_url_decides_origin_and_secure(

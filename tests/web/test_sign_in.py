@@ -68,7 +68,10 @@ async def test_signing_in_sets_a_new_session_and_signing_out_needs_the_csrf_toke
 
         home = await browser.get("/")
         assert home.status_code == 303 and home.headers["location"] == "/tasks"
-        page = (await browser.get("/tasks")).text
+        tasks = await browser.get("/tasks")
+        # Not kept by the browser: Back after signing out must not show it to the next person.
+        assert tasks.headers["cache-control"] == "no-store"
+        page = tasks.text
         assert re.search(r'<a class="govuk-link[^"]*" href="/sign-out">Sign out</a>', page)
         # The header's link goes to a page that only asks: its form posts the CSRF token.
         asking = await browser.get("/sign-out")
