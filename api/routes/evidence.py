@@ -212,5 +212,7 @@ async def evidence_download(
             "Content-Disposition": content_disposition(record.filename),
             "X-Content-Type-Options": "nosniff",
             "X-Content-SHA256": record.sha256,
+            # A medical note or a service record: like a letter, never kept by a browser or proxy.
+            "Cache-Control": "private, no-store",
         },
     )

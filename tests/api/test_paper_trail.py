@@ -104,6 +104,7 @@ async def test_officer_attaches_each_kind_and_downloads_it_with_its_hash(
         assert download.content == content
         assert download.headers["content-type"] == media_type
         assert download.headers["x-content-sha256"] == record["sha256"]
+        assert download.headers["cache-control"] == "private, no-store"
         assert f'filename="{filename}"' in download.headers["content-disposition"]
         assert (officer.user_id, f"GET /v1/cases/{{case_id}}/evidence/{record['evidence_id']}") in (
             await accesses(api.stack.pool, case_id)
