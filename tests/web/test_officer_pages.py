@@ -24,6 +24,26 @@ async def test_staff_cannot_open_the_officers_pages(api: Api) -> None:
             assert "These pages are for officers" in page.text
 
 
+async def test_officers_cannot_open_the_staffs_case_list_or_open_a_case_for_someone(
+    api: Api,
+) -> None:
+    officer = await add_user(api.stack.pool, "Web officer S", Role.OFFICER, officer_id="OFSTAFF1")
+    async with signed_in(api, officer) as browser:
+        for address in ("/cases", "/cases/new/voluntary-exit"):
+            page = await browser.get(address)
+            assert page.status_code == 403, address
+            assert "These pages are for staff; your case is on the Your case page" in page.text
+        token = csrf_of((await browser.get("/sign-out")).text)
+        sent = await browser.post(
+            "/cases/new/voluntary-exit",
+            data={"csrf_token": token, "officer_id": "OFSTAFF1"},
+            headers=OWN_PAGE,
+        )
+        assert sent.status_code == 403
+    opened = "SELECT count(*) FROM cases WHERE officer_id = 'OFSTAFF1'"
+    assert await api.stack.pool.fetchval(opened) == 0
+
+
 async def test_an_officer_not_on_the_roster_is_told_before_the_form_not_after(
     api: Api,
 ) -> None:

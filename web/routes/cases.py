@@ -85,6 +85,13 @@ class Overdue(StrEnum):
     NO = "no"
 
 
+def _staff(user: Principal) -> None:
+    """Officers may list and open their own cases through the API, but these are the staff's
+    pages: an officer's are Your case and Apply (web/routes/officer.py)."""
+    if user.role is Role.OFFICER:
+        raise ProblemError(403, "these pages are for staff; your case is on the Your case page")
+
+
 @router.get("/cases")
 async def case_list(
     request: Request,
@@ -95,6 +102,7 @@ async def case_list(
     overdue: str | None = None,
     cursor: str | None = None,
 ) -> HTMLResponse:
+    _staff(user)
     filters = {
         "state": _choice(state, CaseState),
         "kind": _choice(kind, CaseKind),
@@ -124,8 +132,7 @@ async def case_list(
             ],
         },
         "filtered": any(filters.values()) or late is not None,
-        "may_open": user.role in TABLE[Operation.CASES_CREATE_VOLUNTARY].roles
-        and user.role is not Role.OFFICER,
+        "may_open": user.role in TABLE[Operation.CASES_CREATE_VOLUNTARY].roles,
     }
     return render(request, "cases.html", context, user=user)
 
@@ -438,6 +445,7 @@ _OPENS = Operation.CASES_CREATE_VOLUNTARY
 
 @router.get("/cases/new/voluntary-exit")
 async def new_case(request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPENS]]) -> Response:
+    _staff(user)
     return _new_case_page(request, user, {}, {})
 
 
@@ -445,6 +453,7 @@ async def new_case(request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPEN
 async def open_new_case(
     request: Request, user: Annotated[Principal, ALLOW_PAGE[_OPENS]], form: CheckedForm
 ) -> Response:
+    _staff(user)
     values = form_values(form, ("officer_id", "leaving_date", "statement"))
     try:
         body = NewCase.model_validate({k: v for k, v in values.items() if v})
