@@ -14,7 +14,7 @@ from config.settings import Settings
 from domain.case import Application
 from domain.lifecycle import CaseKind
 from domain.people import Actor
-from service.cases import OpenCaseExists, UnknownOfficer, open_case
+from service.cases import OfficerHasLeft, OpenCaseExists, UnknownOfficer, open_case
 from service.kinds import KindNotAvailable
 
 log = structlog.get_logger(__name__)
@@ -46,7 +46,7 @@ class CaseOpener:
                 actor=linked.actor,
                 case_id=linked.case_id,
             )
-        except (OpenCaseExists, UnknownOfficer, KindNotAvailable) as error:
+        except (OpenCaseExists, OfficerHasLeft, UnknownOfficer, KindNotAvailable) as error:
             # Neither goes away by retrying; the efficiency case records the failure.
             raise ApplicationError(str(error), non_retryable=True) from error
         log.info(

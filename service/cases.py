@@ -40,6 +40,14 @@ class OpenCaseExists(Exception):
         self.case_id = case_id
 
 
+class OfficerHasLeft(Exception):
+    """The officer's exit was completed: they have left the force, and no case may start."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"the officer's exit was completed in case {case_id}")
+        self.case_id = case_id
+
+
 class CaseNotFound(Exception):
     pass
 
@@ -119,6 +127,9 @@ async def open_case(
         existing = await cases.get_case_view(connection, start.case_id)
         if existing is not None:
             return existing
+        left = await cases.completed_exit(connection, officer_id)
+        if left is not None:
+            raise OfficerHasLeft(left)
         other = await cases.other_open_case(connection, officer_id, start.case_id)
         if other is not None:
             raise OpenCaseExists(other)

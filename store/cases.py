@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from domain.case import CaseView
-from domain.lifecycle import TERMINAL_STATES, CaseKind
+from domain.lifecycle import TERMINAL_STATES, CaseKind, CaseState
 from domain.people import Actor
 from domain.records import AuditEntry, CaseEvent
 from store.audit import append_event
@@ -201,6 +201,16 @@ async def other_open_case(executor: Executor, officer_id: str, case_id: str) -> 
         case_id,
     )
     return other
+
+
+async def completed_exit(executor: Executor, officer_id: str) -> str | None:
+    """The id of the officer's case whose exit was completed, if one was: they have left."""
+    case_id: str | None = await executor.fetchval(
+        "SELECT case_id FROM cases WHERE officer_id = $1 AND state = $2 LIMIT 1",
+        officer_id,
+        CaseState.COMPLETED.value,
+    )
+    return case_id
 
 
 async def record_refused_start(

@@ -197,30 +197,36 @@ async def month_lock(pool: asyncpg.Pool, scheme: str) -> AsyncIterator[Connectio
 # -- invitations --------------------------------------------------------------------------------
 
 
+# Officers a scheme may invite: on the roster, not redacted, and not gone already (an exit
+# completed under an earlier case): the roster may keep a leaver until HR's next import.
+SERVING = """o.redacted_at IS NULL AND NOT EXISTS (
+    SELECT 1 FROM cases c WHERE c.officer_id = o.officer_id AND c.state = 'completed')"""
+
+
 async def invitees(executor: Executor, ranks: list[Rank]) -> list[str]:
-    """Officer ids on the roster of the given ranks, in a fixed order (redacted ones left out)."""
+    """Officer ids of the given ranks still serving (:data:`SERVING`), in a fixed order."""
     rows = await executor.fetch(
-        """SELECT officer_id FROM officers WHERE rank = ANY($1::text[]) AND redacted_at IS NULL
-           ORDER BY officer_id""",
+        f"""SELECT officer_id FROM officers o WHERE rank = ANY($1::text[]) AND {SERVING}
+            ORDER BY officer_id""",  # noqa: S608 - a fixed fragment; values are bound
         [r.value for r in ranks],
     )
     return [r["officer_id"] for r in rows]
 
 
 async def roster_count(executor: Executor, ranks: list[Rank]) -> int:
-    """How many officers on the roster hold the given ranks (redacted ones left out)."""
+    """How many officers still serving (:data:`SERVING`) hold the given ranks."""
     count: int = await executor.fetchval(
-        "SELECT count(*) FROM officers WHERE rank = ANY($1::text[]) AND redacted_at IS NULL",
+        f"SELECT count(*) FROM officers o WHERE rank = ANY($1::text[]) AND {SERVING}",  # noqa: S608
         [r.value for r in ranks],
     )
     return count
 
 
 async def already_invited(executor: Executor, scheme: str, ranks: list[Rank]) -> int:
-    """How many officers on the roster of the given ranks the scheme has invited already."""
+    """How many officers still serving of the given ranks the scheme has invited already."""
     count: int = await executor.fetchval(
-        """SELECT count(*) FROM officers o JOIN scheme_invitations i USING (officer_id)
-           WHERE i.scheme = $1 AND o.rank = ANY($2::text[]) AND o.redacted_at IS NULL""",
+        f"""SELECT count(*) FROM officers o JOIN scheme_invitations i USING (officer_id)
+            WHERE i.scheme = $1 AND o.rank = ANY($2::text[]) AND {SERVING}""",  # noqa: S608
         scheme,
         [r.value for r in ranks],
     )
@@ -354,13 +360,13 @@ class Uninvited(BaseModel):
 
 
 async def uninvited(executor: Executor, scheme: str, officer_ids: list[str]) -> list[Uninvited]:
-    """The officers of ``officer_ids`` on the roster whom nobody has invited to ``scheme``."""
+    """The officers of ``officer_ids`` still serving whom nobody has invited to ``scheme``."""
     rows = await executor.fetch(
-        """SELECT o.officer_id, o.name, o.rank FROM officers o
-           WHERE o.officer_id = ANY($2::text[]) AND o.redacted_at IS NULL AND NOT EXISTS (
-               SELECT 1 FROM scheme_invitations i
-               WHERE i.scheme = $1 AND i.officer_id = o.officer_id)
-           ORDER BY o.officer_id""",
+        f"""SELECT o.officer_id, o.name, o.rank FROM officers o
+            WHERE o.officer_id = ANY($2::text[]) AND {SERVING} AND NOT EXISTS (
+                SELECT 1 FROM scheme_invitations i
+                WHERE i.scheme = $1 AND i.officer_id = o.officer_id)
+            ORDER BY o.officer_id""",  # noqa: S608 - a fixed fragment; values are bound
         scheme,
         officer_ids,
     )

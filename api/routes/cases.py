@@ -56,6 +56,7 @@ from service.cases import (
     CaseNotFound,
     CommandRefused,
     LeaversCapReached,
+    OfficerHasLeft,
     OpenCaseExists,
     UnknownOfficer,
     act,
@@ -222,6 +223,14 @@ async def create_case(
                 f"the officer already has an open case ({error.case_id}); "
                 "close or withdraw it before opening another",
                 kind="open-case-exists",
+                case_id=error.case_id,
+            ) from None
+        except OfficerHasLeft as error:
+            raise ProblemError(
+                409,
+                f"the officer's exit was completed in case {error.case_id}: they have left the "
+                "force and cannot have another case",
+                kind="officer-has-left",
                 case_id=error.case_id,
             ) from None
         except OutsideApplicationWindow as refused:

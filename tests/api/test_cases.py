@@ -9,7 +9,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.clock import LONDON
+from domain.officer import Rank
 from tests.helpers.api import Api, NewOfficer, if_match
+from tests.helpers.cases import left_the_force
 
 PROBLEM = "application/problem+json"
 
@@ -75,6 +77,25 @@ async def test_second_open_case_for_an_officer_is_a_conflict(
     assert problem["type"] == "/problems/open-case-exists"
     assert problem["case_id"] == first["case_id"]
     assert first["case_id"] in problem["detail"]
+
+
+async def test_an_officer_whose_exit_was_completed_cannot_have_another_case(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    left = await left_the_force(api.stack.pool, officer.officer_id, Rank.SUPERINTENDENT)
+    for caller in ("caseworker", officer):
+        refused = await api.as_(caller).post("/v1/cases", json={"officer_id": officer.officer_id})
+        assert refused.status_code == 409
+        problem = refused.json()
+        assert problem["type"] == "/problems/officer-has-left"
+        assert problem["case_id"] == left
+        assert problem["detail"] == (
+            f"the officer's exit was completed in case {left}: they have left the force and "
+            "cannot have another case"
+        )
+    count = "SELECT count(*) FROM cases WHERE officer_id = $1"
+    assert await api.stack.pool.fetchval(count, officer.officer_id) == 1
 
 
 async def test_unknown_officer_and_unavailable_kind(api: Api, new_officer: NewOfficer) -> None:

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -18,14 +18,15 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.cases import CaseActivities
 from config.settings import Settings
-from domain.case import Application, CaseView
-from domain.commands import COMMANDS
+from domain.case import Application, CaseView, case_id_from
+from domain.commands import COMMANDS, StartCase
 from domain.efficiency import Proposal
 from domain.lifecycle import Action, CaseKind, CaseState
-from domain.officer import Officer
+from domain.officer import Officer, Rank
 from domain.people import Actor, Role, Tier
 from domain.policy import SchemePolicy, load_bundled_policy
 from service.cases import act, open_case
+from store.cases import insert_submitted
 from store.officers import upsert_officers
 from tests.helpers.officers import officer
 from tests.helpers.temporal import terminate_when_idle
@@ -195,3 +196,19 @@ async def stand_in_worker(
         own_cases(client, pool, own) as start,
     ):
         yield start
+
+
+async def left_the_force(pool: asyncpg.Pool, officer_id: str, rank: Rank) -> str:
+    """A case of the officer's, in the read model only, whose exit was completed: the state
+    every rule about leavers reads, without running a whole case to its leaving date."""
+    start = StartCase(
+        case_id=case_id_from(secrets.randbits(64)),
+        officer_id=officer_id,
+        rank=rank,
+        policy=POLICY,
+        created_by=CASEWORKER,
+    )
+    view = start.submitted_view(datetime.now(UTC)).model_copy(update={"state": CaseState.COMPLETED})
+    async with pool.acquire() as connection, connection.transaction():
+        await insert_submitted(connection, view)
+    return view.case_id

@@ -3,12 +3,16 @@ them, the CSRF check on their forms, and the refusals that come back as pages.""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 
+from domain.officer import Rank
 from domain.people import Role
 from tests.api.test_scheme import add_scheme, to_offer
 from tests.api.test_scheme import new_officer as scheme_officer
 from tests.helpers.api import Api, NewOfficer, add_user
+from tests.helpers.cases import left_the_force
 from tests.web.browser import title
 from tests.web.test_inbox import signed_in
 from tests.web.test_sign_in import OWN_PAGE, csrf_of
@@ -63,6 +67,38 @@ async def test_an_officer_not_on_the_roster_is_told_before_the_form_not_after(
         assert "You are not on the force's roster yet, so you cannot apply" in sent.text
     count = "SELECT count(*) FROM cases WHERE officer_id = 'OFABSENT1'"
     assert await api.stack.pool.fetchval(count) == 0
+
+
+def _words(page: str) -> str:
+    """A page's text as a person reads it: no tags, no character references."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+async def test_an_officer_who_has_left_is_told_so_and_nobody_can_open_a_case_for_them(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    left = await left_the_force(api.stack.pool, officer.officer_id, Rank.SUPERINTENDENT)
+    told = f"Your exit from the force was completed, in case {left}, so you cannot apply again"
+    async with signed_in(api, officer) as browser:
+        for address in ("/your-case", "/apply"):
+            page = await browser.get(address)
+            assert page.status_code == 200, address
+            assert told in _words(page.text), address
+            assert f'href="/your-case/{left}"' in page.text
+            assert 'href="/apply"' not in page.text and 'action="/apply"' not in page.text
+        token = csrf_of((await browser.get("/sign-out")).text)
+        sent = await browser.post("/apply", data={"csrf_token": token}, headers=OWN_PAGE)
+        assert sent.status_code == 409 and told in _words(sent.text)
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        form = await browser.get("/cases/new/voluntary-exit")
+        data = {"csrf_token": csrf_of(form.text), "officer_id": officer.officer_id}
+        sent = await browser.post("/cases/new/voluntary-exit", data=data, headers=OWN_PAGE)
+        assert sent.status_code == 409
+        assert "This officer's exit was completed: they cannot have a new case" in _words(sent.text)
+        assert f'href="/cases/{left}"' in sent.text
+    count = "SELECT count(*) FROM cases WHERE officer_id = $1"
+    assert await api.stack.pool.fetchval(count, officer.officer_id) == 1
 
 
 async def test_an_officer_with_an_open_case_is_sent_to_it_and_cannot_apply_again(

@@ -43,7 +43,7 @@ from domain.evidence import AttachedTo
 from domain.lifecycle import Action, CaseKind, CaseState
 from domain.officer import Rank
 from domain.people import Role
-from service.cases import OpenCaseExists, UnknownOfficer, open_case
+from service.cases import OfficerHasLeft, OpenCaseExists, UnknownOfficer, open_case
 from service.kinds import KindNotAvailable
 from store import case_queries
 from store.case_queries import CaseCursor
@@ -474,6 +474,9 @@ async def open_new_case(
         return _new_case_page(request, user, values, errors, 422)
     except OpenCaseExists as error:
         errors = {"officer_id": "This officer already has an open case"}
+        return _new_case_page(request, user, values, errors, 409, existing=error.case_id)
+    except OfficerHasLeft as error:
+        errors = {"officer_id": "This officer's exit was completed: they cannot have a new case"}
         return _new_case_page(request, user, values, errors, 409, existing=error.case_id)
     except KindNotAvailable as refused:
         errors = {"officer_id": sentence(str(refused))}

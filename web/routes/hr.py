@@ -23,7 +23,7 @@ from domain.clock import local_date
 from domain.efficiency import Proposal
 from domain.lifecycle import CaseKind
 from domain.regulation import Assessment, RegulationRecord
-from service.cases import OpenCaseExists, UnknownOfficer
+from service.cases import OfficerHasLeft, OpenCaseExists, UnknownOfficer
 from service.kinds import KindNotAvailable
 from store import case_queries
 from store.regulations import regulation_in_force
@@ -162,6 +162,9 @@ async def send_proposal(request: Request, user: Proposer, form: CheckedForm) -> 
         return _propose_page(request, user, regulation, values, errors, 422)
     except OpenCaseExists as error:
         errors = {"officer_id": "This officer already has an open case"}
+        return _propose_page(request, user, regulation, values, errors, 409, error.case_id)
+    except OfficerHasLeft as error:
+        errors = {"officer_id": "This officer's exit was completed: they cannot have a new case"}
         return _propose_page(request, user, regulation, values, errors, 409, error.case_id)
     except KindNotAvailable:
         # The record ended between reading the page and sending it.

@@ -26,11 +26,11 @@ from api.routes.invitation_letters import SchemeName, invitation_letter_download
 from domain.actions import actions_open_to
 from domain.case import Application, CaseView
 from domain.documents import LetterKind
-from domain.lifecycle import TERMINAL_STATES, Action, CaseKind
+from domain.lifecycle import TERMINAL_STATES, Action, CaseKind, CaseState
 from domain.people import Role
-from service.cases import OpenCaseExists, UnknownOfficer
+from service.cases import OfficerHasLeft, OpenCaseExists, UnknownOfficer
 from service.kinds import KindNotAvailable
-from store import case_queries, letters, officers
+from store import case_queries, cases, letters, officers
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.officer_status import officer_status
@@ -74,14 +74,21 @@ def _officer(user: Principal) -> str:
 async def your_cases(request: Request, user: Reader) -> Response:
     """The officer's open case, or (with none open) their past cases and a way to apply."""
     officer_id = _officer(user)
-    cases = await case_queries.list_cases(request.app.state.pool, limit=50, officer_id=officer_id)
-    open_cases = [case for case in cases if case.state not in TERMINAL_STATES]
+    own = await case_queries.list_cases(request.app.state.pool, limit=50, officer_id=officer_id)
+    open_cases = [case for case in own if case.state not in TERMINAL_STATES]
     if open_cases:
         return RedirectResponse(f"/your-case/{open_cases[0].case_id}", status_code=303)
     pool = request.app.state.pool
     invitations = await letters.list_invitation_letters(pool, officer_id)
     on_roster = await officers.get_officer(pool, officer_id) is not None
-    context = {"cases": cases, "invitations": invitations, "not_on_roster": not on_roster}
+    left = next((case for case in own if case.state is CaseState.COMPLETED), None)
+    context = {
+        "cases": own,
+        "invitations": invitations,
+        "not_on_roster": not on_roster,
+        "left": left.case_id if left else None,
+        "left_on": left.leaving_date if left else None,
+    }
     return render(request, "officer/cases.html", context, user=user)
 
 
@@ -186,6 +193,9 @@ async def apply(request: Request, user: Applicant) -> HTMLResponse:
     if await officers.get_officer(pool, officer_id) is None:
         # Said before the form is filled in, not after: the service would refuse it.
         return _not_on_roster(request, user, status_code=200)
+    left = await cases.completed_exit(pool, officer_id)
+    if left is not None:
+        return render_form(request, _APPLY, {}, {}, user=user, left=left)
     invitations = await letters.list_invitation_letters(pool, officer_id)
     return render_form(request, _APPLY, {}, {}, user=user, invitations=invitations)
 
@@ -225,6 +235,8 @@ async def send_application(request: Request, user: Applicant, form: CheckedForm)
         )
     except UnknownOfficer:
         return _not_on_roster(request, user, status_code=409)
+    except OfficerHasLeft as error:
+        return render_form(request, _APPLY, {}, {}, user=user, status_code=409, left=error.case_id)
     except OpenCaseExists as error:
         errors = {"leaving_date": "You already have an open case: you cannot apply again yet"}
         return render_form(
