@@ -48,6 +48,8 @@ async def test_representative_answers_with_a_file_and_a_caseworker_notes_it(
     await check_page(theirs, f"Case {case_id}")
     await expect(theirs.get_by_role("button", name="Accept offer")).to_have_count(0)
     await expect(theirs.get_by_role("button", name="Withdraw")).to_have_count(0)
+    # What HR asked, above the box to answer it in.
+    await expect(theirs.get_by_text(question)).to_be_visible()
     answer = form_of(theirs, "Provide information")
     await answer.get_by_label("Answer").fill("The officer's service record is attached.")
     await answer.get_by_label(re.compile("A file that supports it")).set_input_files(

@@ -267,6 +267,27 @@ async def test_an_answer_with_a_bad_file_is_not_sent(api: Api, new_officer: NewO
     assert (await api.get(case_id))["state"] == "info_requested"
 
 
+async def test_staff_see_each_question_asked_and_its_answer(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    question = "When did your service start? (The roster & the file differ.)"
+    await api.act(case_id, "review", "caseworker", decision="request_info", reason=question)
+    await api.wait_for(case_id, "info_requested")
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        asked = (await browser.get(f"/cases/{case_id}")).text
+    assert '<h2 class="govuk-heading-m">Information requested</h2>' in asked
+    assert "The roster &amp; the file differ." in asked and "Not answered yet" in asked
+    await api.act(case_id, "provide-info", officer, note="6 October 2003, as my warrant card")
+    await api.wait_for(case_id, "hr_review")
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        answered = (await browser.get(f"/cases/{case_id}")).text
+    assert "6 October 2003, as my warrant card" in answered
+    assert "Not answered yet" not in answered
+    assert re.search(r">\s*Answered by\s*</dt>", answered) and officer.user_id in answered
+
+
 # -- representatives ----------------------------------------------------------------------------
 
 
