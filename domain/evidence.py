@@ -13,6 +13,7 @@ from enum import StrEnum
 
 import puremagic
 
+from domain.lifecycle import CaseKind
 from domain.people import Role
 
 # Files one case may hold: enough for a service record, certificates and letters, and a bound
@@ -36,6 +37,15 @@ ATTACHERS: dict[AttachedTo, frozenset[Role]] = {
     AttachedTo.REPRESENTATION: _OFFICERS_SIDE,
     AttachedTo.APPLICATION: _OFFICERS_SIDE,
     AttachedTo.PROPOSAL: frozenset({Role.HR_MANAGER}),
+}
+
+# The parts of a case a file can support, by its kind: only efficiency retirement has a
+# proposal and a notice to reply to, only voluntary exit an officer's application.
+PARTS: dict[CaseKind, frozenset[AttachedTo]] = {
+    CaseKind.VOLUNTARY_EXIT: frozenset({AttachedTo.INFO_ANSWER, AttachedTo.APPLICATION}),
+    CaseKind.EFFICIENCY_RETIREMENT: frozenset(
+        {AttachedTo.INFO_ANSWER, AttachedTo.REPRESENTATION, AttachedTo.PROPOSAL}
+    ),
 }
 
 PDF = "application/pdf"
@@ -62,6 +72,14 @@ def attach_refusal(role: Role, attached_to: AttachedTo) -> str | None:
         return None
     roles = ", ".join(sorted(r.value for r in ATTACHERS[attached_to]))
     return f"the {role.value} role may not attach to {attached_to.value}; it needs: {roles}"
+
+
+def part_refusal(kind: CaseKind, attached_to: AttachedTo) -> str | None:
+    """Why a file cannot support ``attached_to`` on a case of ``kind``, or None if it can."""
+    if attached_to in PARTS[kind]:
+        return None
+    parts = ", ".join(sorted(p.value for p in PARTS[kind]))
+    return f"{kind.value} cases have no {attached_to.value} to attach a file to; they have: {parts}"
 
 
 def identify(content: bytes, *, max_bytes: int) -> str:

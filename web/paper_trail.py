@@ -15,7 +15,9 @@ import asyncpg
 from api.auth import Principal
 from api.authz import TABLE, Operation
 from api.routes.notes import NOTE_MAX_CHARS
-from domain.evidence import AttachedTo, attach_refusal
+from domain.case import CaseView
+from domain.evidence import AttachedTo, attach_refusal, part_refusal
+from domain.lifecycle import CaseKind
 from store import paper_trail
 from store.case_queries import AuditEvent
 from store.users import get_user, list_representatives
@@ -48,19 +50,22 @@ def may(user: Principal, operation: Operation) -> bool:
     return user.role in TABLE[operation].roles
 
 
-def attach_choices(user: Principal) -> list[tuple[str, str]]:
-    """What ``user`` may attach a file to (none when they may attach nothing)."""
+def attach_choices(user: Principal, kind: CaseKind) -> list[tuple[str, str]]:
+    """What ``user`` may attach a file to on a case of ``kind`` (none: they may attach nothing)."""
     if not may(user, Operation.EVIDENCE_ADD):
         return []
     return [
-        (a.value, ATTACHED_TO_TEXT[a]) for a in AttachedTo if attach_refusal(user.role, a) is None
+        (a.value, ATTACHED_TO_TEXT[a])
+        for a in AttachedTo
+        if attach_refusal(user.role, a) is None and part_refusal(kind, a) is None
     ]
 
 
 async def paper_trail_context(
-    pool: asyncpg.Pool, user: Principal, case_id: str, sent: PaperForm | None
+    pool: asyncpg.Pool, user: Principal, view: CaseView, sent: PaperForm | None
 ) -> dict[str, Any]:
     """What a case page shows of the paper trail, and the forms it offers, for ``user``."""
+    case_id = view.case_id
     representative = None
     if may(user, Operation.REPRESENTATIVE_READ):
         nomination = await paper_trail.current_nomination(pool, case_id)
@@ -74,7 +79,7 @@ async def paper_trail_context(
         "notes": await paper_trail.list_notes(pool, case_id)
         if may(user, Operation.NOTES_READ)
         else None,
-        "attach_choices": attach_choices(user),
+        "attach_choices": attach_choices(user, view.kind),
         "may_note": may(user, Operation.NOTES_ADD),
         "note_max": NOTE_MAX_CHARS,
         "representative": representative,

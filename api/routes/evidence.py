@@ -31,6 +31,7 @@ from domain.evidence import (
     BadFile,
     attach_refusal,
     identify,
+    part_refusal,
 )
 from store.paper_trail import Evidence, TooManyFiles, add_evidence, evidence_file, list_evidence
 
@@ -105,6 +106,14 @@ async def attach_file(
     problem = attach_refusal(user.role, attached_to)
     if problem is not None:
         raise ProblemError(403, problem, kind="forbidden-role")
+    problem = part_refusal(view.kind, attached_to)
+    if problem is not None:
+        raise ProblemError(
+            422,
+            problem,
+            kind="no-such-part",
+            errors=[FieldError(field="query.attached_to", message=problem)],
+        )
     try:
         media_type = identify(content, max_bytes=settings.evidence_max_bytes)
     except BadFile as bad:

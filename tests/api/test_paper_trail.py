@@ -177,6 +177,13 @@ async def test_who_may_attach_to_what(api: Api, new_officer: NewOfficer) -> None
     assert (await attach(api, case_id, other, pdf())).status_code == 404
     bad_name = await attach(api, case_id, officer, pdf(), filename="../../etc/passwd")
     assert bad_name.status_code == 422
+    # A voluntary exit has no notice of intended retirement to reply to.
+    no_notice = await attach(api, case_id, officer, pdf(), attached_to="representation")
+    assert no_notice.status_code == 422
+    assert no_notice.json()["detail"] == (
+        "voluntary_exit cases have no representation to attach a file to; "
+        "they have: application, info_answer"
+    )
     assert await stored_files(api.stack.pool, case_id) == 0
 
 

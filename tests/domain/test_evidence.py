@@ -18,7 +18,9 @@ from domain.evidence import (
     BadFile,
     attach_refusal,
     identify,
+    part_refusal,
 )
+from domain.lifecycle import CaseKind
 from domain.people import Role
 from tests.helpers.files import docx, jpeg, odt, pdf, png, zipped
 
@@ -67,6 +69,20 @@ def test_a_zip_whose_type_entry_unpacks_huge_is_refused_unread() -> None:
     assert len(archive.getvalue()) < 100_000
     with pytest.raises(BadFile, match="too large"):
         identify(archive.getvalue(), max_bytes=LIMIT)
+
+
+def test_each_kind_of_case_has_its_own_parts() -> None:
+    voluntary, efficiency = CaseKind.VOLUNTARY_EXIT, CaseKind.EFFICIENCY_RETIREMENT
+    assert part_refusal(voluntary, AttachedTo.APPLICATION) is None
+    assert part_refusal(efficiency, AttachedTo.REPRESENTATION) is None
+    assert part_refusal(efficiency, AttachedTo.PROPOSAL) is None
+    for kind in CaseKind:
+        assert part_refusal(kind, AttachedTo.INFO_ANSWER) is None
+    assert part_refusal(voluntary, AttachedTo.PROPOSAL) is not None
+    assert part_refusal(efficiency, AttachedTo.APPLICATION) == (
+        "efficiency_retirement cases have no application to attach a file to; "
+        "they have: info_answer, proposal, representation"
+    )
 
 
 def test_who_attaches_to_what() -> None:

@@ -202,14 +202,14 @@ async def test_the_officer_attaches_a_file_and_downloads_it_logged(
         assert (await browser.get(link)).status_code == 404
 
 
-async def test_hr_managers_attach_to_their_proposal_only_and_a_full_case_takes_no_more(
+async def test_hr_managers_attach_nothing_to_a_voluntary_case_and_a_full_case_takes_no_more(
     api: Api, new_officer: NewOfficer
 ) -> None:
     case_id = await api.to_hr_review(await new_officer())
     async with signed_in(api, api.staff["hr_manager"]) as browser:
         page = (await browser.get(f"/cases/{case_id}")).text
-        choices = re.findall(r'name="attached_to" type="radio" value="([a-z_]+)"', page)
-        assert choices == ["proposal"]
+        # Theirs is the proposal, which only an efficiency retirement has: no form at all.
+        assert 'name="attached_to"' not in page
         forged = await _post(
             browser,
             page,
@@ -265,6 +265,19 @@ async def test_an_answer_with_a_bad_file_is_not_sent(api: Api, new_officer: NewO
     assert "Here it is." in bad.text
     assert await stored_files(api.stack.pool, case_id) == 0
     assert (await api.get(case_id))["state"] == "info_requested"
+
+
+async def test_a_voluntary_case_offers_only_its_own_parts_to_attach_to(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    for user in (officer, api.staff["caseworker"]):
+        async with signed_in(api, user) as browser:
+            page = (await browser.get(f"/cases/{case_id}", follow_redirects=True)).text
+        choices = re.findall(r'name="attached_to" type="radio" value="([a-z_]+)"', page)
+        assert choices == ["info_answer", "application"]
+        assert "notice of intended retirement" not in page
 
 
 async def test_staff_see_each_question_asked_and_its_answer(

@@ -186,7 +186,7 @@ async def staff_case_page(
     back with errors, if one did: an action's (``submitted``) or the paper trail's (``paper``)."""
     pool = request.app.state.pool
     allowed = actions_open_to(view, user)
-    trail = await paper_trail_context(pool, user, view.case_id, paper)
+    trail = await paper_trail_context(pool, user, view, paper)
     timeline: list[Any] = []
     if user.role in TABLE[Operation.CASES_AUDIT].roles:
         events = await case_queries.case_audit(pool, view.case_id, limit=500)

@@ -106,7 +106,7 @@ async def officer_case_page(
     submitted = (action, refused.sent) if refused is not None and action else None
     errors = error_list(refused.refusal if refused else None, submitted)
     context = {
-        **await paper_trail_context(request.app.state.pool, user, view.case_id, paper),
+        **await paper_trail_context(request.app.state.pool, user, view, paper),
         "case": view,
         "status": officer_status(view),
         "actions": [(a, form_fields(a, view)) for a in actions_open_to(view, user)],
