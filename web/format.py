@@ -55,6 +55,12 @@ def datetime_text(value: datetime | None) -> str:
     return f"{local.day} {local:%B %Y} at {local:%H:%M}"
 
 
+def month_text(month: str) -> str:
+    """A month as the scheme's figures key it ("2026-11", ``domain.scheme.month_of``) in words:
+    "November 2026"."""
+    return f"{date.fromisoformat(month + '-01'):%B %Y}"
+
+
 def money(value: Decimal | None) -> str:
     """£41,538.46; exact: the value is already rounded to the penny."""
     if value is None:
@@ -62,4 +68,10 @@ def money(value: Decimal | None) -> str:
     return f"£{to_pounds(value):,.2f}"
 
 
-FILTERS = {"words": words, "date": date_text, "datetime": datetime_text, "money": money}
+FILTERS = {
+    "words": words,
+    "date": date_text,
+    "datetime": datetime_text,
+    "month": month_text,
+    "money": money,
+}
