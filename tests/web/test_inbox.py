@@ -84,3 +84,16 @@ async def test_a_database_that_cannot_be_reached_is_the_unavailable_page(api: Ap
     finally:
         del api.stack.app.dependency_overrides[page_user]
     assert page.status_code == 503 and "Nothing was changed" in page.text
+
+
+async def test_a_task_not_yet_due_reads_on_time_in_the_inbox_and_on_its_case(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    case_id = await api.to_hr_review(await new_officer())
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        inbox = (await browser.get("/tasks")).text
+        case = (await browser.get(f"/cases/{case_id}")).text
+    [row] = [r for r in re.findall(r"<tr.*?</tr>", inbox, re.DOTALL) if case_id in r]
+    [tasks] = re.findall(r"Open tasks</caption>.*?</table>", case, re.DOTALL)
+    for shown in (row, tasks):
+        assert re.search(r"<td[^>]*>\s*On time\s*</td>", shown)
