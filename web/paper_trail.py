@@ -18,7 +18,7 @@ from api.routes.notes import NOTE_MAX_CHARS
 from domain.case import CaseView
 from domain.evidence import AttachedTo, attach_refusal, part_refusal
 from domain.lifecycle import CaseKind
-from store import paper_trail
+from store import letters, paper_trail
 from store.case_queries import AuditEvent
 from store.users import get_user, list_representatives
 
@@ -79,6 +79,10 @@ async def paper_trail_context(
         "notes": await paper_trail.list_notes(pool, case_id)
         if may(user, Operation.NOTES_READ)
         else None,
+        # When each of the case's letters was written, for its row in the letters table.
+        "letter_dates": {
+            d.document_id: d.created_at for d in await letters.list_documents(pool, case_id)
+        },
         "attach_choices": attach_choices(user, view.kind),
         "may_note": may(user, Operation.NOTES_ADD),
         "note_max": NOTE_MAX_CHARS,

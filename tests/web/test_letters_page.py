@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime
 
 from tests.helpers.api import Api, NewOfficer
 from tests.web.test_inbox import signed_in
 from tests.web.test_sign_in import OWN_PAGE, csrf_of
+from web.format import datetime_text
 
 
 async def test_the_officer_downloads_their_letters_from_the_case_page(
@@ -27,6 +29,9 @@ async def test_the_officer_downloads_their_letters_from_the_case_page(
         page = await browser.get(moved.headers["location"])
         assert page.status_code == 200 and f'href="{link}"' in page.text
         assert received["sha256"] in page.text
+        # When it was written, as people read a time, not the audit event's number.
+        written = datetime_text(datetime.fromisoformat(received["created_at"]))
+        assert re.search(rf"<td[^>]*>{written}</td>", page.text)
         pdf = await browser.get(link)
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert hashlib.sha256(pdf.content).hexdigest() == received["sha256"]
