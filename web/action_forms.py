@@ -81,7 +81,7 @@ def _choices(action: Action, kind: type[StrEnum], view: CaseView) -> tuple[tuple
 
 
 def _letter_choice(letter: LetterRef) -> str:
-    return f"The offer letter of event {letter.seq} (SHA-256 {letter.sha256[:12]}…)"
+    return f"Your current offer letter (SHA-256 {letter.sha256[:12]}…)"
 
 
 def form_fields(action: Action, view: CaseView) -> list[FormField]:
