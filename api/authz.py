@@ -224,11 +224,12 @@ assert not any(Role.SYSTEM in p.roles for p in TABLE.values())
 
 
 def _forbidden(principal: Principal, permission: Permission) -> ProblemError:
-    needed = ", ".join(sorted(r.value for r in permission.roles))
+    needed = sorted(r.value for r in permission.roles)
     return ProblemError(
         403,
-        f"the {principal.role.value} role may not {permission.what}; it needs: {needed}",
+        f"the {principal.role.value} role may not {permission.what}; it needs: {', '.join(needed)}",
         kind="forbidden-role",
+        roles=needed,
     )
 
 

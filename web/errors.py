@@ -30,9 +30,10 @@ from api.problems import (
     methods_at,
 )
 from api.sessions import session_principal
+from domain.people import Role
 from web.format import sentence
 from web.session import SignInNeeded
-from web.templating import render
+from web.templating import ROLE_NAMES, render
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +87,10 @@ async def error_page(request: Request, exc: Exception) -> Response:
     if status == 405:
         return _wrong_method(request, user)
     if status == 403:
-        refusal = {"detail": sentence(detail) if detail else None}
+        refusal: dict[str, object] = {"detail": sentence(detail) if detail else None}
+        if isinstance(exc, ProblemError) and exc.kind == "forbidden-role":
+            # People's words for the table's refusal: who it is for, not the operation's name.
+            refusal = {"roles": [ROLE_NAMES[Role(r)] for r in exc.extensions["roles"]]}
         return render(request, "errors/forbidden.html", refusal, status_code=403, user=user)
     if status == 503:
         return render(request, "errors/unavailable.html", status_code=503, user=user)

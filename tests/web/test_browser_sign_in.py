@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, expect
 
 from domain.people import Role
 from tests.helpers.api import Stack, add_user
@@ -60,7 +60,10 @@ async def test_a_page_outside_the_role_is_the_403_page(
     response = await page.goto("/tasks")
     assert response is not None and response.status == 403
     await check_page(page, "You cannot do this")
-    await page.get_by_text("the officer role may not list tasks").wait_for()
+    await page.get_by_text("Your role, Officer, does not allow this. It is for:").wait_for()
+    await expect(page.locator("main li")).to_have_text(
+        ["Admins", "Approvers", "Auditors", "Caseworkers", "HR managers"]
+    )
     not_found = await page.goto("/no-such-page")
     assert not_found is not None and not_found.status == 404
     await check_page(page, "Page not found")
