@@ -338,6 +338,13 @@ async def attempt(
                 "The case has changed since you opened it, so nothing was done. Check it as "
                 "it stands now and decide again."
             )
+        elif refused.kind == "invalid-state":
+            # The API's words name states and every role's actions by their identifiers.
+            refusal = (
+                f"The case has moved on: it is now at “{words(view.state)}”, where "
+                f"“{words(action)}” cannot be done. Nothing was changed; what you can do now "
+                "is below."
+            )
         elif refused.errors:
             for error in refused.errors:
                 name = error.field.removeprefix("body.")
