@@ -121,6 +121,11 @@ class Review(Command):
     decision: ReviewDecision
     reason: OptionalReason = None
 
+    @staticmethod
+    def needs_reason(decision: ReviewDecision) -> bool:
+        """Rejecting or asking for information says why; going on need not."""
+        return decision is not ReviewDecision.PROCEED
+
 
 # The SHA-256 (hex) of an evidence file attached to the case (POST /v1/cases/{id}/evidence).
 EvidenceHashes = Annotated[

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from api.routes.cases import body_model
 from domain.case import CaseView
 from domain.checklist import checklist_refusal
+from domain.commands import Review, ReviewDecision
 from domain.documents import LetterKind, LetterRef
 from domain.evidence import AttachedTo
 from domain.lifecycle import Action, ChecklistItem
@@ -53,6 +54,7 @@ class FormField:
     kind: FieldKind
     required: bool
     choices: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
 
     @property
     def id(self) -> str:
@@ -109,7 +111,11 @@ def form_fields(action: Action, view: CaseView) -> list[FormField]:
         else:
             kind = "textarea" if name in _PROSE else "text"
         label = _LABELS.get(name, words(name))
-        fields.append(FormField(name, label, kind, info.is_required(), choices))
+        required, hint = info.is_required(), ""
+        if (action, name) == (Action.REVIEW, "reason"):
+            # Needed for two decisions of three: said as a hint, not marked optional.
+            required, hint = True, "Needed to reject or to ask for information; not to go on."
+        fields.append(FormField(name, label, kind, required, choices, hint))
     return fields
 
 
@@ -126,6 +132,9 @@ def _missing(field: FormField) -> str:
     if field.kind == "choice":
         return f"Select the {field.label.lower()}"
     return f"Enter the {field.label.lower()}"
+
+
+REASON_NEEDED = "Enter a reason to reject or to ask for information"
 
 
 def read_form(action: Action, view: CaseView, form: FormData) -> Submitted:
@@ -154,4 +163,11 @@ def read_form(action: Action, view: CaseView, form: FormData) -> Submitted:
         if not errors:  # a rule across fields: shown against the first
             errors[fields[0].name] = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
         return Submitted(values, None, errors)
+    # The workflow's rule for a review, said against the field before the case is asked.
+    if (
+        action is Action.REVIEW
+        and not body.get("reason")
+        and Review.needs_reason(ReviewDecision(body["decision"]))
+    ):
+        return Submitted(values, None, {"reason": REASON_NEEDED})
     return Submitted(values, body, {})

@@ -596,7 +596,7 @@ class VoluntaryExitWorkflow(ExitTail):
     def _validate(self, action: Action, command: Command, *, queued: bool) -> None:
         super()._validate(action, command, queued=queued)
         if isinstance(command, Review):
-            if command.decision is not ReviewDecision.PROCEED and not command.reason:
+            if Review.needs_reason(command.decision) and not command.reason:
                 raise refuse(Refusal.INVALID_INPUT, f"'{command.decision.value}' needs a reason")
         elif isinstance(command, Approve):
             # Over budget: the executive's approval says why, and the audit keeps it.

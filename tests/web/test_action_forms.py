@@ -59,6 +59,16 @@ async def test_a_form_comes_back_with_its_errors_and_what_was_typed(case: CaseVi
     assert missing.errors == {"decision": "Select the decision"}
     good = read_form(Action.REVIEW, case, FormData({"decision": "proceed"}))
     assert good.errors == {} and good.body == {"decision": "proceed"}
+    # Rejecting says why: asked for by the field, whose hint says so before the form is sent.
+    for decision in ("reject", "request_info"):
+        unexplained = read_form(Action.REVIEW, case, FormData({"decision": decision}))
+        assert unexplained.body is None
+        assert unexplained.errors == {
+            "reason": "Enter a reason to reject or to ask for information"
+        }
+    [_, reason] = form_fields(Action.REVIEW, case)
+    assert (reason.label, reason.required) == ("Reason", True)
+    assert reason.hint == "Needed to reject or to ask for information; not to go on."
 
 
 async def test_the_checklist_offers_only_what_a_person_may_record(case: CaseView) -> None:

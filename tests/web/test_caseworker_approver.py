@@ -15,6 +15,7 @@ from store.officers import upsert_officers
 from tests.helpers.api import Api, NewOfficer, Stack, User, add_user
 from tests.helpers.officers import officer
 from tests.web.browser import check_page, screenshot, session_csrf_token, signed_in, tab_to
+from tests.web.test_officer import form_of
 from web.routes import cases as web_cases
 
 pytestmark = pytest.mark.slow
@@ -65,11 +66,14 @@ async def test_a_case_from_opening_to_offer_with_the_refusals_on_the_way(
 
     # Reviewing: a missing decision comes back as an error, with the reason kept.
     await row.get_by_role("link", name=case_id).click()
-    await caseworker.get_by_label("Reason (optional)").fill("Figures checked.")
-    await caseworker.get_by_role("button", name="Review").click()
+    review = form_of(caseworker, "Review")
+    await review.get_by_label("Reason").fill("Figures checked.")
+    await review.get_by_role("button", name="Review").click()
     await check_page(caseworker, f"Error: Case {case_id}")
     await expect(caseworker.get_by_role("link", name="Select the decision")).to_be_visible()
-    await expect(caseworker.get_by_label("Reason (optional)")).to_have_value("Figures checked.")
+    await expect(form_of(caseworker, "Review").get_by_label("Reason")).to_have_value(
+        "Figures checked."
+    )
     await caseworker.get_by_label("Proceed").check()
     await caseworker.get_by_role("button", name="Review").click()
     await expect(caseworker.get_by_text("Done: Review")).to_be_visible()
