@@ -6,6 +6,7 @@ Pages render with :func:`render`, which adds what every page's layout needs: who
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +23,7 @@ from jinja2 import (
 )
 
 from api.auth import Principal
+from domain.clock import local_date
 from domain.people import Role
 from web.actions import ACTION_NAMES
 from web.format import FILTERS
@@ -65,12 +67,18 @@ def page_href(request: Request, cursor: str | None) -> str:
     return f"{request.url.path}?{urlencode(query)}" if query else request.url.path
 
 
+def example_date() -> str:
+    """A date for a form's hint that is not already past: 30 June next year."""
+    return f"{local_date(datetime.now(UTC)).year + 1}-06-30"
+
+
 environment.filters.update(FILTERS)
 environment.globals.update(
     service_name=SERVICE_NAME,
     action_names=ACTION_NAMES,
     role_names=ROLE_NAMES,
     page_href=page_href,
+    example_date=example_date,
     table=table,
 )
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
+from domain.clock import local_date
+from domain.notice import leaving_window
+from store.policies import get_policy
 from tests.helpers.api import Api, NewOfficer
 from tests.web.test_inbox import signed_in
 from tests.web.test_sign_in import OWN_PAGE, csrf_of
-from web.format import datetime_text
+from web.format import date_text, datetime_text
 
 
 async def test_the_officer_downloads_their_letters_from_the_case_page(
@@ -72,3 +75,34 @@ async def test_the_officer_accepts_the_offer_letter_from_the_case_page(
     events = (await api.as_("auditor").get(f"/v1/cases/{case_id}/audit")).json()["items"]
     accept = next(e for e in events if e["action"] == "accept-offer")
     assert accept["details"]["accepted_letter"]["sha256"] == offer["sha256"]
+
+
+async def test_a_leaving_date_the_notice_rules_refuse_comes_back_before_the_confirmation(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    owner = await new_officer()
+    case_id = await api.to_approval(owner)
+    case = await api.approve_all(case_id)
+    policy = await get_policy(api.stack.pool, case["policy_version"])
+    assert policy is not None
+    today = local_date(datetime.now(UTC))
+    window = leaving_window(today, policy)
+    address = f"/your-case/{case_id}/actions/accept-offer"
+    async with signed_in(api, owner) as browser:
+        page = await browser.get(f"/your-case/{case_id}")
+        form = {"csrf_token": csrf_of(page.text), "version": str(case["version"])}
+        for chosen, told in (
+            (date(2020, 1, 1), "The leaving date must be today or later"),
+            (
+                window.latest + timedelta(days=1),
+                f"Choose a leaving date from {date_text(window.earliest)} to "
+                f"{date_text(window.latest)}",
+            ),
+        ):
+            sent = await browser.post(
+                address, data=form | {"leaving_date": chosen.isoformat()}, headers=OWN_PAGE
+            )
+            assert sent.status_code == 400, chosen
+            assert 'name="confirmed"' not in sent.text  # no confirmation page for it
+            assert told in sent.text and 'href="#accept-offer-leaving-date"' in sent.text
+    assert (await api.get(case_id))["state"] == "offer_made"

@@ -74,6 +74,22 @@ def _words(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
+async def test_a_leaving_date_in_the_past_is_refused_before_a_case_is_opened(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    async with signed_in(api, officer) as browser:
+        form = await browser.get("/apply")
+        # The hint's example is a date still to come.
+        assert f"For example, {date.today().year + 1}-06-30" in form.text
+        data = {"csrf_token": csrf_of(form.text), "leaving_date": "1999-01-01"}
+        sent = await browser.post("/apply", data=data, headers=OWN_PAGE)
+    assert sent.status_code == 400
+    assert "Enter the leaving date as a real date, today or later" in sent.text
+    count = "SELECT count(*) FROM cases WHERE officer_id = $1"
+    assert await api.stack.pool.fetchval(count, officer.officer_id) == 0
+
+
 async def test_an_officer_who_has_left_is_told_so_and_nobody_can_open_a_case_for_them(
     api: Api, new_officer: NewOfficer
 ) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.datastructures import FormData, UploadFile
 
 from api.access import case_not_found, read_case
@@ -38,6 +38,7 @@ from api.routes.documents import letter_download
 from api.routes.evidence import attach_file, display_name, evidence_download
 from domain.actions import actions_open_to, refusal, tier_due
 from domain.case import Application, CaseView
+from domain.clock import local_date
 from domain.efficiency import Proposal
 from domain.evidence import AttachedTo
 from domain.lifecycle import Action, CaseKind, CaseState
@@ -51,6 +52,7 @@ from store.paper_trail import Evidence
 from web.action_forms import ANSWERED_WITH_FILES, Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.format import sentence, words
+from web.leaving_dates import leaving_date_error
 from web.paper_trail import PaperForm, paper_trail_context, with_notes
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
@@ -310,6 +312,10 @@ async def attempt(
         if action in {Action.APPROVE, Action.REJECT} and (block := approval_block(user, view)):
             raise ProblemError(403, block, kind="four-eyes")
         check_action(user, action, view)
+        if sent.body is not None and (
+            problem := await leaving_date_error(state.pool, view, action, sent.body)
+        ):
+            sent.errors["leaving_date"] = problem
         if sent.errors:
             raise ProblemError(400, "check the form")
         assert sent.body is not None
@@ -397,10 +403,18 @@ class NewCase(BaseModel):
     leaving_date: date | None = None
     statement: str | None = Field(default=None, max_length=4000)
 
+    @field_validator("leaving_date")
+    @classmethod
+    def _not_past(cls, day: date | None) -> date | None:
+        # Eligibility would refuse the case at once, after it was opened and lettered.
+        if day is not None and day < local_date(datetime.now(UTC)):
+            raise ValueError("a leaving date in the past")
+        return day
+
 
 _NEW_CASE_ERRORS = {
     "officer_id": "Enter the officer's id as it is on the roster, such as OF1001",
-    "leaving_date": "Enter the leaving date as a real date",
+    "leaving_date": "Enter the leaving date as a real date, today or later",
     "statement": "The statement must be 4,000 characters or fewer",
 }
 

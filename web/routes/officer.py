@@ -33,6 +33,7 @@ from service.kinds import KindNotAvailable
 from store import case_queries, cases, letters, officers
 from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
+from web.leaving_dates import leaving_date_error
 from web.officer_status import officer_status
 from web.paper_trail import PaperForm, paper_trail_context
 from web.routes.cases import (
@@ -161,7 +162,8 @@ async def your_case_action(
     action = action_of(action_name)
     if action in CONFIRM and form.get(CONFIRMED) != "yes" and action in actions_open_to(view, user):
         sent = read_form(action, view, form)
-        if not sent.errors:
+        # A date the notice rules refuse comes back now, not after the officer confirms it.
+        if sent.body is not None and not await leaving_date_error(pool, view, action, sent.body):
             return _confirm_page(request, user, view, action, sent, form)
     refused = await attempt(request, user, view, action, form)
     if refused is not None:
@@ -181,7 +183,7 @@ async def your_case_action(
 
 _APPLY = "officer/apply.html"
 _APPLY_ERRORS = {
-    "leaving_date": "Enter the leaving date as a real date, such as 2027-06-30",
+    "leaving_date": "Enter the leaving date as a real date, today or later",
     "statement": "Your statement must be 4,000 characters or fewer",
 }
 
