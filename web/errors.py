@@ -88,9 +88,10 @@ async def error_page(request: Request, exc: Exception) -> Response:
         return _wrong_method(request, user)
     if status == 403:
         refusal: dict[str, object] = {"detail": sentence(detail) if detail else None}
-        if isinstance(exc, ProblemError) and exc.kind == "forbidden-role":
+        roles = exc.extensions.get("roles") if isinstance(exc, ProblemError) else None
+        if roles:
             # People's words for the table's refusal: who it is for, not the operation's name.
-            refusal = {"roles": [ROLE_NAMES[Role(r)] for r in exc.extensions["roles"]]}
+            refusal = {"roles": [ROLE_NAMES[Role(r)] for r in roles]}
         return render(request, "errors/forbidden.html", refusal, status_code=403, user=user)
     if status == 503:
         return render(request, "errors/unavailable.html", status_code=503, user=user)
