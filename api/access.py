@@ -17,7 +17,7 @@ from api.authz import TABLE, Operation, can_see, check_action, officer_scope, re
 from api.deps import Pool
 from api.problems import ProblemError
 from domain.case import CaseView
-from domain.lifecycle import Action
+from domain.lifecycle import TERMINAL_STATES, Action
 from domain.people import Role
 from store.audit import record_access
 from store.cases import get_case_view, get_case_view_recording_access
@@ -37,6 +37,16 @@ CaseId = Annotated[
 def case_not_found() -> ProblemError:
     # The same words whether the case does not exist or the caller may not see it.
     return ProblemError(404, "there is no case with this id that you may see", kind="no-case")
+
+
+def require_open(view: CaseView, what: str) -> None:
+    """Refuse (409) adding ``what`` to a case that has ended: its paper trail is closed with it."""
+    if view.state in TERMINAL_STATES:
+        raise ProblemError(
+            409,
+            f"the case has ended ({view.state.value}): {what} only while it is open",
+            kind="case-ended",
+        )
 
 
 async def read_case(

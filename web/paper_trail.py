@@ -17,7 +17,7 @@ from api.authz import TABLE, Operation
 from api.routes.notes import NOTE_MAX_CHARS
 from domain.case import CaseView
 from domain.evidence import AttachedTo, attach_refusal, part_refusal
-from domain.lifecycle import CaseKind
+from domain.lifecycle import TERMINAL_STATES, CaseKind
 from store import letters, paper_trail
 from store.case_queries import AuditEvent
 from store.users import get_user, list_representatives
@@ -71,6 +71,8 @@ async def paper_trail_context(
         nomination = await paper_trail.current_nomination(pool, case_id)
         if nomination is not None and nomination.representative_id is not None:
             representative = await get_user(pool, nomination.representative_id)
+    # An ended case takes no more files or nominations (api.access.require_open).
+    is_open = view.state not in TERMINAL_STATES
     nominating = may(user, Operation.REPRESENTATIVE_NOMINATE)
     return {
         "evidence": await paper_trail.list_evidence(pool, case_id)
@@ -83,12 +85,13 @@ async def paper_trail_context(
         "letter_dates": {
             d.document_id: d.created_at for d in await letters.list_documents(pool, case_id)
         },
-        "attach_choices": attach_choices(user, view.kind),
+        "attach_choices": attach_choices(user, view.kind) if is_open else [],
         "may_note": may(user, Operation.NOTES_ADD),
         "note_max": NOTE_MAX_CHARS,
         "representative": representative,
-        "representatives": await list_representatives(pool) if nominating else [],
+        "representatives": await list_representatives(pool) if nominating and is_open else [],
         "may_nominate": nominating,
+        "nomination_open": is_open,
         "may_withdraw_nomination": may(user, Operation.REPRESENTATIVE_WITHDRAW),
         "paper": sent,
     }

@@ -17,7 +17,7 @@ import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api.access import ALLOW, FoundCase, VisibleCase, log_read
+from api.access import ALLOW, FoundCase, VisibleCase, log_read, require_open
 from api.auth import Principal
 from api.authz import Operation, on_behalf_of
 from api.deps import AppSettings, Pool
@@ -106,6 +106,7 @@ async def attach_file(
     problem = attach_refusal(user.role, attached_to)
     if problem is not None:
         raise ProblemError(403, problem, kind="forbidden-role")
+    require_open(view, "files are attached")
     problem = part_refusal(view.kind, attached_to)
     if problem is not None:
         raise ProblemError(

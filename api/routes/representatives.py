@@ -16,7 +16,7 @@ import asyncpg
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.access import ALLOW, VisibleCase
+from api.access import ALLOW, VisibleCase, require_open
 from api.auth import Principal
 from api.authz import Operation
 from api.bodies import RequestBody
@@ -81,6 +81,7 @@ async def nominate_representative(
 ) -> Nomination:
     """Record ``representative_id`` as the case's representative, for the API and the pages
     alike: 422 unless it names a current user with the representative role."""
+    require_open(view, "a representative is nominated")
     chosen = await representative_named(pool, representative_id)
     return await record_nomination(
         pool, case_id=view.case_id, representative_id=chosen.user_id, by_user_id=user.user_id

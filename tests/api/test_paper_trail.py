@@ -533,3 +533,25 @@ async def test_the_case_page_shows_notes_and_evidence_to_those_who_may_read_them
     assert own.status_code == 200
     assert case_id in own.text
     assert "Spoke to" not in own.text and ">Notes<" not in own.text
+
+
+async def test_a_case_that_has_ended_takes_no_more_files_or_nominations(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    rep = await representative(api)
+    case_id = await api.to_hr_review(officer)
+    await api.act(case_id, "withdraw", officer, reason="Staying after all.")
+    await api.wait_for(case_id, "withdrawn")
+    attached = await attach(api, case_id, officer, pdf())
+    nominated = await nominate(api, officer, case_id, rep)
+    for refused, what in (
+        (attached, "files are attached"),
+        (nominated, "a representative is nominated"),
+    ):
+        assert refused.status_code == 409
+        assert refused.json()["type"] == "/problems/case-ended"
+        assert refused.json()["detail"] == (
+            f"the case has ended (withdrawn): {what} only while it is open"
+        )
+    assert await stored_files(api.stack.pool, case_id) == 0

@@ -280,6 +280,21 @@ async def test_a_voluntary_case_offers_only_its_own_parts_to_attach_to(
         assert "notice of intended retirement" not in page
 
 
+async def test_an_ended_case_offers_no_form_to_attach_or_nominate(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    case_id = await api.to_hr_review(officer)
+    async with signed_in(api, officer) as browser:
+        before = (await browser.get(f"/your-case/{case_id}")).text
+        await api.act(case_id, "withdraw", officer, reason="Staying after all.")
+        await api.wait_for(case_id, "withdrawn")
+        after = (await browser.get(f"/your-case/{case_id}")).text
+    for form in ('name="attached_to"', 'name="representative_id"'):
+        assert form in before and form not in after
+    assert "You have not nominated a representative." in after
+
+
 async def test_staff_see_each_question_asked_and_its_answer(
     api: Api, new_officer: NewOfficer
 ) -> None:
