@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+from collections.abc import Iterable
 from datetime import datetime
 
 import asyncpg
@@ -132,6 +133,14 @@ async def revoke_user(pool: asyncpg.Pool, user_id: str) -> bool:
 async def get_user(pool: asyncpg.Pool, user_id: str) -> User | None:
     row = await pool.fetchrow("SELECT * FROM users WHERE user_id = $1", user_id)
     return user_from_row(row) if row else None
+
+
+async def names_of(pool: asyncpg.Pool, user_ids: Iterable[str]) -> dict[str, str]:
+    """Each known user's name by id, for pages that say who did what; unknown ids are left out."""
+    rows = await pool.fetch(
+        "SELECT user_id, name FROM users WHERE user_id = ANY($1::text[])", sorted(set(user_ids))
+    )
+    return {row["user_id"]: row["name"] for row in rows}
 
 
 async def list_users(

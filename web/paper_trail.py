@@ -20,7 +20,7 @@ from domain.evidence import AttachedTo, attach_refusal, part_refusal
 from domain.lifecycle import TERMINAL_STATES, CaseKind
 from store import letters, paper_trail
 from store.case_queries import AuditEvent
-from store.users import get_user, list_representatives
+from store.users import get_user, list_representatives, names_of
 
 # What a file supports, as the attach form's choices read (words apart from the action forms'
 # labels, "Answer" and "Representations", so each label names one field).
@@ -59,6 +59,24 @@ def attach_choices(user: Principal, kind: CaseKind) -> list[tuple[str, str]]:
         for a in AttachedTo
         if attach_refusal(user.role, a) is None and part_refusal(kind, a) is None
     ]
+
+
+async def names_on_page(
+    pool: asyncpg.Pool,
+    view: CaseView,
+    trail: dict[str, Any],
+    events: list[AuditEvent] | None = None,
+) -> dict[str, str]:
+    """The names of the people a case page says did something (by user id), so it can say
+    "Pat Example" where the records hold u_8gf51c9fopzo. The audit pages keep the ids."""
+    ids = {a.user_id for a in view.approvals}
+    ids |= {r.asked_by for r in view.info_requests}
+    ids |= {r.answered_by for r in view.info_requests if r.answered_by}
+    ids |= {t.assignee_user_id for t in view.tasks if t.assignee_user_id}
+    ids |= {f.added_by for f in trail["evidence"] or []}
+    ids |= {n.author for n in trail["notes"] or []}
+    ids |= {e.actor_user_id for e in events or []}
+    return await names_of(pool, ids)
 
 
 async def paper_trail_context(

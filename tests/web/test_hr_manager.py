@@ -76,7 +76,7 @@ async def test_an_hr_manager_suspends_resumes_and_reassigns_a_case(
     await expect(page.get_by_text("Done: Reassign")).to_be_visible()
     await check_page(page, f"Case {case_id}")
     tasks = page.get_by_role("table").filter(has_text="HR review")
-    await expect(tasks).to_contain_text(other)
+    await expect(tasks).to_contain_text("Caseworker, Test caseworker2")  # by name, not id
     case = await api.get(case_id)
     assert [task["assignee_user_id"] for task in case["tasks"]] == [other]
     await page.context.close()

@@ -70,7 +70,7 @@ async def test_a_caseworker_adds_a_note_after_putting_the_form_right(
     assert "Your note is added" in shown
     # Once in the notes, once in the timeline (between the audit events), by its author.
     assert shown.count(text) == 2 and "Note added" in shown
-    assert f"Caseworker {api.staff['caseworker'].user_id}" in shown
+    assert "Caseworker Test caseworker" in shown  # the author by name
     notes = (await api.as_("auditor").get(f"/v1/cases/{case_id}/notes")).json()
     assert [n["text"] for n in notes] == [text]
 
@@ -298,7 +298,7 @@ async def test_an_ended_case_offers_no_form_to_attach_or_nominate(
 async def test_staff_see_each_question_asked_and_its_answer(
     api: Api, new_officer: NewOfficer
 ) -> None:
-    officer = await new_officer()
+    officer = await new_officer(name="Siân Öztürk")
     case_id = await api.to_hr_review(officer)
     question = "When did your service start? (The roster & the file differ.)"
     await api.act(case_id, "review", "caseworker", decision="request_info", reason=question)
@@ -307,13 +307,16 @@ async def test_staff_see_each_question_asked_and_its_answer(
         asked = (await browser.get(f"/cases/{case_id}")).text
     assert '<h2 class="govuk-heading-m">Information requested</h2>' in asked
     assert "The roster &amp; the file differ." in asked and "Not answered yet" in asked
+    # Who the case is about, by name from the roster, and who asked, by name.
+    assert f"Siân Öztürk ({officer.officer_id}), Superintendent" in asked
+    assert "Test caseworker on " in asked
     await api.act(case_id, "provide-info", officer, note="6 October 2003, as my warrant card")
     await api.wait_for(case_id, "hr_review")
     async with signed_in(api, api.staff["caseworker"]) as browser:
         answered = (await browser.get(f"/cases/{case_id}")).text
     assert "6 October 2003, as my warrant card" in answered
     assert "Not answered yet" not in answered
-    assert re.search(r">\s*Answered by\s*</dt>", answered) and officer.user_id in answered
+    assert re.search(r">\s*Answered by\s*</dt>", answered) and "Officer user on " in answered
 
 
 # -- representatives ----------------------------------------------------------------------------

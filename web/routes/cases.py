@@ -46,14 +46,14 @@ from domain.officer import Rank
 from domain.people import Role
 from service.cases import OfficerHasLeft, OpenCaseExists, UnknownOfficer, open_case
 from service.kinds import KindNotAvailable
-from store import case_queries
-from store.case_queries import CaseCursor
+from store import case_queries, officers
+from store.case_queries import AuditEvent, CaseCursor
 from store.paper_trail import Evidence
 from web.action_forms import ANSWERED_WITH_FILES, Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.format import sentence, words
 from web.leaving_dates import leaving_date_error
-from web.paper_trail import PaperForm, paper_trail_context, with_notes
+from web.paper_trail import PaperForm, names_on_page, paper_trail_context, with_notes
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
 
@@ -190,12 +190,16 @@ async def staff_case_page(
     allowed = actions_open_to(view, user)
     trail = await paper_trail_context(pool, user, view, paper)
     timeline: list[Any] = []
+    events: list[AuditEvent] = []
     if user.role in TABLE[Operation.CASES_AUDIT].roles:
         events = await case_queries.case_audit(pool, view.case_id, limit=500)
         timeline = with_notes(events, trail["notes"])
     errors = error_list(refusal, submitted) + (paper.error_list() if paper else [])
+    subject = await officers.get_officer(pool, view.officer_id)
     context = {
         **trail,
+        "names": await names_on_page(pool, view, trail, events),
+        "officer_name": subject.name if subject else None,
         "case": view,
         "actions": [(a, form_fields(a, view)) for a in allowed],
         "submitted": submitted,

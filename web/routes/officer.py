@@ -35,7 +35,7 @@ from web.action_forms import Submitted, form_fields, read_form
 from web.actions import ACTION_NAMES
 from web.leaving_dates import leaving_date_error
 from web.officer_status import officer_status
-from web.paper_trail import PaperForm, paper_trail_context
+from web.paper_trail import PaperForm, names_on_page, paper_trail_context
 from web.routes.cases import (
     CaseId,
     NewCase,
@@ -106,8 +106,11 @@ async def officer_case_page(
     """The officer's case page, with the form that came back with errors, if one did."""
     submitted = (action, refused.sent) if refused is not None and action else None
     errors = error_list(refused.refusal if refused else None, submitted)
+    pool = request.app.state.pool
+    trail = await paper_trail_context(pool, user, view, paper)
     context = {
-        **await paper_trail_context(request.app.state.pool, user, view, paper),
+        **trail,
+        "names": await names_on_page(pool, view, trail),
         "case": view,
         "status": officer_status(view),
         "actions": [(a, form_fields(a, view)) for a in actions_open_to(view, user)],
