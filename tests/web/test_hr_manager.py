@@ -55,7 +55,7 @@ async def test_an_hr_manager_suspends_resumes_and_reassigns_a_case(
     await expect(page.get_by_role("link", name="Enter the reason")).to_be_visible()
     await form_of(page, "Suspend").get_by_label("Reason").fill("Misconduct proceedings opened.")
     await form_of(page, "Suspend").get_by_role("button", name="Suspend").click()
-    await expect(page.get_by_text("Done: Suspend")).to_be_visible()
+    await expect(page.get_by_text("Done: Suspend. The case is now at “Suspended”.")).to_be_visible()
     await wait_for_state(page, "Suspended")
     await check_page(page, f"Case {case_id}")
     assert await offered(page) == {"Resume"}

@@ -207,7 +207,7 @@ async def staff_case_page(
         "timeline": timeline,
         "approval_block": approval_block(user, view),
         "tier_due": tier_due(view),
-        "done": done_message(request),
+        "done": done_message(request, view),
     }
     return render(request, "case.html", context, status_code=status_code, user=user)
 
@@ -223,15 +223,17 @@ DONE = {
 }
 
 
-def done_message(request: Request) -> str | None:
-    """What was just done (after its redirect), for the success banner."""
+def done_message(request: Request, view: CaseView | None = None) -> str | None:
+    """What was just done (after its redirect), for the success banner; with ``view``, also
+    where the case stands now, since an action's outcome is the state it led to."""
     done = request.query_params.get("done", "")
     if done in DONE:
         return DONE[done]
     try:
-        return f"Done: {ACTION_NAMES[Action(done)]}"
+        message = f"Done: {ACTION_NAMES[Action(done)]}"
     except ValueError:
         return None
+    return f"{message}. The case is now at “{words(view.state)}”." if view else message
 
 
 @router.get("/cases/{case_id}")
