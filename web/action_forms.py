@@ -7,6 +7,7 @@ added to a command appears in both the API and its page. Values typed come back 
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from domain.commands import Review, ReviewDecision
 from domain.documents import LetterKind, LetterRef
 from domain.evidence import AttachedTo
 from domain.lifecycle import Action, ChecklistItem
+from domain.money import MAX_AMOUNT
 from web.format import words
 
 FieldKind = Literal["choice", "date", "money", "file", "text", "textarea"]
@@ -135,6 +137,20 @@ def _missing(field: FormField) -> str:
 
 
 REASON_NEEDED = "Enter a reason to reject or to ask for information"
+_POUNDS = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+
+
+def _pounds(typed: str) -> tuple[str, str | None]:
+    """An amount as people type it ("£12,000.50") as the API takes it ("12000.50"), or why it
+    cannot be one, in words; the API's own checks (more than £0) still follow."""
+    plain = typed.replace("£", "").replace(",", "").replace(" ", "")
+    if plain.startswith("-"):
+        return plain, "enter an amount more than £0"
+    if not _POUNDS.fullmatch(plain):
+        return plain, "enter pounds and pence in figures, such as 41,538.46"
+    if Decimal(plain) > MAX_AMOUNT:
+        return plain, f"enter an amount of at most £{MAX_AMOUNT:,.2f}"
+    return plain, None
 
 
 def read_form(action: Action, view: CaseView, form: FormData) -> Submitted:
@@ -145,6 +161,14 @@ def read_form(action: Action, view: CaseView, form: FormData) -> Submitted:
         value = form.get(field.name)
         values[field.name] = value.strip() if isinstance(value, str) else ""
     body = {name: value for name, value in values.items() if value}
+    money_errors: dict[str, str] = {}
+    for field in fields:
+        if field.kind == "money" and field.name in body:
+            body[field.name], why = _pounds(body[field.name])
+            if why:
+                money_errors[field.name] = f"{field.label}: {why}"
+    if money_errors:
+        return Submitted(values, None, money_errors)
     try:
         body_model(action).model_validate(body)
     except ValidationError as error:

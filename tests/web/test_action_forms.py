@@ -55,6 +55,21 @@ async def test_a_form_comes_back_with_its_errors_and_what_was_typed(case: CaseVi
     assert 'value="12.345"' in html and ">agreed</textarea>" in html
     assert "govuk-error-message" in html
 
+    # Amounts as people type them, and what is wrong with one, in words.
+    for typed, sent_as, problem in (
+        ("£12,000.50", "12000.50", None),
+        ("-5", None, "Amount: enter an amount more than £0"),
+        ("12.345", None, "Amount: enter pounds and pence in figures, such as 41,538.46"),
+        ("99999999999", None, "Amount: enter an amount of at most £1,000,000.00"),
+    ):
+        form = FormData({"amount": typed, "reason": "agreed"})
+        read = read_form(Action.ADJUST_COMPENSATION, case, form)
+        assert read.values["amount"] == typed
+        if problem is None:
+            assert read.body == {"amount": sent_as, "reason": "agreed"}
+        else:
+            assert read.body is None and read.errors == {"amount": problem}
+
     missing = read_form(Action.REVIEW, case, FormData({}))
     assert missing.errors == {"decision": "Select the decision"}
     good = read_form(Action.REVIEW, case, FormData({"decision": "proceed"}))
