@@ -53,7 +53,7 @@ async def test_an_auditor_sees_a_verified_chain_then_the_first_broken_event(
     await expect(status).to_contain_text("Verified")
     await expect(status).to_contain_text("All 4 events link")
     # The auditor's own read is in the case's access log.
-    reads = auditor.get_by_role("table").filter(has_text="Reads of the case")
+    reads = auditor.get_by_role("table").filter(has_text="Who has read the case")
     await expect(reads).to_contain_text(staff["auditor"].user_id)
     await screenshot(auditor, "audit-case", pytestconfig)
 
