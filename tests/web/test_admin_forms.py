@@ -69,6 +69,20 @@ async def test_the_token_is_on_the_answer_that_made_the_user_and_never_cached(
         assert missing.status_code == 404
 
 
+async def test_a_name_too_long_is_named_as_too_long_not_as_the_wrong_letters(
+    api: Api, staff: dict[str, User]
+) -> None:
+    async with signed_in(api, staff["admin"]) as browser:
+        token = csrf_of((await browser.get("/admin/users/new")).text)
+        for name, told in (
+            ("A" * 201, "Enter a name of 200 characters or fewer"),
+            ("   ", "Enter the person&#39;s name, in letters, spaces and punctuation"),
+        ):
+            form = {"csrf_token": token, "name": name, "role": "auditor"}
+            sent = await browser.post("/admin/users/new", data=form, headers=OWN_PAGE)
+            assert sent.status_code == 400 and told in sent.text, name
+
+
 async def every_page(browser: httpx.AsyncClient, address: str) -> str:
     """The text of a list's pages, following each page's link to the next."""
     texts: list[str] = []

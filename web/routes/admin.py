@@ -101,6 +101,9 @@ _USER_ERRORS = {
 }
 
 
+_NAME_TOO_LONG = "Enter a name of 200 characters or fewer"
+
+
 def _user_field(error: ErrorDetails) -> str:
     """The field an error is about. The rule across fields (domain.people.check_role_fields)
     has none of its own: it is about the tier, or the officer id, that the role needs."""
@@ -143,8 +146,10 @@ async def add_user(
     try:
         body = CreateUser.model_validate({k: v for k, v in values.items() if v})
     except ValidationError as error:
-        names = {_user_field(e) for e in error.errors()}
-        errors = {n: _USER_ERRORS[n] for n in _USER_FIELDS if n in names}
+        problems = {_user_field(e): e["type"] for e in error.errors()}
+        errors = {n: _USER_ERRORS[n] for n in _USER_FIELDS if n in problems}
+        if problems.get("name") == "string_too_long":
+            errors["name"] = _NAME_TOO_LONG
         return _new_user_page(request, user, values, errors, 400)
     created, token = await users.create_user(request.app.state.pool, **body.model_dump())
     log.info("user created", user_id=created.user_id, role=created.role.value, by=user.user_id)
