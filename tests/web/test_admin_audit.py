@@ -227,7 +227,9 @@ async def _add_versions(admin: Page, pytestconfig: pytest.Config) -> None:
     await admin.get_by_label("Document (JSON)").fill("{not json")
     await admin.get_by_role("button", name="Add regulation record").click()
     await check_page(admin, "Error: Add a regulation record")
-    await expect(admin.locator(".govuk-error-summary")).to_contain_text("The document is not JSON")
+    await expect(admin.locator(".govuk-error-summary")).to_contain_text(
+        "The document is not valid JSON: expecting property name"
+    )
     await admin.context.close()
 
 

@@ -185,3 +185,19 @@ async def test_the_policy_list_links_each_version_and_a_records_parameters_are_a
     assert '<pre class="app-document">' in records
     for page in (policies, records):
         assert "&lt;a " not in page and "&lt;pre" not in page
+
+
+async def test_a_document_empty_or_short_of_a_field_is_told_so_in_words(
+    api: Api, staff: dict[str, User]
+) -> None:
+    async with signed_in(api, staff["admin"]) as browser:
+        page = "/admin/regulations/new"
+        token = csrf_of((await browser.get(page)).text)
+        for document, told in (
+            ("", "Enter the document: the box is empty"),
+            ("{}", "legal_reference is missing"),
+        ):
+            form = {"csrf_token": token, "document": document}
+            sent = await browser.post(page, data=form, headers=OWN_PAGE)
+            assert sent.status_code == 400 and told in sent.text, document
+            assert "Correct the problems listed above" in sent.text

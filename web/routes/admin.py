@@ -60,12 +60,16 @@ def _field_id(name: str) -> str:
     return name.replace("_", "-")
 
 
-def _problems(error: ValidationError) -> list[tuple[str, str]]:
-    """pydantic's errors as (where, message): where is the dotted path of the field."""
-    return [
-        (".".join(str(part) for part in e["loc"]), e["msg"].removeprefix("Value error, "))
-        for e in error.errors()
-    ]
+def _problems(error: ValidationError) -> list[str]:
+    """pydantic's errors in words, each led by the dotted path of its field."""
+    said = []
+    for e in error.errors():
+        where = ".".join(str(part) for part in e["loc"])
+        if e["type"] == "missing":
+            said.append(f"{where} is missing")
+        else:
+            said.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
+    return said
 
 
 # -- users ----------------------------------------------------------------------------------
@@ -191,18 +195,22 @@ def _document(model: BaseModel | None) -> str:
 def _read_document(text: str, model: type[BaseModel]) -> tuple[Any, list[dict[str, str]]]:
     """The document typed, checked as the API checks a new one (with the bounds on new
     documents), or None and an error summary's list naming each field that is wrong."""
+    if not text.strip():
+        return None, [{"text": "Enter the document: the box is empty", "href": "#document"}]
     try:
         return admit(model, json.loads(text)), []
     except json.JSONDecodeError as error:
-        message = f"The document is not JSON: {error.msg} at line {error.lineno}"
+        message = (
+            f"The document is not valid JSON: {error.msg.lower()} "
+            f"(line {error.lineno}, column {error.colno})"
+        )
         return None, [{"text": message, "href": "#document"}]
     except RecursionError:
         # Brackets nested past the parser's recursion limit: a few kilobytes can do it.
         message = "The document is nested too deeply to read: no document of ours nests so"
         return None, [{"text": message, "href": "#document"}]
     except ValidationError as error:
-        problems = _problems(error)
-        return None, [{"text": f"{where}: {msg}", "href": "#document"} for where, msg in problems]
+        return None, [{"text": said, "href": "#document"} for said in _problems(error)]
 
 
 @dataclass(frozen=True)
