@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from domain.evidence import AttachedTo
 from domain.money import to_pounds
 
 # Staff and officers work in England and Wales: times show as there.
@@ -61,6 +62,20 @@ def month_text(month: str) -> str:
     return f"{date.fromisoformat(month + '-01'):%B %Y}"
 
 
+# What a file supports, as the attach form's choices and the evidence table read (words apart
+# from the action forms' labels, "Answer" and "Representations", so each label names one field).
+SUPPORTS = {
+    AttachedTo.INFO_ANSWER: "Information HR asked for",
+    AttachedTo.REPRESENTATION: "A reply to the notice of intended retirement",
+    AttachedTo.APPLICATION: "The application",
+    AttachedTo.PROPOSAL: "The efficiency retirement proposal",
+}
+
+
+def supports(attached_to: AttachedTo) -> str:
+    return SUPPORTS[attached_to]
+
+
 def money(value: Decimal | None) -> str:
     """£41,538.46; exact: the value is already rounded to the penny."""
     if value is None:
@@ -73,5 +88,6 @@ FILTERS = {
     "date": date_text,
     "datetime": datetime_text,
     "month": month_text,
+    "supports": supports,
     "money": money,
 }

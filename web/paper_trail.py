@@ -21,15 +21,7 @@ from domain.lifecycle import TERMINAL_STATES, CaseKind
 from store import letters, paper_trail
 from store.case_queries import AuditEvent
 from store.users import get_user, list_representatives, names_of
-
-# What a file supports, as the attach form's choices read (words apart from the action forms'
-# labels, "Answer" and "Representations", so each label names one field).
-ATTACHED_TO_TEXT = {
-    AttachedTo.INFO_ANSWER: "Information HR asked for",
-    AttachedTo.REPRESENTATION: "A reply to the notice of intended retirement",
-    AttachedTo.APPLICATION: "The application",
-    AttachedTo.PROPOSAL: "The efficiency retirement proposal",
-}
+from web.format import SUPPORTS
 
 
 @dataclass
@@ -55,7 +47,7 @@ def attach_choices(user: Principal, kind: CaseKind) -> list[tuple[str, str]]:
     if not may(user, Operation.EVIDENCE_ADD):
         return []
     return [
-        (a.value, ATTACHED_TO_TEXT[a])
+        (a.value, SUPPORTS[a])
         for a in AttachedTo
         if attach_refusal(user.role, a) is None and part_refusal(kind, a) is None
     ]

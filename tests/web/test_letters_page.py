@@ -50,6 +50,10 @@ async def test_the_officer_accepts_the_offer_letter_from_the_case_page(
     case = await api.approve_all(case_id)
     letters = (await api.as_(owner).get(f"/v1/cases/{case_id}/documents")).json()["items"]
     offer = next(letter for letter in letters if letter["kind"] == "offer")
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        staff_page = (await browser.get(f"/cases/{case_id}")).text
+    # The timeline says which tier approved.
+    assert re.search(r"Approve \(HR tier\)", staff_page)
     async with signed_in(api, owner) as browser:
         page = await browser.get(f"/your-case/{case_id}")
         assert f'value="{offer["sha256"]}"' in page.text

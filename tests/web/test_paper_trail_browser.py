@@ -72,6 +72,7 @@ async def test_representative_answers_with_a_file_and_a_caseworker_notes_it(
     await expect(main.locator("#representative ~ p").first).to_contain_text("Robin Friend")
     evidence = main.locator("table", has=staff.get_by_role("link", name="service-record.pdf"))
     await expect(evidence).to_contain_text("Representative Robin Friend, for")
+    await expect(evidence).to_contain_text("Information HR asked for")  # what it supports
     await expect(main.locator(".govuk-inset-text", has_text=note)).to_be_visible()
     await expect(main.locator(".moj-timeline")).to_contain_text("Note added")
     await screenshot(staff, "case-paper-trail", pytestconfig)
