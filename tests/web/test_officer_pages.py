@@ -143,6 +143,7 @@ async def test_an_officer_with_an_open_case_is_sent_to_it_and_cannot_apply_again
         assert again.status_code == 409
         assert f"<title>{title('Error: Apply for voluntary exit')}</title>" in again.text
         assert "You already have an open case" in again.text
+        assert 'href="#existing"' in again.text and "govuk-input--error" not in again.text
         assert f'href="/your-case/{case_id}"' in again.text
         assert ">Again.</textarea>" in again.text  # what was typed comes back
 

@@ -243,9 +243,22 @@ async def send_application(request: Request, user: Applicant, form: CheckedForm)
     except OfficerHasLeft as error:
         return render_form(request, _APPLY, {}, {}, user=user, status_code=409, left=error.case_id)
     except OpenCaseExists as error:
-        errors = {"leaving_date": "You already have an open case: you cannot apply again yet"}
+        # About the application as a whole, not its leaving date: the summary links to the case.
+        already = [
+            {
+                "text": "You already have an open case: you cannot apply again yet",
+                "href": "#existing",
+            }
+        ]
         return render_form(
-            request, _APPLY, values, errors, user=user, status_code=409, existing=error.case_id
+            request,
+            _APPLY,
+            values,
+            {},
+            user=user,
+            status_code=409,
+            existing=error.case_id,
+            error_list=already,
         )
     except KindNotAvailable as refused:
         raise ProblemError(409, str(refused)) from None
