@@ -77,7 +77,7 @@ async def test_before_any_scheme_the_pages_say_so_and_an_admin_adds_the_first(
         assert [(s.scheme.name, s.version, s.created_by) for s in stored] == [
             ("ves-2027", 1, api.staff["admin"].user_id)
         ]
-        added_by = f"{api.staff['admin'].user_id} on {date_text(stored[0].created_at)}"
+        added_by = f"Test admin on {date_text(stored[0].created_at)}"  # by name
         await expect(admin.locator("main")).to_contain_text(added_by)
 
         await hr.get_by_role("link", name="Scheme", exact=True).click()

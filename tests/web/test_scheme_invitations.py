@@ -59,7 +59,8 @@ def run_view(**overrides: object) -> InvitationRunView:
 
 def run_page(run: InvitationRunView, refresh_seconds: int | None) -> str:
     request = Request({"type": "http", "method": "GET", "path": RUNS, "headers": []})
-    context = {"run": run, "refresh_seconds": refresh_seconds, "paused": False}
+    names = {"u_hr": "Hana Rowe"}
+    context = {"run": run, "names": names, "refresh_seconds": refresh_seconds, "paused": False}
     return render(request, "scheme/invitation-run.html", context).body.decode()
 
 
@@ -71,6 +72,7 @@ def test_the_progress_bar_says_in_words_how_far_the_run_is() -> None:
     # Without JavaScript only: the script polls instead where it runs.
     assert f'<noscript>{REFRESH} content="5"></noscript>' in page
     assert "/static/invitation-progress.js" in page
+    assert "Hana Rowe" in page and "u_hr" not in page  # who started it, by name
     listing = run_page(run_view(status="listing", total=None, processed=0), refresh_seconds=5)
     assert '<progress id="run-progress-bar" class="app-progress"></progress>' in listing
     assert "Listing the officers to invite" in listing

@@ -333,8 +333,13 @@ async def regulation_list(
     user: Annotated[Principal, ALLOW_PAGE[Operation.REGULATIONS_READ]],
     added: str | None = None,
 ) -> HTMLResponse:
-    records = await regulations.list_regulations(request.app.state.pool)
-    context = {"records": [(r, _document(r)) for r in records], "added": added}
+    pool = request.app.state.pool
+    records = await regulations.list_regulations(pool)
+    context = {
+        "records": [(r, _document(r)) for r in records],
+        "names": await users.names_of(pool, (r.created_by for r in records)),
+        "added": added,
+    }
     return render(request, "admin/regulations.html", context, user=user)
 
 
@@ -382,6 +387,7 @@ async def scheme_list(
     in_force = await schemes.current_scheme(pool)
     context = {
         "schemes": found,
+        "names": await users.names_of(pool, (s.created_by for s in found)),
         "in_force": in_force.name if in_force else None,
         "added": added,
     }

@@ -21,7 +21,7 @@ from api.routes.schemes import RunId, no_scheme
 from domain.officer import Rank
 from domain.scheme import NAME_PATTERN, SchemeVersion
 from service import schemes as service
-from store import policies, schemes
+from store import policies, schemes, users
 from web.session import ALLOW_PAGE, CheckedForm
 from web.templating import render, render_form
 
@@ -198,8 +198,10 @@ async def invitation_run(
         )
     except service.UnknownRun:
         raise ProblemError(404, "there is no such invitation run", kind="no-run") from None
+    starter = [run.started_by] if run.started_by else []
     context = {
         "run": run,
+        "names": await users.names_of(request.app.state.pool, starter),
         "refresh_seconds": REFRESH_SECONDS if run.state == "running" and refresh is None else None,
         "paused": run.state == "running" and refresh is not None,
     }
