@@ -65,6 +65,15 @@ async def upsert_officers(pool: asyncpg.Pool, officers: list[Officer]) -> Import
     return ImportResult(created=len(officers) - existing, updated=existing)
 
 
+async def same_id_but_case(executor: Executor, officer_id: str) -> str | None:
+    """The roster's id that differs from ``officer_id`` only in upper and lower case, if exactly
+    one does: what someone who typed "of1003" for OF1003 meant."""
+    rows = await executor.fetch(
+        "SELECT officer_id FROM officers WHERE lower(officer_id) = lower($1) LIMIT 2", officer_id
+    )
+    return rows[0]["officer_id"] if len(rows) == 1 else None
+
+
 async def get_officer(executor: Executor, officer_id: str) -> Officer | None:
     # A redacted officer (retention) no longer has the data a case needs: as if not on the roster.
     row = await executor.fetchrow(

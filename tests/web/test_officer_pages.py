@@ -117,6 +117,23 @@ async def test_an_officer_who_has_left_is_told_so_and_nobody_can_open_a_case_for
     assert await api.stack.pool.fetchval(count, officer.officer_id) == 1
 
 
+async def test_an_officer_id_in_the_wrong_case_is_answered_with_the_one_meant(
+    api: Api, new_officer: NewOfficer
+) -> None:
+    officer = await new_officer()
+    async with signed_in(api, api.staff["caseworker"]) as browser:
+        form = await browser.get("/cases/new/voluntary-exit")
+        for typed, told in (
+            (officer.officer_id.lower(), f"did you mean {officer.officer_id}?"),
+            ("NOBODY1", "There is no officer with this id on the roster</"),
+        ):
+            data = {"csrf_token": csrf_of(form.text), "officer_id": typed}
+            sent = await browser.post("/cases/new/voluntary-exit", data=data, headers=OWN_PAGE)
+            assert sent.status_code == 422 and told in sent.text, typed
+    count = "SELECT count(*) FROM cases WHERE officer_id = $1"
+    assert await api.stack.pool.fetchval(count, officer.officer_id) == 0
+
+
 async def test_an_officer_with_an_open_case_is_sent_to_it_and_cannot_apply_again(
     api: Api, new_officer: NewOfficer
 ) -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
+import asyncpg
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -425,6 +426,14 @@ _NEW_CASE_ERRORS = {
 }
 
 
+async def not_on_roster(pool: asyncpg.Pool, officer_id: str) -> str:
+    """The error for an officer id the roster does not hold, naming the one meant if the only
+    difference is upper and lower case."""
+    meant = await officers.same_id_but_case(pool, officer_id)
+    suggestion = f": did you mean {meant}?" if meant else ""
+    return f"There is no officer with this id on the roster{suggestion}"
+
+
 def _new_case_page(
     request: Request,
     user: Principal,
@@ -497,7 +506,7 @@ async def open_new_case(
             Application(leaving_date=body.leaving_date, statement=body.statement),
         )
     except UnknownOfficer:
-        errors = {"officer_id": "There is no officer with this id on the roster"}
+        errors = {"officer_id": await not_on_roster(request.app.state.pool, body.officer_id)}
         return _new_case_page(request, user, values, errors, 422)
     except OpenCaseExists as error:
         errors = {"officer_id": "This officer already has an open case"}

@@ -27,7 +27,7 @@ from service.cases import OfficerHasLeft, OpenCaseExists, UnknownOfficer
 from service.kinds import KindNotAvailable
 from store import case_queries
 from store.regulations import regulation_in_force
-from web.routes.cases import NewCase, start_case
+from web.routes.cases import NewCase, not_on_roster, start_case
 from web.routes.tasks import Cursor
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
@@ -158,7 +158,7 @@ async def send_proposal(request: Request, user: Proposer, form: CheckedForm) -> 
             request, user, officer_id, CaseKind.EFFICIENCY_RETIREMENT, Application(), proposal
         )
     except UnknownOfficer:
-        errors = {"officer_id": "There is no officer with this id on the roster"}
+        errors = {"officer_id": await not_on_roster(request.app.state.pool, officer_id)}
         return _propose_page(request, user, regulation, values, errors, 422)
     except OpenCaseExists as error:
         errors = {"officer_id": "This officer already has an open case"}
