@@ -82,6 +82,8 @@ async def test_a_leaving_date_in_the_past_is_refused_before_a_case_is_opened(
         form = await browser.get("/apply")
         # The hint's example is a date still to come.
         assert f"For example, {date.today().year + 1}-06-30" in form.text
+        # GOV.UK Frontend's guard against a double click sending the form twice.
+        assert 'data-prevent-double-click="true"' in form.text
         data = {"csrf_token": csrf_of(form.text), "leaving_date": "1999-01-01"}
         sent = await browser.post("/apply", data=data, headers=OWN_PAGE)
     assert sent.status_code == 400
