@@ -64,8 +64,8 @@ async def representative(
     response_model=Nomination,
     summary="Nominate a representative",
     description="The officer names the representative who may act for them on this case, "
-    "replacing any nominated before.",
-    responses=problem_responses(401, 403, 404, 422),
+    "replacing any nominated before; only while the case is open (409 `case-ended` after).",
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def nominate(
     user: Annotated[Principal, ALLOW[Operation.REPRESENTATIVE_NOMINATE]],
