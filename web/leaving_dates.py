@@ -16,7 +16,7 @@ from domain.notice import leaving_date_problem, leaving_window
 from store import policies
 from web.format import date_text, sentence
 
-# Whose body carries a leaving date the notice rules bound, and the day the notice runs from.
+# The actions whose leaving date the notice rules bound.
 DATED = frozenset({Action.ACCEPT_OFFER, Action.CHANGE_LEAVING_DATE})
 
 
