@@ -45,7 +45,22 @@ class TemporalServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
-        self.process = subprocess.Popen(
+        """Start the server, or start it again on the address its clients know. A first start
+        whose process exits at once (its port taken between choosing and binding it, by another
+        test's connection, say) tries again on another port."""
+        first = self.process is None
+        for _ in range(3):
+            self.process = self._launch()
+            if await self._answers():
+                return
+            if not first:
+                break
+            self.port = free_port()
+            self.address = f"127.0.0.1:{self.port}"
+        raise RuntimeError(f"the Temporal dev server did not start on {self.address}")
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 str(BIN / "temporal"),
                 "server",
@@ -68,13 +83,18 @@ class TemporalServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    async def _answers(self) -> bool:
+        """Whether the server answers within a minute; False at once if its process ended."""
+        assert self.process is not None
         async with asyncio.timeout(60):
-            while True:
+            while self.process.poll() is None:
                 try:
                     await Client.connect(self.address)
-                    return
+                    return True
                 except RuntimeError:
                     await asyncio.sleep(0.2)
+        return False
 
     def stop(self) -> None:
         assert self.process is not None
