@@ -17,6 +17,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from domain.case import CaseView
+from domain.lifecycle import CaseState
 from domain.officer import Rank
 from domain.people import Actor
 from domain.scheme import (
@@ -199,8 +200,9 @@ async def month_lock(pool: asyncpg.Pool, scheme: str) -> AsyncIterator[Connectio
 
 # Officers a scheme may invite: on the roster, not redacted, and not gone already (an exit
 # completed under an earlier case): the roster may keep a leaver until HR's next import.
-SERVING = """o.redacted_at IS NULL AND NOT EXISTS (
-    SELECT 1 FROM cases c WHERE c.officer_id = o.officer_id AND c.state = 'completed')"""
+SERVING = f"""o.redacted_at IS NULL AND NOT EXISTS (
+    SELECT 1 FROM cases c
+    WHERE c.officer_id = o.officer_id AND c.state = '{CaseState.COMPLETED.value}')"""  # noqa: S608 - a member's value
 
 
 async def invitees(executor: Executor, ranks: list[Rank]) -> list[str]:
