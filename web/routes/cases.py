@@ -426,6 +426,11 @@ _NEW_CASE_ERRORS = {
 }
 
 
+# Why no case can be opened for the officer named, on the staff's forms (here and /propose).
+OPEN_CASE_EXISTS = "This officer already has an open case"
+HAS_LEFT = "This officer's exit was completed: they cannot have a new case"
+
+
 async def not_on_roster(pool: asyncpg.Pool, officer_id: str) -> str:
     """The error for an officer id the roster does not hold, naming the one meant if the only
     difference is upper and lower case."""
@@ -509,10 +514,10 @@ async def open_new_case(
         errors = {"officer_id": await not_on_roster(request.app.state.pool, body.officer_id)}
         return _new_case_page(request, user, values, errors, 422)
     except OpenCaseExists as error:
-        errors = {"officer_id": "This officer already has an open case"}
+        errors = {"officer_id": OPEN_CASE_EXISTS}
         return _new_case_page(request, user, values, errors, 409, existing=error.case_id)
     except OfficerHasLeft as error:
-        errors = {"officer_id": "This officer's exit was completed: they cannot have a new case"}
+        errors = {"officer_id": HAS_LEFT}
         return _new_case_page(request, user, values, errors, 409, existing=error.case_id)
     except KindNotAvailable as refused:
         errors = {"officer_id": sentence(str(refused))}

@@ -27,7 +27,7 @@ from service.cases import OfficerHasLeft, OpenCaseExists, UnknownOfficer
 from service.kinds import KindNotAvailable
 from store import case_queries
 from store.regulations import regulation_in_force
-from web.routes.cases import NewCase, not_on_roster, start_case
+from web.routes.cases import HAS_LEFT, OPEN_CASE_EXISTS, NewCase, not_on_roster, start_case
 from web.routes.tasks import Cursor
 from web.session import ALLOW_PAGE, CheckedForm, form_values
 from web.templating import render, render_form
@@ -161,10 +161,10 @@ async def send_proposal(request: Request, user: Proposer, form: CheckedForm) -> 
         errors = {"officer_id": await not_on_roster(request.app.state.pool, officer_id)}
         return _propose_page(request, user, regulation, values, errors, 422)
     except OpenCaseExists as error:
-        errors = {"officer_id": "This officer already has an open case"}
+        errors = {"officer_id": OPEN_CASE_EXISTS}
         return _propose_page(request, user, regulation, values, errors, 409, error.case_id)
     except OfficerHasLeft as error:
-        errors = {"officer_id": "This officer's exit was completed: they cannot have a new case"}
+        errors = {"officer_id": HAS_LEFT}
         return _propose_page(request, user, regulation, values, errors, 409, error.case_id)
     except KindNotAvailable:
         # The record ended between reading the page and sending it.
